@@ -1,0 +1,26 @@
+import chalk from 'chalk'
+import type {Action} from '../engine/plan/plan.js'
+import type {Loaded, PlanRun} from '../engine/session.js'
+
+/** Warnings about the revision: skipped documents, uncommitted edits that are not applied. */
+export function printLoadNotes(l: Loaded, log: (line: string) => void): void {
+  for (const w of l.warnings) log(chalk.yellow('warning: ') + w)
+  if (l.uncommitted.length > 0) {
+    log(chalk.yellow('note: ') + `uncommitted changes are not applied (kgit reads commit ${l.commit.slice(0, 12)}): ${l.uncommitted.join(', ')}`)
+    log('      commit them to include them: git add -A && git commit')
+  }
+}
+
+function actionJson(a: Action): Record<string, unknown> {
+  const pod = a.type === 'delete' ? a.old : a.pod
+  return {action: a.type, node: a.node, kind: 'Pod', namespace: pod.namespace, name: pod.name, owner: pod.owner ? `${pod.owner.kind}/${pod.owner.name}` : undefined, reason: a.reason}
+}
+
+export function planJson(run: PlanRun): Record<string, unknown> {
+  return {
+    revision: run.commit,
+    actions: run.plan.actions.map(actionJson),
+    unschedulable: run.plan.unschedulable.map((u) => ({namespace: u.pod.namespace, name: u.pod.name, reason: u.reason})),
+    unreachable: run.plan.unreachable,
+  }
+}

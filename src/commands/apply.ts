@@ -1,0 +1,42 @@
+import {Flags} from '@oclif/core'
+import chalk from 'chalk'
+import {KgitCommand, clusterFlags, formatError} from '../cli/base.js'
+import {createProgress, type Progress} from '../cli/progress.js'
+import {renderPlan} from '../cli/render-plan.js'
+import {printLoadNotes} from '../cli/render-run.js'
+import {planSummary} from '../engine/plan/plan.js'
+import {applyRevision} from '../engine/session.js'
+
+export default class Apply extends KgitCommand {
+  static override description = 'Converge every node to a git revision: start missing pods, replace changed ones, remove what git no longer has'
+  static override examples = ['<%= config.bin %> apply', '<%= config.bin %> apply -C ./cluster-repo --revision v1.2']
+  static override flags = {
+    ...clusterFlags,
+    quiet: Flags.boolean({char: 'q', description: 'print only the summary and errors', default: false}),
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(Apply)
+    this.debugMode = flags.debug
+    const started = Date.now()
+    let progress: Progress | undefined
+    const {run, result} = await applyRevision(
+      {dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster},
+      (e) => progress?.onEvent(e),
+      (r) => {
+        printLoadNotes(r, (l) => this.logToStderr(l))
+        if (!flags.quiet && r.plan.actions.length > 0) for (const line of renderPlan(r.plan, r.desired.cluster.nodes.map((n) => n.name))) this.log(line)
+        progress = createProgress(r.plan.actions, (l) => this.log(l), Boolean(process.stdout.isTTY) && !flags.quiet)
+      },
+    )
+    await progress?.finish()
+    for (const u of run.plan.unreachable) this.logToStderr(chalk.red('error: ') + `node ${u.node} is unreachable: ${u.reason}; its pods were left as they are`)
+    for (const u of run.plan.unschedulable) this.logToStderr(chalk.red('error: ') + `pod ${u.pod.namespace}/${u.pod.name} cannot be scheduled: ${u.reason}`)
+    for (const f of result.failed) this.logToStderr(formatError(f.error, flags.debug))
+    const s = planSummary({...run.plan, actions: result.done})
+    const secs = ((Date.now() - started) / 1000).toFixed(1)
+    if (run.plan.actions.length === 0) this.log(`No changes: the reachable nodes already run ${run.commit.slice(0, 12)} (${secs}s).`)
+    else this.log(`Apply ${result.failed.length ? 'finished with errors' : 'complete'}: ${s.create} created, ${s.replace} replaced, ${s.delete} removed${result.failed.length ? `, ${result.failed.length} failed` : ''} in ${secs}s (revision ${run.commit.slice(0, 12)}).`)
+    if (result.failed.length > 0 || run.plan.unreachable.length > 0 || run.plan.unschedulable.length > 0) this.exit(1)
+  }
+}

@@ -1,0 +1,81 @@
+import {execa} from 'execa'
+import {simpleGit, type SimpleGit} from 'simple-git'
+import {UsageError} from '../errors.js'
+import type {SourceFile} from '../manifest/load.js'
+
+const MANIFEST_EXT = /\.(ya?ml|json)$/i
+
+/** A git repository read at one commit: desired state never comes from the working tree. */
+export class GitSource {
+  private constructor(
+    readonly root: string,
+    private readonly git: SimpleGit,
+  ) {}
+
+  static async open(dir: string): Promise<GitSource> {
+    const git = simpleGit({baseDir: dir})
+    let root: string
+    try {
+      root = (await git.revparse(['--show-toplevel'])).trim()
+    } catch (err) {
+      throw new UsageError(`${dir} is not inside a git repository: kgit reads desired state from git (git init there, or use kgit lab up / kgit init to make one)`, {cause: err})
+    }
+    return new GitSource(root, simpleGit({baseDir: root}))
+  }
+
+  /** The full commit id a revision names. */
+  async resolve(revision: string): Promise<string> {
+    try {
+      return (await this.git.revparse(['--verify', '--quiet', `${revision}^{commit}`])).trim()
+    } catch (err) {
+      throw new UsageError(`revision "${revision}" is not a commit in ${this.root}${revision === 'HEAD' ? ' (the repository has no commits yet: commit kgit.yaml and your manifests first)' : ''}`, {cause: err})
+    }
+  }
+
+  /** Manifest files (.yaml, .yml, .json) under `paths` at `commit`, with their contents. */
+  async readManifests(commit: string, paths: string[]): Promise<SourceFile[]> {
+    const listing = await this.git.raw(['ls-tree', '-r', '-z', '--full-tree', commit, '--', ...paths])
+    const entries = listing.split('\0').filter(Boolean).flatMap((line) => {
+      const m = /^(\d+) (\w+) ([0-9a-f]+)\t(.*)$/s.exec(line)
+      return m && m[2] === 'blob' && MANIFEST_EXT.test(m[4]!) ? [{oid: m[3]!, path: m[4]!}] : []
+    })
+    const blobs = await this.catBlobs(entries.map((e) => e.oid))
+    return entries.map((e, i) => ({path: e.path, content: blobs[i]!}))
+  }
+
+  /** One file at `commit`, or undefined when it is not there. */
+  async readFile(commit: string, path: string): Promise<SourceFile | undefined> {
+    const listing = await this.git.raw(['ls-tree', '-z', '--full-tree', commit, '--', path])
+    const m = /^(\d+) blob ([0-9a-f]+)\t/.exec(listing)
+    if (!m) return undefined
+    const [content] = await this.catBlobs([m[2]!])
+    return {path, content: content!}
+  }
+
+  /** Paths with uncommitted changes among `paths` (they are not applied). */
+  async uncommitted(paths: string[]): Promise<string[]> {
+    const status = await this.git.status(['--', ...paths])
+    return status.files.map((f) => f.path)
+  }
+
+  /**
+   * All blobs in one `git cat-file --batch` process. simple-git cannot feed stdin, so
+   * this one call goes through execa; one process instead of one per file.
+   */
+  private async catBlobs(oids: string[]): Promise<Buffer[]> {
+    if (oids.length === 0) return []
+    const r = await execa('git', ['cat-file', '--batch'], {cwd: this.root, input: oids.join('\n') + '\n', encoding: 'buffer', maxBuffer: 2 ** 31 - 1})
+    const buf = Buffer.from(r.stdout)
+    const out: Buffer[] = []
+    let pos = 0
+    for (const oid of oids) {
+      const nl = buf.indexOf(10, pos)
+      const header = buf.subarray(pos, nl).toString('latin1').split(' ')
+      if (header[0] !== oid || header[1] !== 'blob') throw new Error(`git cat-file: unexpected answer for ${oid}: ${header.join(' ')}`)
+      const size = Number(header[2])
+      out.push(buf.subarray(nl + 1, nl + 1 + size))
+      pos = nl + 1 + size + 1
+    }
+    return out
+  }
+}

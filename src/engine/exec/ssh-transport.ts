@@ -1,0 +1,152 @@
+import ssh2 from 'ssh2'
+import type {ClientChannel, ConnectConfig} from 'ssh2'
+import pLimit, {type LimitFunction} from 'p-limit'
+import {shellScript} from '../argv/shell.js'
+import {NodeUnreachableError} from '../errors.js'
+import {fingerprint, keyTypeOf, keysForHost, knownHostName, type KnownHostKey} from './known-hosts.js'
+import type {ExecOptions, ExecResult, Transport} from './transport.js'
+
+const {Client} = ssh2
+
+export interface SshTarget {
+  node: string
+  host: string
+  port: number
+  user: string
+  privateKey: Buffer
+  /** Text of the pinned known_hosts file, and its name for messages. */
+  knownHosts: string
+  knownHostsFile: string
+  connectTimeoutMs: number
+}
+
+/** Channels open at once on one connection; sshd's MaxSessions defaults to 10. */
+export const MAX_CHANNELS = 8
+/** Handshakes under way at once; sshd's MaxStartups starts dropping at 10. */
+export const MAX_STARTUPS = 8
+
+const defaultStartLimit = pLimit(MAX_STARTUPS)
+
+const HOST_KEY_ALGOS: Record<string, string[]> = {
+  'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
+}
+
+/** One SSH connection to a node, reused for every command of a run. */
+export class SshTransport implements Transport {
+  private readonly channels: LimitFunction = pLimit(MAX_CHANNELS)
+  private closed = false
+
+  /** Use `SshTransport.connect`. */
+  constructor(
+    readonly node: string,
+    private readonly client: InstanceType<typeof Client>,
+  ) {
+    client.on('close', () => (this.closed = true))
+  }
+
+  /** Connects with the host key checked against known_hosts; never trusts a key on first use. */
+  static async connect(t: SshTarget, startLimit: LimitFunction = defaultStartLimit): Promise<SshTransport> {
+    const pinned = keysForHost(t.knownHosts, t.host, t.port)
+    const usable = pinned.filter((k) => !k.revoked)
+    const name = knownHostName(t.host, t.port)
+    if (usable.length === 0) {
+      throw new NodeUnreachableError(t.node, `no host key for ${name} in ${t.knownHostsFile}; check the node's key out of band and add it (for example: ssh-keyscan -p ${t.port} ${t.host} >> ${t.knownHostsFile}, then compare fingerprints with ssh-keygen -lf)`)
+    }
+    try {
+      return await startLimit(() => handshake(t, pinned, name))
+    } catch (err) {
+      // A reset during the handshake (sshd's MaxStartups, a busy node) is worth one more try.
+      if (!isTransient(err)) throw err
+      await new Promise((r) => setTimeout(r, 300))
+      return startLimit(() => handshake(t, pinned, name))
+    }
+  }
+
+  async exec(steps: readonly (readonly string[])[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const command = shellScript(steps)
+    return this.channels(() => this.execOnce(command, opts))
+  }
+
+  private execOnce(command: string, opts: ExecOptions): Promise<ExecResult> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new NodeUnreachableError(this.node, 'the SSH connection was closed'))
+      this.client.exec(command, (err: Error | undefined, stream: ClientChannel) => {
+        if (err) return reject(new NodeUnreachableError(this.node, `cannot open an SSH channel: ${err.message}`, {cause: err}))
+        const out: Buffer[] = []
+        const errOut: Buffer[] = []
+        let timer: NodeJS.Timeout | undefined
+        if (opts.timeoutMs) timer = setTimeout(() => { errOut.push(Buffer.from(`\nkgit: timed out after ${opts.timeoutMs} ms`)); stream.close() }, opts.timeoutMs)
+        stream.on('data', (d: Buffer) => out.push(d))
+        stream.stderr.on('data', (d: Buffer) => errOut.push(d))
+        stream.on('close', (code: number | null) => {
+          if (timer) clearTimeout(timer)
+          resolve({stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8'), exitCode: typeof code === 'number' ? code : null})
+        })
+        stream.end(opts.stdin ?? '')
+      })
+    })
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    await new Promise<void>((resolve) => {
+      this.client.once('close', () => resolve())
+      this.client.end()
+      setTimeout(resolve, 1000).unref()
+    })
+  }
+}
+
+function handshake(t: SshTarget, pinned: KnownHostKey[], name: string): Promise<SshTransport> {
+  return new Promise((resolve, reject) => {
+    const client = new Client()
+    let rejection: string | undefined
+    const cfg: ConnectConfig = {
+      host: t.host,
+      port: t.port,
+      username: t.user,
+      privateKey: t.privateKey,
+      readyTimeout: t.connectTimeoutMs,
+      algorithms: {serverHostKey: hostKeyAlgorithms(pinned) as never},
+      hostVerifier: (key: Buffer) => {
+        rejection = verifyHostKey(t, pinned, name, key)
+        return rejection === undefined
+      },
+    }
+    client.once('ready', () => resolve(new SshTransport(t.node, client)))
+    client.once('error', (err: Error & {code?: string; level?: string}) => {
+      client.end()
+      reject(new NodeUnreachableError(t.node, rejection ?? describeSshError(err, t), {cause: err}))
+    })
+    client.connect(cfg)
+  })
+}
+
+function isTransient(err: unknown): boolean {
+  const code = (err as {cause?: {code?: string}}).cause?.code
+  return code === 'ECONNRESET' || code === 'EPIPE'
+}
+
+function hostKeyAlgorithms(pinned: KnownHostKey[]): string[] {
+  const types = [...new Set(pinned.filter((k) => !k.revoked).map((k) => k.type))]
+  return types.flatMap((t) => HOST_KEY_ALGOS[t] ?? [t])
+}
+
+function verifyHostKey(t: SshTarget, pinned: KnownHostKey[], name: string, key: Buffer): string | undefined {
+  const fp = fingerprint(key)
+  if (pinned.some((k) => k.revoked && k.key.equals(key))) return `host key ${fp} of ${name} is marked @revoked in ${t.knownHostsFile}`
+  if (pinned.some((k) => !k.revoked && k.key.equals(key))) return undefined
+  const want = pinned.filter((k) => !k.revoked).map((k) => `${k.type} ${fingerprint(k.key)} (${t.knownHostsFile}:${k.line})`).join(', ')
+  return `HOST KEY MISMATCH for ${name}: it presented ${keyTypeOf(key)} ${fp}, but known_hosts pins ${want}. Someone may be intercepting the connection, or the node was reinstalled: check the new key out of band before updating ${t.knownHostsFile}`
+}
+
+function describeSshError(err: Error & {code?: string; level?: string}, t: SshTarget): string {
+  const where = `${t.host}:${t.port}`
+  if (err.code === 'ECONNREFUSED') return `connection refused by ${where} (is sshd running there?)`
+  if (err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH') return `no route to ${where}`
+  if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return `cannot resolve host name ${t.host}`
+  if (err.code === 'ECONNRESET') return `connection reset by ${where}`
+  if (err.level === 'client-timeout' || /timed out/i.test(err.message)) return `no SSH answer from ${where} within ${Math.round(t.connectTimeoutMs / 1000)} s`
+  if (err.level === 'client-authentication') return `authentication as ${t.user} failed on ${where}: the server did not accept the identity file's key (is its public key in ~${t.user}/.ssh/authorized_keys?)`
+  return `${err.message} (${where})`
+}

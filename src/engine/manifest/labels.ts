@@ -1,0 +1,47 @@
+import type {FieldReader} from './field-reader.js'
+import type {PathPart} from './yaml-docs.js'
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>
+  matchExpressions?: {key: string; operator: string; values?: string[]}[]
+}
+
+const NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/
+const PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
+
+/** Kubernetes' label key and value syntax. */
+export function labelKeyProblem(key: string): string | undefined {
+  const parts = key.split('/')
+  if (parts.length > 2) return 'a label key has at most one "/"'
+  const [prefix, name] = parts.length === 2 ? parts : [undefined, parts[0]!]
+  if (prefix !== undefined && (prefix.length > 253 || !PREFIX.test(prefix))) return 'the prefix of a label key must be a DNS subdomain'
+  if (!name || name.length > 63 || !NAME.test(name)) return 'a label key name must be 1-63 characters of letters, digits, "-", "_", ".", starting and ending with a letter or digit'
+  return undefined
+}
+
+export function labelValueProblem(value: string): string | undefined {
+  if (value === '') return undefined
+  if (value.length > 63 || !NAME.test(value)) return 'a label value must be empty or 1-63 characters of letters, digits, "-", "_", ".", starting and ending with a letter or digit'
+  return undefined
+}
+
+export function checkLabels(r: FieldReader, path: PathPart[], labels: Record<string, string>): void {
+  for (const [k, v] of Object.entries(labels)) {
+    const problem = labelKeyProblem(k) ?? labelValueProblem(v)
+    if (problem) r.fail([...path, k], problem)
+  }
+}
+
+export function selectorMatches(sel: LabelSelector, labels: Record<string, string>): boolean {
+  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (labels[k] !== v) return false
+  for (const e of sel.matchExpressions ?? []) {
+    const has = Object.hasOwn(labels, e.key)
+    const val = labels[e.key]
+    const values = e.values ?? []
+    if (e.operator === 'In' && !(has && values.includes(val!))) return false
+    if (e.operator === 'NotIn' && has && values.includes(val!)) return false
+    if (e.operator === 'Exists' && !has) return false
+    if (e.operator === 'DoesNotExist' && has) return false
+  }
+  return true
+}

@@ -1,0 +1,87 @@
+import {ManifestError, formatPos} from '../errors.js'
+import type {ClusterSpec, Desired, KObject} from '../types.js'
+import {parseCluster} from './cluster.js'
+import {parseObject} from './objects.js'
+import {parseYamlFile} from './yaml-docs.js'
+
+export interface SourceFile {
+  path: string
+  content: Uint8Array
+}
+
+export interface LoadInput {
+  revision: string
+  clusterFile: SourceFile
+  files: SourceFile[]
+}
+
+export interface LoadResult {
+  desired?: Desired
+  errors: ManifestError[]
+  warnings: string[]
+}
+
+/** Largest manifest file kgit reads; larger ones are refused rather than parsed. */
+export const MAX_FILE_BYTES = 8 * 1024 * 1024
+const BUILTIN_NAMESPACES = ['default', 'kube-system', 'kube-public']
+
+/** Reads a whole revision: the cluster file and every manifest, all errors collected. */
+export function loadDesired(input: LoadInput): LoadResult {
+  const errors: ManifestError[] = []
+  const warnings: string[] = []
+  const clusterText = decodeText(input.clusterFile, errors)
+  const {cluster, errors: clusterErrors} = clusterText === undefined ? {cluster: undefined, errors: []} : parseCluster(input.clusterFile.path, clusterText)
+  errors.push(...clusterErrors)
+  const objects: KObject[] = []
+  for (const f of [...input.files].sort((a, b) => a.path.localeCompare(b.path))) {
+    const text = decodeText(f, errors)
+    if (text === undefined) continue
+    const {docs, errors: yamlErrors} = parseYamlFile(f.path, text)
+    errors.push(...yamlErrors)
+    for (const doc of docs) {
+      const res = parseObject(doc)
+      errors.push(...res.errors)
+      if (res.skipped) warnings.push(`${formatPos(doc.posOf([]))}: skipped: ${res.skipped}`)
+      if (res.object) objects.push(res.object)
+    }
+  }
+  errors.push(...crossChecks(objects))
+  if (errors.length > 0 || !cluster) return {errors, warnings}
+  return {desired: {revision: input.revision, cluster: cluster as ClusterSpec, objects}, errors, warnings}
+}
+
+function decodeText(f: SourceFile, errors: ManifestError[]): string | undefined {
+  if (f.content.byteLength > MAX_FILE_BYTES) {
+    errors.push(new ManifestError({file: f.path}, `file is ${(f.content.byteLength / 1048576).toFixed(1)} MiB; kgit reads manifest files of at most ${MAX_FILE_BYTES / 1048576} MiB`))
+    return undefined
+  }
+  if (f.content.includes(0)) {
+    errors.push(new ManifestError({file: f.path}, 'is not a text file (contains NUL bytes)'))
+    return undefined
+  }
+  try {
+    return new TextDecoder('utf-8', {fatal: true}).decode(f.content)
+  } catch {
+    errors.push(new ManifestError({file: f.path}, 'is not valid UTF-8'))
+    return undefined
+  }
+}
+
+/** Checks that need all objects: duplicates and namespaces that must exist. */
+function crossChecks(objects: KObject[]): ManifestError[] {
+  const errors: ManifestError[] = []
+  const seen = new Map<string, KObject>()
+  for (const o of objects) {
+    const key = `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`
+    const prev = seen.get(key)
+    if (prev) errors.push(new ManifestError(o.source, `duplicate ${o.kind} "${o.metadata.namespace ? o.metadata.namespace + '/' : ''}${o.metadata.name}": also defined at ${formatPos(prev.source)}`))
+    else seen.set(key, o)
+  }
+  const namespaces = new Set([...BUILTIN_NAMESPACES, ...objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name)])
+  for (const o of objects) {
+    if (o.kind !== 'Namespace' && !namespaces.has(o.metadata.namespace)) {
+      errors.push(new ManifestError({...o.source, path: 'metadata.namespace'}, `namespace "${o.metadata.namespace}" does not exist: add a Namespace manifest for it`))
+    }
+  }
+  return errors
+}

@@ -1,0 +1,157 @@
+import type {ManifestError} from '../errors.js'
+import type {ContainerPort, ContainerSpec, DeploymentObject, EnvVar, KObject, NamespaceObject, ObjectMeta, PodObject, PodSpec, PodTemplate} from '../types.js'
+import {DNS1123_LABEL, DNS1123_SUBDOMAIN, FieldReader} from './field-reader.js'
+import {checkLabels, selectorMatches, type LabelSelector} from './labels.js'
+import type {ParsedDoc, PathPart} from './yaml-docs.js'
+
+/** apiVersions Kubernetes has served for each kind kgit runs; all are read as the current one. */
+export const SERVED_VERSIONS: Record<string, readonly string[]> = {
+  Namespace: ['v1'],
+  Pod: ['v1'],
+  Deployment: ['apps/v1', 'apps/v1beta2', 'apps/v1beta1', 'extensions/v1beta1'],
+}
+
+export type ParseResult = {object?: KObject; skipped?: string; errors: ManifestError[]}
+
+/** Turns one document into a typed, defaulted object, or reports why it cannot be one. */
+export function parseObject(doc: ParsedDoc): ParseResult {
+  const r = new FieldReader(doc)
+  if (r.map([], {required: true}) === undefined) return {errors: r.errors}
+  const apiVersion = r.str(['apiVersion'], {required: true})
+  const kind = r.str(['kind'], {required: true})
+  if (!apiVersion || !kind) return {errors: r.errors}
+  const versions = SERVED_VERSIONS[kind]
+  if (!versions) return {skipped: `kind ${kind} (${apiVersion}) is not supported by this version of kgit`, errors: r.errors}
+  if (!versions.includes(apiVersion)) {
+    r.fail(['apiVersion'], `${kind} is not served as "${apiVersion}" (use one of: ${versions.join(', ')})`)
+    return {errors: r.errors}
+  }
+  const source = doc.posOf([])
+  let object: KObject | undefined
+  if (kind === 'Namespace') object = {kind, apiVersion, source, metadata: readMeta(r, false)} satisfies NamespaceObject
+  if (kind === 'Pod') object = {kind, apiVersion, source, metadata: readMeta(r, true), spec: readPodSpec(r, ['spec'])} satisfies PodObject
+  if (kind === 'Deployment') object = readDeployment(r, apiVersion, source)
+  return r.errors.length > 0 ? {errors: r.errors} : {object, errors: []}
+}
+
+function readMeta(r: FieldReader, namespaced: boolean): ObjectMeta {
+  r.map(['metadata'], {required: true})
+  const name = r.str(['metadata', 'name'], {required: true, pattern: namespaced ? DNS1123_SUBDOMAIN : DNS1123_LABEL, patternMsg: `must be a DNS-1123 ${namespaced ? 'subdomain' : 'label'}: lowercase letters, digits and "-"${namespaced ? ' or "."' : ''}, starting and ending with a letter or digit`}) ?? ''
+  if (name.length > (namespaced ? 253 : 63)) r.fail(['metadata', 'name'], `must be at most ${namespaced ? 253 : 63} characters`)
+  const namespace = namespaced
+    ? r.str(['metadata', 'namespace'], {pattern: DNS1123_LABEL, patternMsg: 'must be a DNS-1123 label'}) ?? 'default'
+    : ''
+  if (!namespaced && r.get(['metadata', 'namespace']) !== undefined) r.fail(['metadata', 'namespace'], 'Namespace objects are cluster-scoped and take no namespace')
+  const labels = r.strMap(['metadata', 'labels'])
+  checkLabels(r, ['metadata', 'labels'], labels)
+  return {name, namespace, labels, annotations: r.strMap(['metadata', 'annotations'])}
+}
+
+function readDeployment(r: FieldReader, apiVersion: string, source: DeploymentObject['source']): DeploymentObject {
+  const metadata = readMeta(r, true)
+  r.map(['spec'], {required: true})
+  const replicas = r.int(['spec', 'replicas'], {min: 0, max: 100000}) ?? 1
+  const tplLabels = r.strMap(['spec', 'template', 'metadata', 'labels'])
+  checkLabels(r, ['spec', 'template', 'metadata', 'labels'], tplLabels)
+  const template: PodTemplate = {
+    metadata: {labels: tplLabels, annotations: r.strMap(['spec', 'template', 'metadata', 'annotations'])},
+    spec: readPodSpec(r, ['spec', 'template', 'spec']),
+  }
+  const legacy = apiVersion !== 'apps/v1'
+  const given = r.map(['spec', 'selector'], {required: !legacy}) !== undefined
+  // Before apps/v1 an absent selector defaulted to the template's labels.
+  const matchLabels = given ? r.strMap(['spec', 'selector', 'matchLabels']) : tplLabels
+  if (given || legacy) {
+    const exprs = given ? (r.list(['spec', 'selector', 'matchExpressions']) ?? []) : []
+    const selector = {matchLabels, matchExpressions: exprs as LabelSelector['matchExpressions']}
+    if (Object.keys(matchLabels).length === 0 && exprs.length === 0) r.fail(['spec', 'selector'], 'empty selector is invalid for a Deployment')
+    else if (!selectorMatches(selector, tplLabels)) r.fail(['spec', 'template', 'metadata', 'labels'], '`selector` does not match template `labels`')
+  }
+  return {kind: 'Deployment', apiVersion: 'apps/v1', source, metadata, spec: {replicas, selector: {matchLabels}, template}}
+}
+
+export function readPodSpec(r: FieldReader, base: PathPart[]): PodSpec {
+  r.map(base, {required: true})
+  const items = r.list([...base, 'containers'], {required: true}) ?? []
+  if (r.get([...base, 'containers']) !== undefined && items.length === 0) r.fail([...base, 'containers'], 'must have at least one container')
+  const containers = items.map((_, i) => readContainer(r, [...base, 'containers', i]))
+  const seen = new Map<string, number>()
+  containers.forEach((c, i) => {
+    const prev = seen.get(c.name)
+    if (c.name && prev !== undefined) r.fail([...base, 'containers', i, 'name'], `duplicate container name "${c.name}" (also containers[${prev}])`)
+    seen.set(c.name, i)
+  })
+  checkHostPorts(r, base, containers)
+  return {
+    containers,
+    restartPolicy: (r.str([...base, 'restartPolicy'], {oneOf: ['Always', 'OnFailure', 'Never']}) ?? 'Always') as PodSpec['restartPolicy'],
+    terminationGracePeriodSeconds: r.int([...base, 'terminationGracePeriodSeconds'], {min: 0}) ?? 30,
+    ...(r.str([...base, 'hostname'], {pattern: DNS1123_LABEL, patternMsg: 'must be a DNS-1123 label'}) !== undefined ? {hostname: r.get([...base, 'hostname']) as string} : {}),
+  }
+}
+
+function readContainer(r: FieldReader, p: PathPart[]): ContainerSpec {
+  r.map(p)
+  const name = r.str([...p, 'name'], {required: true, pattern: DNS1123_LABEL, patternMsg: 'must be a DNS-1123 label'}) ?? ''
+  const image = r.str([...p, 'image'], {required: true}) ?? ''
+  if (/\s/.test(image)) r.fail([...p, 'image'], 'must not contain spaces')
+  const policy = r.str([...p, 'imagePullPolicy'], {oneOf: ['Always', 'IfNotPresent', 'Never']}) ?? defaultPullPolicy(image)
+  const c: ContainerSpec = {name, image, imagePullPolicy: policy as ContainerSpec['imagePullPolicy'], env: readEnv(r, [...p, 'env']), ports: readPorts(r, [...p, 'ports'])}
+  const command = r.strList([...p, 'command'])
+  const args = r.strList([...p, 'args'])
+  const workingDir = r.str([...p, 'workingDir'])
+  if (command) c.command = command
+  if (args) c.args = args
+  if (workingDir) c.workingDir = workingDir
+  return c
+}
+
+/** Kubernetes: `:latest` or no tag means Always, anything else IfNotPresent. */
+export function defaultPullPolicy(image: string): string {
+  if (image.includes('@')) return 'IfNotPresent'
+  const last = image.split('/').pop() ?? image
+  const tag = last.includes(':') ? last.split(':').pop() : undefined
+  return tag === undefined || tag === 'latest' ? 'Always' : 'IfNotPresent'
+}
+
+function readEnv(r: FieldReader, p: PathPart[]): EnvVar[] {
+  const items = r.list(p) ?? []
+  const env: EnvVar[] = []
+  items.forEach((_, i) => {
+    const name = r.str([...p, i, 'name'], {required: true}) ?? ''
+    if (name && !/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name)) r.fail([...p, i, 'name'], 'must be a C identifier-like name (letters, digits, "_", "-", "."), not starting with a digit')
+    if (r.get([...p, i, 'valueFrom']) !== undefined) r.fail([...p, i, 'valueFrom'], 'valueFrom is not supported by this version of kgit')
+    const value = r.get([...p, i, 'value'])
+    if (value !== undefined && typeof value !== 'string') r.fail([...p, i, 'value'], 'must be a string (quote numbers and booleans in YAML)')
+    env.push({name, value: typeof value === 'string' ? value : ''})
+  })
+  return env
+}
+
+function readPorts(r: FieldReader, p: PathPart[]): ContainerPort[] {
+  const items = r.list(p) ?? []
+  return items.map((_, i) => {
+    const port: ContainerPort = {
+      containerPort: r.int([...p, i, 'containerPort'], {required: true, min: 1, max: 65535}) ?? 0,
+      protocol: (r.str([...p, i, 'protocol'], {oneOf: ['TCP', 'UDP', 'SCTP']}) ?? 'TCP') as ContainerPort['protocol'],
+    }
+    const hostPort = r.int([...p, i, 'hostPort'], {min: 1, max: 65535})
+    const hostIP = r.str([...p, i, 'hostIP'])
+    const name = r.str([...p, i, 'name'], {pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, patternMsg: 'must be an IANA service name (lowercase letters, digits, "-")'})
+    if (hostPort !== undefined) port.hostPort = hostPort
+    if (hostIP !== undefined) port.hostIP = hostIP
+    if (name !== undefined) port.name = name
+    return port
+  })
+}
+
+function checkHostPorts(r: FieldReader, base: PathPart[], containers: ContainerSpec[]): void {
+  const seen = new Set<string>()
+  containers.forEach((c, ci) =>
+    c.ports.forEach((port, pi) => {
+      const key = `${port.containerPort}/${port.protocol}`
+      if (seen.has(key)) r.fail([...base, 'containers', ci, 'ports', pi, 'containerPort'], `duplicate port ${key} in the pod`)
+      seen.add(key)
+    }),
+  )
+}

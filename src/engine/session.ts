@@ -1,0 +1,108 @@
+import {ErrorList, UsageError} from './errors.js'
+import {applyActions, type ApplyEvent, type ApplyResult} from './exec/apply.js'
+import {sshConnector, type Connections, type Connector} from './exec/connect.js'
+import {GitSource} from './exec/git-source.js'
+import {observeNode} from './exec/observe.js'
+import {parseCluster} from './manifest/cluster.js'
+import {loadDesired, type SourceFile} from './manifest/load.js'
+import {plan, type Plan} from './plan/plan.js'
+import type {ClusterSpec, Desired, NodeObservation, Observed} from './types.js'
+import {readFile} from 'node:fs/promises'
+
+export interface RevisionOptions {
+  /** Repository directory (any folder inside it). */
+  dir: string
+  revision: string
+  /** A cluster file on disk that replaces kgit.yaml from the revision. */
+  clusterFile?: string
+}
+
+export interface Loaded {
+  desired: Desired
+  source: GitSource
+  commit: string
+  warnings: string[]
+  uncommitted: string[]
+}
+
+/** Reads and validates a revision. Throws ErrorList with every problem; touches no node. */
+export async function loadRevision(opts: RevisionOptions): Promise<Loaded> {
+  const source = await GitSource.open(opts.dir)
+  const commit = await source.resolve(opts.revision)
+  const clusterFile = await readClusterFile(source, commit, opts.clusterFile)
+  const {cluster} = parseCluster(clusterFile.path, clusterFile.content.toString())
+  const manifests = cluster?.manifests ?? ['manifests']
+  const files = await source.readManifests(commit, manifests)
+  const {desired, errors, warnings} = loadDesired({revision: commit, clusterFile, files})
+  if (!desired) throw new ErrorList(errors)
+  const uncommitted = opts.clusterFile ? [] : await source.uncommitted(['kgit.yaml', ...manifests])
+  return {desired, source, commit, warnings, uncommitted}
+}
+
+async function readClusterFile(source: GitSource, commit: string, override?: string): Promise<SourceFile> {
+  if (override) {
+    const content = await readFile(override).catch((err: Error) => {
+      throw new UsageError(`cannot read cluster file ${override}: ${err.message}`, {cause: err})
+    })
+    return {path: override, content}
+  }
+  const f = await source.readFile(commit, 'kgit.yaml')
+  if (!f) throw new UsageError(`kgit.yaml is not in commit ${commit.slice(0, 12)} at the top of ${source.root} (kgit lab up or kgit init write one; or pass --cluster FILE)`)
+  return f
+}
+
+export interface PlanRun extends Loaded {
+  plan: Plan
+  observed: Observed
+}
+
+export interface SessionOptions extends RevisionOptions {
+  connector?: Connector
+}
+
+/** Load, connect, observe every node in one round trip, and plan. */
+export async function planRevision<T>(opts: SessionOptions, then?: (run: PlanRun, conns: Connections) => Promise<T>): Promise<{run: PlanRun; result?: T}> {
+  const loaded = await loadRevision(opts)
+  const connect = opts.connector ?? sshConnector(loaded.source, loaded.commit)
+  const conns = await connect(loaded.desired.cluster)
+  try {
+    const observed: Observed = {nodes: await observeAll(loaded.desired.cluster, conns)}
+    const run: PlanRun = {...loaded, observed, plan: plan(loaded.desired, observed)}
+    return {run, result: then ? await then(run, conns) : undefined}
+  } finally {
+    await conns.close()
+  }
+}
+
+/** Plan, then carry the plan out. */
+export async function applyRevision(opts: SessionOptions, onEvent: (e: ApplyEvent) => void, beforeApply?: (run: PlanRun) => void): Promise<{run: PlanRun; result: ApplyResult}> {
+  const {run, result} = await planRevision(opts, async (r, conns) => {
+    beforeApply?.(r)
+    return applyActions(r.plan.actions, conns.transports, onEvent)
+  })
+  return {run, result: result!}
+}
+
+/** Live pods, read from every node; needs only the cluster file of the revision. */
+export async function observeCluster(opts: SessionOptions): Promise<{observed: Observed; cluster: ClusterSpec; commit: string}> {
+  const source = await GitSource.open(opts.dir)
+  const commit = await source.resolve(opts.revision)
+  const clusterFile = await readClusterFile(source, commit, opts.clusterFile)
+  const {cluster, errors} = parseCluster(clusterFile.path, clusterFile.content.toString())
+  if (!cluster) throw new ErrorList(errors)
+  const conns = await (opts.connector ?? sshConnector(source, commit))(cluster)
+  try {
+    return {observed: {nodes: await observeAll(cluster, conns)}, cluster, commit}
+  } finally {
+    await conns.close()
+  }
+}
+
+function observeAll(cluster: ClusterSpec, conns: Connections): Promise<NodeObservation[]> {
+  return Promise.all(
+    cluster.nodes.map((n) => {
+      const t = conns.transports.get(n.name)
+      return t ? observeNode(t) : Promise.resolve({node: n.name, reachable: false as const, reason: conns.unreachable.get(n.name) ?? 'not connected'})
+    }),
+  )
+}

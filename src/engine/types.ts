@@ -1,0 +1,176 @@
+import type {SourcePos} from './errors.js'
+
+/** A node of the cluster, as kgit.yaml declares it. */
+export interface NodeSpec {
+  name: string
+  address: string
+  port: number
+  labels: Record<string, string>
+  taints: Taint[]
+  dataDir: string
+}
+
+export interface Taint {
+  key: string
+  value?: string
+  effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute'
+}
+
+export interface SshSpec {
+  user: string
+  identityFile: string
+  knownHostsFile: string
+  /** Seconds to wait for a node's SSH handshake. */
+  connectTimeout: number
+}
+
+export interface ClusterSpec {
+  name: string
+  manifests: string[]
+  ssh: SshSpec
+  runtime: 'podman'
+  network: {podCIDR: string; serviceCIDR: string; clusterDomain: string}
+  nodes: NodeSpec[]
+}
+
+export interface EnvVar {
+  name: string
+  value: string
+}
+
+export interface ContainerPort {
+  name?: string
+  containerPort: number
+  hostPort?: number
+  hostIP?: string
+  protocol: 'TCP' | 'UDP' | 'SCTP'
+}
+
+export interface ContainerSpec {
+  name: string
+  image: string
+  imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never'
+  command?: string[]
+  args?: string[]
+  workingDir?: string
+  env: EnvVar[]
+  ports: ContainerPort[]
+}
+
+export interface PodSpec {
+  containers: ContainerSpec[]
+  restartPolicy: 'Always' | 'OnFailure' | 'Never'
+  terminationGracePeriodSeconds: number
+  hostname?: string
+}
+
+export interface ObjectMeta {
+  name: string
+  namespace: string
+  labels: Record<string, string>
+  annotations: Record<string, string>
+}
+
+/** Every object read from git carries where it came from, for error messages. */
+export interface Sourced {
+  source: SourcePos
+}
+
+export interface NamespaceObject extends Sourced {
+  kind: 'Namespace'
+  apiVersion: string
+  metadata: ObjectMeta
+}
+
+export interface PodObject extends Sourced {
+  kind: 'Pod'
+  apiVersion: string
+  metadata: ObjectMeta
+  spec: PodSpec
+}
+
+export interface PodTemplate {
+  metadata: {labels: Record<string, string>; annotations: Record<string, string>}
+  spec: PodSpec
+}
+
+export interface DeploymentObject extends Sourced {
+  kind: 'Deployment'
+  apiVersion: string
+  metadata: ObjectMeta
+  spec: {replicas: number; selector: {matchLabels: Record<string, string>}; template: PodTemplate}
+}
+
+export type KObject = NamespaceObject | PodObject | DeploymentObject
+
+/** What git says the cluster should be, at one commit. */
+export interface Desired {
+  revision: string
+  cluster: ClusterSpec
+  objects: KObject[]
+}
+
+/** A reference to the object that owns a pod. */
+export interface OwnerRef {
+  kind: string
+  name: string
+}
+
+/** One pod kgit wants to run: a name, an owner and a fully defaulted spec. */
+export interface DesiredPod {
+  namespace: string
+  name: string
+  owner?: OwnerRef
+  labels: Record<string, string>
+  /** Hash of the pod template (Deployment pods) — part of their names. */
+  templateHash?: string
+  /** Hash of everything that makes the pod what it is; a change means replace. */
+  specHash: string
+  spec: PodSpec
+  source: SourcePos
+}
+
+/** A replica group: N interchangeable pods from one template. */
+export interface PodGroup {
+  namespace: string
+  owner: OwnerRef
+  /** Name prefix of the pods: `<deployment>-<templateHash>`. */
+  prefix: string
+  templateHash: string
+  replicas: number
+  template: DesiredPod
+}
+
+/** A container kgit finds on a node (from podman, filtered by kgit's labels). */
+export interface ObservedContainer {
+  name: string
+  container: string
+  state: string
+  exitCode?: number
+  startedAt?: number
+}
+
+/** A pod kgit finds on a node. */
+export interface ObservedPod {
+  node: string
+  podmanName: string
+  namespace: string
+  name: string
+  owner?: OwnerRef
+  templateHash?: string
+  specHash: string
+  labels: Record<string, string>
+  status: string
+  created: string
+  containers: ObservedContainer[]
+  /** terminationGracePeriodSeconds it was started with. */
+  grace?: number
+}
+
+export type NodeObservation =
+  | {node: string; reachable: true; pods: ObservedPod[]}
+  | {node: string; reachable: false; reason: string}
+
+export interface Observed {
+  nodes: NodeObservation[]
+}

@@ -1,0 +1,58 @@
+import {describe, expect, it} from 'vitest'
+import {applyActions, type ApplyEvent} from '../../src/engine/exec/apply.js'
+import type {ExecOptions, ExecResult, Transport} from '../../src/engine/exec/transport.js'
+import {plan} from '../../src/engine/plan/plan.js'
+import {deployment, desired, FakeFleet, pod} from './plan-helpers.js'
+
+/** Records every command; fails the ones `failWhen` picks. */
+class RecordingTransport implements Transport {
+  calls: string[][][] = []
+  constructor(
+    readonly node: string,
+    private readonly failWhen: (steps: readonly (readonly string[])[]) => boolean = () => false,
+  ) {}
+  async exec(steps: readonly (readonly string[])[], _opts?: ExecOptions): Promise<ExecResult> {
+    this.calls.push(steps.map((s) => [...s]))
+    await new Promise((r) => setTimeout(r, 1))
+    return this.failWhen(steps) ? {stdout: '', stderr: 'Error: image not known\n', exitCode: 125} : {stdout: '', stderr: '', exitCode: 0}
+  }
+  async close(): Promise<void> {}
+}
+
+describe('applyActions', () => {
+  it('removes before it starts on each node, one round trip per pod', async () => {
+    const fleet = new FakeFleet(1)
+    const first = plan(desired(1, deployment('web', 2)), fleet.observed())
+    fleet.apply(first.actions)
+    const p = plan(desired(1, deployment('web', 2, {image: 'busybox:1.36'})), fleet.observed())
+    const t = new RecordingTransport('n1')
+    const res = await applyActions(p.actions, new Map([['n1', t]]))
+    expect(res.failed).toEqual([])
+    expect(t.calls.map((c) => c.map((s) => s.slice(1, 3).join(' ')))).toEqual([
+      ['pod rm'], ['pod rm'],
+      ['pod create', 'create --pod', 'pod start'], ['pod create', 'create --pod', 'pod start'],
+    ])
+  })
+
+  it('reports a failed start with node and reason, removes the half-made pod, and goes on', async () => {
+    const p = plan(desired(2, pod('good'), pod('bad', 'nope:1')), new FakeFleet(2).observed())
+    const fails = (steps: readonly (readonly string[])[]) => steps.some((s) => s.includes('nope:1'))
+    const ts = new Map([['n1', new RecordingTransport('n1', fails)], ['n2', new RecordingTransport('n2', fails)]])
+    const events: ApplyEvent[] = []
+    const res = await applyActions(p.actions, ts, (e) => events.push(e))
+    expect(res.done.map((a) => a.type !== 'delete' && a.pod.name)).toEqual(['good'])
+    expect(res.failed).toHaveLength(1)
+    const err = res.failed[0]!.error
+    expect(err.message).toMatch(/^failed to start pod default\/bad on node n\d: exit 125 \(Error: image not known\)$/)
+    const node = res.failed[0]!.action.node
+    const calls = (ts.get(node) as RecordingTransport).calls
+    expect(calls.at(-1)).toEqual([['podman', 'pod', 'rm', '--force', '--time', '0', 'default_bad']])
+    expect(events.map((e) => e.type).sort()).toEqual(['done', 'failed', 'start', 'start'])
+  })
+
+  it('fails the actions of a node it has no connection to', async () => {
+    const p = plan(desired(1, pod('solo')), new FakeFleet(1).observed())
+    const res = await applyActions(p.actions, new Map())
+    expect(res.failed.map((f) => f.error.message)).toEqual(['no connection to node n1'])
+  })
+})

@@ -1,0 +1,130 @@
+import {describe, expect, it} from 'vitest'
+import {parseCluster} from '../../src/engine/manifest/cluster.js'
+import {loadDesired, type SourceFile} from '../../src/engine/manifest/load.js'
+
+const CLUSTER = `apiVersion: kgit.dev/v1alpha1
+kind: Cluster
+metadata: {name: lab}
+spec:
+  nodes:
+    - {name: n1, address: 198.51.100.2}
+    - {name: n2, address: 198.51.100.3, port: 2222, labels: {zone: a}}
+`
+
+const file = (path: string, text: string | Uint8Array): SourceFile => ({path, content: typeof text === 'string' ? new TextEncoder().encode(text) : text})
+const load = (files: SourceFile[]) => loadDesired({revision: 'abc', clusterFile: file('kgit.yaml', CLUSTER), files})
+const messages = (files: SourceFile[]) => load(files).errors.map((e) => e.message)
+
+describe('kgit.yaml', () => {
+  it('applies defaults', () => {
+    const {cluster, errors} = parseCluster('kgit.yaml', CLUSTER)
+    expect(errors).toEqual([])
+    expect(cluster!.manifests).toEqual(['manifests'])
+    expect(cluster!.ssh).toEqual({user: 'root', identityFile: '~/.ssh/id_ed25519', knownHostsFile: 'known_hosts', connectTimeout: 10})
+    expect(cluster!.nodes[0]).toEqual({name: 'n1', address: '198.51.100.2', port: 22, labels: {}, taints: [], dataDir: '/var/lib/kgit'})
+    expect(cluster!.nodes[1]!.port).toBe(2222)
+  })
+
+  it('names file, line and field of every problem at once', () => {
+    const bad = `apiVersion: kgit.dev/v1alpha1
+kind: Cluster
+metadata: {name: lab}
+spec:
+  network: {podCIDR: 10.0.0.0/8, serviceCIDR: 10.96.0.0/16}
+  sssh: {}
+  nodes:
+    - {name: n1, address: 198.51.100.2}
+    - {name: n1, address: 198.51.100.2}
+    - {name: Bad_Name, address: "not an address!", port: 70000}
+`
+    const msgs = parseCluster('kgit.yaml', bad).errors.map((e) => e.message)
+    expect(msgs).toContain('kgit.yaml:5 spec.network.serviceCIDR: overlaps podCIDR 10.0.0.0/8')
+    expect(msgs).toContain('kgit.yaml:6 spec.sssh: unknown field "sssh" (known: manifests, ssh, runtime, network, nodes)')
+    expect(msgs).toContain('kgit.yaml:9 spec.nodes[1].name: duplicate node name "n1" (also spec.nodes[0])')
+    expect(msgs).toContain('kgit.yaml:9 spec.nodes[1].address: duplicate node address 198.51.100.2:22 (also spec.nodes[0])')
+    expect(msgs.some((m) => m.startsWith('kgit.yaml:10 spec.nodes[2].name: must be a DNS-1123 label'))).toBe(true)
+    expect(msgs).toContain('kgit.yaml:10 spec.nodes[2].port: must be at most 65535, got 70000')
+    expect(msgs.some((m) => m.startsWith('kgit.yaml:10 spec.nodes[2].address: must be an IPv4 address or a host name'))).toBe(true)
+  })
+
+  it('rejects bad CIDRs and a missing node list', () => {
+    const msgs = parseCluster('kgit.yaml', 'apiVersion: kgit.dev/v1alpha1\nkind: Cluster\nmetadata: {name: x}\nspec:\n  network: {podCIDR: 10.0.0.1/8}\n').errors.map((e) => e.message)
+    expect(msgs).toContain('kgit.yaml:5 spec.network.podCIDR: must be an IPv4 CIDR such as 10.244.0.0/16 (with no host bits set), got "10.0.0.1/8"')
+    expect(msgs).toContain('kgit.yaml:4 spec.nodes: required field is missing')
+  })
+})
+
+const DEPLOY = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+        - name: app
+          image: busybox:1.36
+          ports: [{containerPort: 80}]
+`
+const NS = 'apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n'
+
+describe('manifests', () => {
+  it('reads multi-document files and applies Kubernetes defaults', () => {
+    const {desired, errors} = load([file('manifests/app.yaml', NS + '---\n' + DEPLOY + '---\n# only a comment\n')])
+    expect(errors).toEqual([])
+    const d = desired!.objects.find((o) => o.kind === 'Deployment')!
+    expect(d.kind === 'Deployment' && d.spec.replicas).toBe(1)
+    const c = d.kind === 'Deployment' ? d.spec.template.spec.containers[0]! : undefined
+    expect(c).toMatchObject({imagePullPolicy: 'IfNotPresent', ports: [{containerPort: 80, protocol: 'TCP'}]})
+    expect(d.kind === 'Deployment' && d.spec.template.spec).toMatchObject({restartPolicy: 'Always', terminationGracePeriodSeconds: 30})
+  })
+
+  it('expands kind: List and accepts the extensions/v1beta1 Deployment', () => {
+    const legacy = DEPLOY.replace('apps/v1', 'extensions/v1beta1').replace('  selector: {matchLabels: {app: web}}\n', '')
+    const list = `apiVersion: v1\nkind: List\nitems:\n${[NS, legacy].map((d) => '  - ' + d.trim().split('\n').join('\n    ')).join('\n')}\n`
+    const {desired, errors} = load([file('manifests/list.yaml', list)])
+    expect(errors).toEqual([])
+    expect(desired!.objects.map((o) => `${o.kind}/${o.apiVersion}`)).toEqual(['Namespace/v1', 'Deployment/apps/v1'])
+  })
+
+  it('points at the file, line and field', () => {
+    const bad = DEPLOY.replace('containerPort: 80', 'containerPort: "80"').replace('name: app', 'name: App')
+    expect(messages([file('manifests/app.yaml', NS + '---\n' + bad)])).toEqual([
+      'manifests/app.yaml:14 spec.template.spec.containers[0].name: must be a DNS-1123 label',
+      'manifests/app.yaml:16 spec.template.spec.containers[0].ports[0].containerPort: must be an integer, got string "80"',
+    ])
+  })
+
+  it('requires the selector to match the template', () => {
+    expect(messages([file('m.yaml', NS + '---\n' + DEPLOY.replace('matchLabels: {app: web}', 'matchLabels: {app: other}'))])).toEqual(['m.yaml:11 spec.template.metadata.labels: `selector` does not match template `labels`'])
+  })
+
+  it('names both places of a duplicate object and a missing namespace', () => {
+    const msgs = messages([file('a.yaml', DEPLOY), file('b.yaml', DEPLOY)])
+    expect(msgs).toContain('b.yaml:1: duplicate Deployment "shop/web": also defined at a.yaml:1')
+    expect(msgs).toContain('a.yaml:1 metadata.namespace: namespace "shop" does not exist: add a Namespace manifest for it')
+  })
+
+  it('rejects hostile files with a clear error', () => {
+    const bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n'
+    const msgs = messages([
+      file('bin.yaml', new Uint8Array([0x00, 0x01, 0x02])),
+      file('latin1.yaml', new Uint8Array([0x61, 0x3a, 0x20, 0xe9])),
+      file('bomb.yaml', bomb),
+      file('dup.yaml', 'kind: Pod\nkind: Pod\n'),
+      file('tabs.yaml', 'a:\n\t- b\n'),
+    ])
+    expect(msgs).toContain('bin.yaml: is not a text file (contains NUL bytes)')
+    expect(msgs).toContain('latin1.yaml: is not valid UTF-8')
+    expect(msgs.some((m) => m.startsWith('bomb.yaml:1: invalid YAML: Excessive alias count'))).toBe(true)
+    expect(msgs.some((m) => m.startsWith('dup.yaml:2: invalid YAML: Map keys must be unique'))).toBe(true)
+    expect(msgs.some((m) => m.startsWith('tabs.yaml:2: invalid YAML'))).toBe(true)
+  })
+
+  it('skips kinds it does not run yet with a warning', () => {
+    const {warnings, errors} = load([file('svc.yaml', 'apiVersion: v1\nkind: Service\nmetadata: {name: s}\n')])
+    expect(errors).toEqual([])
+    expect(warnings).toEqual(['svc.yaml:1: skipped: kind Service (v1) is not supported by this version of kgit'])
+  })
+})

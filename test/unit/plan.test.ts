@@ -1,0 +1,103 @@
+import {describe, expect, it} from 'vitest'
+import {plan} from '../../src/engine/plan/plan.js'
+import {brief, deployment, desired, FakeFleet, pod} from './plan-helpers.js'
+
+function converge(fleet: FakeFleet, d: ReturnType<typeof desired>) {
+  const p = plan(d, fleet.observed())
+  fleet.apply(p.actions)
+  return p
+}
+
+describe('plan', () => {
+  it('creates every pod on an empty fleet, spread across nodes, then plans nothing', () => {
+    const fleet = new FakeFleet(3)
+    const d = desired(3, deployment('web', 6), deployment('api', 2), pod('solo'))
+    const first = converge(fleet, d)
+    expect(first.actions).toHaveLength(9)
+    expect(first.actions.every((a) => a.type === 'create')).toBe(true)
+    expect([fleet.count('n1'), fleet.count('n2'), fleet.count('n3')]).toEqual([3, 3, 3])
+    const webPerNode = ['n1', 'n2', 'n3'].map((n) => fleet.pods.get(n)!.filter((p) => p.owner?.name === 'web').length)
+    expect(webPerNode).toEqual([2, 2, 2])
+    expect(plan(d, fleet.observed()).actions).toEqual([])
+  })
+
+  it('names Deployment pods <name>-<pod-template-hash>-<suffix>, stable across runs', () => {
+    const d = desired(2, deployment('web', 2))
+    const a = plan(d, new FakeFleet(2).observed())
+    const b = plan(d, new FakeFleet(2).observed())
+    expect(brief(a.actions)).toEqual(brief(b.actions))
+    for (const x of a.actions) expect(x.type === 'create' && x.pod.name).toMatch(/^web-[bcdfghjklmnpqrstvwxz2456789]{6,10}-[bcdfghjklmnpqrstvwxz2456789]{5}$/)
+  })
+
+  it('follows replicas down and up', () => {
+    const fleet = new FakeFleet(3)
+    converge(fleet, desired(3, deployment('web', 3)))
+    const down = converge(fleet, desired(3, deployment('web', 1)))
+    expect(down.actions.map((a) => a.type)).toEqual(['delete', 'delete'])
+    expect(new Set(down.actions.map((a) => a.node)).size).toBe(2)
+    const up = converge(fleet, desired(3, deployment('web', 4)))
+    expect(up.actions.map((a) => a.type)).toEqual(['create', 'create', 'create'])
+    expect(plan(desired(3, deployment('web', 4)), fleet.observed()).actions).toEqual([])
+  })
+
+  it('replaces pods of a changed template and prunes removed objects', () => {
+    const fleet = new FakeFleet(2)
+    converge(fleet, desired(2, deployment('web', 2), pod('solo')))
+    const changed = converge(fleet, desired(2, deployment('web', 2, {image: 'busybox:1.36'})))
+    expect(changed.actions.filter((a) => a.type === 'delete')).toHaveLength(3)
+    expect(changed.actions.filter((a) => a.type === 'create')).toHaveLength(2)
+    const solo = changed.actions.find((a) => a.type === 'delete' && a.old.name === 'solo')
+    expect(solo?.reason).toBe('no longer in git')
+    const gone = converge(fleet, desired(2))
+    expect(gone.actions.map((a) => a.type === 'delete' && a.reason)).toEqual(['Deployment web is no longer in git', 'Deployment web is no longer in git'])
+  })
+
+  it('replaces a bare pod whose spec changed, in place', () => {
+    const fleet = new FakeFleet(2)
+    converge(fleet, desired(2, pod('solo')))
+    const p = plan(desired(2, pod('solo', 'busybox:1.36')), fleet.observed())
+    expect(p.actions.map((a) => [a.type, a.reason])).toEqual([['replace', 'spec changed']])
+  })
+
+  it('self-heals a pod whose container was removed or stopped by hand', () => {
+    const fleet = new FakeFleet(1)
+    const d = desired(1, deployment('web', 2))
+    converge(fleet, d)
+    const [a, b] = fleet.pods.get('n1')!
+    a!.containers = []
+    b!.containers[0]!.state = 'exited'
+    const got = plan(d, fleet.observed()).actions.map((x) => `${x.type}: ${x.reason}`)
+    expect(got.sort()).toEqual(['replace: container main is exited', 'replace: container main is missing'])
+  })
+
+  it('leaves an unreachable node alone and places new pods elsewhere', () => {
+    const fleet = new FakeFleet(3)
+    converge(fleet, desired(3, deployment('web', 3)))
+    fleet.down.add('n2')
+    const p = plan(desired(3, deployment('web', 3), pod('solo')), fleet.observed())
+    expect(p.unreachable).toEqual([{node: 'n2', reason: 'down'}])
+    expect(p.actions.some((a) => a.node === 'n2')).toBe(false)
+    expect(p.actions.filter((a) => a.type === 'create')).toHaveLength(2)
+  })
+
+  it('reports pods that cannot be placed because host ports are taken', () => {
+    const p = plan(desired(3, deployment('web', 4, {hostPort: 8080})), new FakeFleet(3).observed())
+    expect(p.actions).toHaveLength(3)
+    expect(new Set(p.actions.map((a) => a.node)).size).toBe(3)
+    expect(p.unschedulable.map((u) => u.reason)).toEqual(["0/3 nodes available: 3 node(s) didn't have free ports for the requested pod ports"])
+  })
+
+  it('does not move running pods when a node is added', () => {
+    const fleet = new FakeFleet(2)
+    converge(fleet, desired(2, deployment('web', 4)))
+    fleet.pods.set('n3', [])
+    expect(plan(desired(3, deployment('web', 4)), fleet.observed()).actions).toEqual([])
+  })
+
+  it('removes a second copy of a bare pod', () => {
+    const fleet = new FakeFleet(2)
+    converge(fleet, desired(2, pod('solo')))
+    fleet.pods.get('n2')!.push({...fleet.pods.get('n1')![0]!, node: 'n2'})
+    expect(brief(plan(desired(2, pod('solo')), fleet.observed()).actions)).toEqual(['n2 - default/solo'])
+  })
+})
