@@ -40,16 +40,13 @@ export class GitSource {
       return m && m[2] === 'blob' && MANIFEST_EXT.test(m[4]!) ? [{oid: m[3]!, path: m[4]!}] : []
     })
     const blobs = await this.catBlobs(entries.map((e) => e.oid))
-    return entries.map((e, i) => ({path: e.path, content: blobs[i]!}))
+    return entries.map((e, i) => ({path: e.path, content: blobs[i] ?? Buffer.alloc(0)}))
   }
 
   /** One file at `commit`, or undefined when it is not there. */
   async readFile(commit: string, path: string): Promise<SourceFile | undefined> {
-    const listing = await this.git.raw(['ls-tree', '-z', '--full-tree', commit, '--', path])
-    const m = /^(\d+) blob ([0-9a-f]+)\t/.exec(listing)
-    if (!m) return undefined
-    const [content] = await this.catBlobs([m[2]!])
-    return {path, content: content!}
+    const [content] = await this.catBlobs([`${commit}:${path}`])
+    return content ? {path, content} : undefined
   }
 
   /** Paths with uncommitted changes among `paths` (they are not applied). */
@@ -62,19 +59,24 @@ export class GitSource {
    * All blobs in one `git cat-file --batch` process. simple-git cannot feed stdin, so
    * this one call goes through execa; one process instead of one per file.
    */
-  private async catBlobs(oids: string[]): Promise<Buffer[]> {
-    if (oids.length === 0) return []
-    const r = await execa('git', ['cat-file', '--batch'], {cwd: this.root, input: oids.join('\n') + '\n', encoding: 'buffer', maxBuffer: 2 ** 31 - 1})
+  private async catBlobs(names: string[]): Promise<(Buffer | undefined)[]> {
+    if (names.length === 0) return []
+    const r = await execa('git', ['cat-file', '--batch'], {cwd: this.root, input: names.join('\n') + '\n', encoding: 'buffer', maxBuffer: 2 ** 31 - 1})
     const buf = Buffer.from(r.stdout)
-    const out: Buffer[] = []
+    const out: (Buffer | undefined)[] = []
     let pos = 0
-    for (const oid of oids) {
+    for (const name of names) {
       const nl = buf.indexOf(10, pos)
-      const header = buf.subarray(pos, nl).toString('latin1').split(' ')
-      if (header[0] !== oid || header[1] !== 'blob') throw new Error(`git cat-file: unexpected answer for ${oid}: ${header.join(' ')}`)
-      const size = Number(header[2])
-      out.push(buf.subarray(nl + 1, nl + 1 + size))
-      pos = nl + 1 + size + 1
+      const header = buf.subarray(pos, nl).toString('utf8')
+      pos = nl + 1
+      if (header.endsWith(' missing')) {
+        out.push(undefined)
+        continue
+      }
+      const [, type, size] = header.split(' ')
+      if (type !== 'blob') throw new Error(`git cat-file: ${name} is a ${type}, not a file`)
+      out.push(buf.subarray(pos, pos + Number(size)))
+      pos += Number(size) + 1
     }
     return out
   }

@@ -2,20 +2,16 @@ import {LABEL, MANAGED_FILTER} from '../marks.js'
 import type {ObservedContainer, ObservedPod, OwnerRef} from '../types.js'
 import type {Fact} from './fact.js'
 
-interface RawPod {
-  Name?: string
-  Status?: string
-  Created?: string
-  Labels?: Record<string, string> | null
-}
-
-interface RawContainer {
+/** The fields kgit reads from `podman ps --format json`. */
+export interface RawContainer {
+  Id?: string
   Names?: string[] | string
   State?: string
   ExitCode?: number
   StartedAt?: number
+  Created?: number
   IsInfra?: boolean
-  PodName?: string
+  Pod?: string
   Labels?: Record<string, string> | null
 }
 
@@ -32,17 +28,13 @@ function parseJsonArray<T>(what: string, stdout: string): T[] {
   return v as T[]
 }
 
-/** kgit's podman pods on a node. */
-export const podmanPods: Fact<RawPod[]> = {
-  name: 'podman pods',
-  argv: ['podman', 'pod', 'ps', '--filter', MANAGED_FILTER, '--format', 'json'],
-  parse: (stdout) => parseJsonArray<RawPod>('podman pod ps', stdout),
-}
-
-/** kgit's containers on a node (infra containers carry no kgit label and are left out). */
+/**
+ * kgit's containers on a node, infra containers included: podman copies a pod's labels
+ * to its infra container, so this one call describes the pods as well.
+ */
 export const podmanContainers: Fact<RawContainer[]> = {
   name: 'podman containers',
-  argv: ['podman', 'ps', '-a', '--filter', MANAGED_FILTER, '--format', 'json'],
+  argv: ['podman', 'ps', '--all', '--filter', MANAGED_FILTER, '--format', 'json'],
   parse: (stdout) => parseJsonArray<RawContainer>('podman ps', stdout),
 }
 
@@ -52,47 +44,64 @@ export function parseOwner(label: string | undefined): OwnerRef | undefined {
   return i > 0 ? {kind: label.slice(0, i), name: label.slice(i + 1)} : undefined
 }
 
-/** Joins pods and their containers into the observed pods of one node. */
-export function observedPods(node: string, pods: RawPod[], containers: RawContainer[]): ObservedPod[] {
+function firstName(c: RawContainer): string {
+  return Array.isArray(c.Names) ? (c.Names[0] ?? '') : (c.Names ?? '')
+}
+
+function toContainer(c: RawContainer): ObservedContainer {
+  const oc: ObservedContainer = {name: c.Labels?.[LABEL.container] ?? '', container: firstName(c), state: (c.State ?? 'unknown').toLowerCase()}
+  if (c.ExitCode !== undefined) oc.exitCode = c.ExitCode
+  if (c.StartedAt && c.StartedAt > 0) oc.startedAt = c.StartedAt
+  return oc
+}
+
+/** podman's pod status, from its containers. */
+function podStatus(infra: RawContainer, containers: ObservedContainer[]): string {
+  const running = containers.filter((c) => c.state === 'running').length
+  if (infra.State !== 'running' && running === 0) return containers.some((c) => c.state === 'exited') || infra.State === 'exited' ? 'Exited' : 'Created'
+  if (containers.length > 0 && running === containers.length) return 'Running'
+  return 'Degraded'
+}
+
+/** Groups the containers of one node into the pods kgit made (a pod is known by its infra container). */
+export function observedPods(node: string, containers: RawContainer[]): ObservedPod[] {
   const byPod = new Map<string, ObservedContainer[]>()
-  // Infra containers inherit the pod's labels; they are podman's, not the user's.
-  for (const c of containers.filter((x) => !x.IsInfra)) {
-    const labels = c.Labels ?? {}
-    const pod = labels[LABEL.pod] ?? c.PodName ?? ''
-    const list = byPod.get(pod) ?? []
-    const oc: ObservedContainer = {name: labels[LABEL.container] ?? '', container: Array.isArray(c.Names) ? (c.Names[0] ?? '') : (c.Names ?? ''), state: (c.State ?? 'unknown').toLowerCase()}
-    if (c.ExitCode !== undefined) oc.exitCode = c.ExitCode
-    if (c.StartedAt) oc.startedAt = c.StartedAt
-    list.push(oc)
-    byPod.set(pod, list)
+  for (const c of containers) {
+    if (c.IsInfra || !c.Pod) continue
+    byPod.set(c.Pod, [...(byPod.get(c.Pod) ?? []), toContainer(c)])
   }
-  return pods.flatMap((p) => {
-    const labels = p.Labels ?? {}
+  return containers.flatMap((infra) => {
+    const labels = infra.Labels ?? {}
     const name = labels[LABEL.name]
     const namespace = labels[LABEL.namespace]
-    if (!p.Name || !name || !namespace) return []
-    let userLabels: Record<string, string> = {}
-    try {
-      userLabels = JSON.parse(labels[LABEL.labels] ?? '{}') as Record<string, string>
-    } catch {
-      userLabels = {}
-    }
+    if (!infra.IsInfra || !infra.Pod || !name || !namespace) return []
+    const members = (byPod.get(infra.Pod) ?? []).sort((a, b) => a.name.localeCompare(b.name))
     const o: ObservedPod = {
       node,
-      podmanName: p.Name,
+      // The pod's ID: removal then hits exactly the pod that was observed.
+      podmanName: infra.Pod,
       namespace,
       name,
       specHash: labels[LABEL.specHash] ?? '',
-      labels: userLabels,
-      status: p.Status ?? 'Unknown',
-      created: p.Created ?? '',
-      containers: (byPod.get(p.Name) ?? []).sort((a, b) => a.name.localeCompare(b.name)),
+      labels: parseLabels(labels[LABEL.labels]),
+      status: podStatus(infra, members),
+      created: infra.Created ? new Date(infra.Created * 1000).toISOString() : '',
+      containers: members,
     }
     const owner = parseOwner(labels[LABEL.owner])
     if (owner) o.owner = owner
     if (labels[LABEL.templateHash]) o.templateHash = labels[LABEL.templateHash]
     const grace = Number(labels[LABEL.grace])
-    if (Number.isFinite(grace)) o.grace = grace
+    if (labels[LABEL.grace] !== undefined && Number.isFinite(grace)) o.grace = grace
     return [o]
   })
+}
+
+function parseLabels(json: string | undefined): Record<string, string> {
+  try {
+    const v: unknown = JSON.parse(json ?? '{}')
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, string>) : {}
+  } catch {
+    return {}
+  }
 }

@@ -1,0 +1,49 @@
+import {Command, Flags} from '@oclif/core'
+import chalk from 'chalk'
+import {labStatus, type LabNodeStatus, type LabStatusReport} from '../../engine/exec/lab/index.js'
+
+const mark = (ok: boolean, text = 'ok'): string => (ok ? chalk.green(text) : chalk.red('FAIL'))
+
+function nodeRow(n: LabNodeStatus): string[] {
+  const ctrs = n.containers === undefined ? '-' : `${n.containers} (${n.running ?? 0} running)`
+  return [n.name, n.address, mark(n.netns), mark(n.sshdPid !== undefined, `ok (${n.sshdPid})`), mark(n.port22), ctrs]
+}
+
+function table(rows: string[][]): string[] {
+  // Pad on the visible text: chalk's escape codes have no width.
+  const plain = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '') // eslint-disable-line no-control-regex
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => plain(r[c] ?? '').length))) ?? []
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell + ' '.repeat((widths[c] ?? 0) - plain(cell).length + 2))).join(''))
+}
+
+function render(r: LabStatusReport): string[] {
+  if (!r.subnet) return r.problems
+  const head = `lab ${r.name}: ${r.up ? 'up' : r.phase}, subnet ${r.subnet}, gateway ${r.gateway} (${r.bridge}), repo ${r.repoDir}`
+  const rows = table([['NODE', 'ADDRESS', 'NETNS', 'SSHD', 'PORT 22', 'CONTAINERS'], ...r.nodes.map(nodeRow)])
+  const problems = [...r.problems, ...r.nodes.flatMap((n) => n.problems.map((p) => `${n.name}: ${p}`))]
+  return [head, ...rows, ...problems.map((p) => chalk.red(p))]
+}
+
+export default class LabStatus extends Command {
+  static override summary = 'Show whether a lab is up and each node healthy (exit 1 otherwise)'
+  static override examples = ['<%= config.bin %> lab status', '<%= config.bin %> lab status --name e2e -o json']
+
+  static override flags = {
+    name: Flags.string({summary: 'Lab name.', default: 'lab'}),
+    output: Flags.string({char: 'o', summary: 'Output format.', options: ['text', 'json'], default: 'text'}),
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(LabStatus)
+    let report: LabStatusReport
+    try {
+      report = await labStatus({name: flags.name})
+    } catch (error) {
+      this.logToStderr((error as Error).message)
+      this.exit(1)
+    }
+    if (flags.output === 'json') this.log(JSON.stringify(report, null, 2))
+    else for (const line of render(report)) this.log(line)
+    if (!report.healthy) this.exit(1)
+  }
+}

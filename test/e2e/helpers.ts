@@ -1,0 +1,61 @@
+import {execa} from 'execa'
+import {mkdir, rm, writeFile} from 'node:fs/promises'
+import {dirname, join} from 'node:path'
+import {labNodeCommand, loadLabState, type LabState} from '../../src/engine/exec/lab/index.js'
+
+const ROOT = new URL('../..', import.meta.url).pathname
+
+export interface Run {
+  stdout: string
+  stderr: string
+  exitCode: number
+}
+
+/** Runs the built CLI, as a user would, in `cwd`. */
+export async function kgit(cwd: string, ...args: string[]): Promise<Run> {
+  const r = await execa('node', [join(ROOT, 'bin/run.js'), ...args], {cwd, reject: false, env: {NO_COLOR: '1'}})
+  return {stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode ?? -1}
+}
+
+/** Writes (or, with null, removes) files in the repo and commits them. */
+export async function commit(repo: string, files: Record<string, string | null>, message = 'test change'): Promise<void> {
+  for (const [path, text] of Object.entries(files)) {
+    const full = join(repo, path)
+    if (text === null) await rm(full, {recursive: true, force: true})
+    else {
+      await mkdir(dirname(full), {recursive: true})
+      await writeFile(full, text)
+    }
+  }
+  await execa('git', ['add', '-A'], {cwd: repo})
+  await execa('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@kgit.local', 'commit', '-q', '--allow-empty', '-m', message], {cwd: repo})
+}
+
+export async function lab(name: string): Promise<LabState> {
+  const s = await loadLabState(name)
+  if (!s) throw new Error(`lab ${name} is not up`)
+  return s
+}
+
+/** podman on a lab node, straight, without kgit: the ground truth for assertions. */
+export async function podman(state: LabState, node: string, ...argv: string[]): Promise<string> {
+  const c = labNodeCommand(state, node, ['podman', ...argv])
+  const r = await execa(c.file, c.args, {env: c.env, reject: false, stripFinalNewline: false})
+  if (r.exitCode !== 0) throw new Error(`podman ${argv.join(' ')} on ${node}: ${r.stderr}`)
+  return String(r.stdout)
+}
+
+export interface NodePod {
+  name: string
+  labels: Record<string, string>
+  status: string
+}
+
+export async function podsOn(state: LabState, node: string): Promise<NodePod[]> {
+  const out = await podman(state, node, 'pod', 'ps', '--filter', 'label=kgit.dev/managed=true', '--format', 'json')
+  return (JSON.parse(out || '[]') as {Name: string; Labels: Record<string, string>; Status: string}[]).map((p) => ({name: p.Name, labels: p.Labels, status: p.Status}))
+}
+
+export async function podCounts(state: LabState, owner?: string): Promise<number[]> {
+  return Promise.all(state.nodes.map(async (n) => (await podsOn(state, n.name)).filter((p) => !owner || p.labels['kgit.dev/owner'] === owner).length))
+}
