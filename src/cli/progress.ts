@@ -1,5 +1,5 @@
 import chalk from 'chalk'
-import {Listr, type ListrTaskWrapper} from 'listr2'
+import type {ListrTaskWrapper} from 'listr2'
 import type {ApplyEvent} from '../engine/exec/apply.js'
 import type {Action} from '../engine/plan/plan.js'
 import {actionLabel} from './render-plan.js'
@@ -12,8 +12,9 @@ export interface Progress {
 }
 
 /** Progress of an apply: listr2 on a terminal, one plain line per action otherwise. */
-export function createProgress(actions: Action[], log: (line: string) => void, tty: boolean): Progress {
-  return tty && actions.length > 0 ? listrProgress(actions) : plainProgress(log)
+export async function createProgress(actions: Action[], log: (line: string) => void, tty: boolean): Promise<Progress> {
+  // listr2 is loaded only when it draws: scripts and cron runs do not pay for it.
+  return tty && actions.length > 0 ? listrProgress(actions, (await import('listr2')).Listr) : plainProgress(log)
 }
 
 function plainProgress(log: (line: string) => void): Progress {
@@ -41,7 +42,7 @@ function settle(n: NodeTask): void {
   else n.resolve?.()
 }
 
-function listrProgress(actions: Action[]): Progress {
+function listrProgress(actions: Action[], Listr: typeof import('listr2').Listr): Progress {
   const nodes = new Map<string, NodeTask>()
   for (const a of actions) {
     const n = nodes.get(a.node) ?? {total: 0, done: 0, failed: 0}

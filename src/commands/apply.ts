@@ -23,10 +23,10 @@ export default class Apply extends KgitCommand {
     const {run, result} = await applyRevision(
       {dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster},
       (e) => progress?.onEvent(e),
-      (r) => {
+      async (r) => {
         printLoadNotes(r, (l) => this.logToStderr(l))
         if (!flags.quiet && r.plan.actions.length > 0) for (const line of renderPlan(r.plan, r.desired.cluster.nodes.map((n) => n.name))) this.log(line)
-        progress = createProgress(r.plan.actions, (l) => this.log(l), Boolean(process.stdout.isTTY) && !flags.quiet)
+        progress = await createProgress(r.plan.actions, (l) => this.log(l), Boolean(process.stdout.isTTY) && !flags.quiet)
       },
     )
     await progress?.finish()

@@ -75,9 +75,9 @@ export async function planRevision<T>(opts: SessionOptions, then?: (run: PlanRun
 }
 
 /** Plan, then carry the plan out. */
-export async function applyRevision(opts: SessionOptions, onEvent: (e: ApplyEvent) => void, beforeApply?: (run: PlanRun) => void): Promise<{run: PlanRun; result: ApplyResult}> {
+export async function applyRevision(opts: SessionOptions, onEvent: (e: ApplyEvent) => void, beforeApply?: (run: PlanRun) => void | Promise<void>): Promise<{run: PlanRun; result: ApplyResult}> {
   const {run, result} = await planRevision(opts, async (r, conns) => {
-    beforeApply?.(r)
+    await beforeApply?.(r)
     return applyActions(r.plan.actions, conns.transports, onEvent)
   })
   return {run, result: result!}
