@@ -26,7 +26,7 @@ export default class Apply extends KgitCommand {
       async (r) => {
         printLoadNotes(r, (l) => this.logToStderr(l))
         if (!flags.quiet && r.plan.actions.length > 0) for (const line of renderPlan(r.plan, r.desired.cluster.nodes.map((n) => n.name))) this.log(line)
-        progress = await createProgress(r.plan.actions, (l) => this.log(l), Boolean(process.stdout.isTTY) && !flags.quiet)
+        progress = await createProgress(r.plan.actions, flags.quiet ? () => {} : (l) => this.log(l), Boolean(process.stdout.isTTY) && !flags.quiet)
       },
     )
     await progress?.finish()
