@@ -30,7 +30,7 @@ describe('applyActions', () => {
     expect(res.failed).toEqual([])
     expect(t.calls.map((c) => c.map((s) => s.slice(1, 3).join(' ')))).toEqual([
       ['pod rm'], ['pod rm'],
-      ['pod create', 'create --pod', 'pod start'], ['pod create', 'create --pod', 'pod start'],
+      ['pod create', 'run --detach'], ['pod create', 'run --detach'],
     ])
   })
 

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {containerCreate, podCreate, podRm, podRun} from '../../src/engine/argv/podman.js'
+import {containerRun, podCreate, podRm, podRun} from '../../src/engine/argv/podman.js'
 import type {DesiredPod} from '../../src/engine/types.js'
 
 const pod: DesiredPod = {
@@ -31,16 +31,16 @@ describe('podman argv', () => {
   })
 
   it('maps command to the entrypoint and args after the image, env values untouched', () => {
-    expect(containerCreate(pod, pod.spec.containers[0]!)).toEqual([
-      'podman', 'create', '--pod', 'shop_web-abc-xyz12', '--name', 'shop_web-abc-xyz12_app',
+    expect(containerRun(pod, pod.spec.containers[0]!)).toEqual([
+      'podman', 'run', '--detach', '--pod', 'shop_web-abc-xyz12', '--name', 'shop_web-abc-xyz12_app',
       '--label', 'kgit.dev/managed=true', '--label', 'kgit.dev/pod=shop_web-abc-xyz12', '--label', 'kgit.dev/container=app', '--label', 'kgit.dev/namespace=shop',
       '--restart', 'always', '--pull', 'missing', '--env', 'X=a b\n$(c)', '--workdir', '/w', '--entrypoint', '["sh","-c"]', '--', 'busybox:1.35', 'echo "$X"',
     ])
-    expect(containerCreate(pod, pod.spec.containers[1]!).slice(-6)).toEqual(['--restart', 'always', '--pull', 'always', '--', 'busybox'])
+    expect(containerRun(pod, pod.spec.containers[1]!).slice(-6)).toEqual(['--restart', 'always', '--pull', 'always', '--', 'busybox'])
   })
 
-  it('runs create, containers and start in order; removes with the grace period', () => {
-    expect(podRun(pod).map((s) => s.slice(0, 3))).toEqual([['podman', 'pod', 'create'], ['podman', 'create', '--pod'], ['podman', 'create', '--pod'], ['podman', 'pod', 'start']])
+  it('creates the pod, then runs each container into it; removes with the grace period', () => {
+    expect(podRun(pod).map((s) => s.slice(0, 3))).toEqual([['podman', 'pod', 'create'], ['podman', 'run', '--detach'], ['podman', 'run', '--detach']])
     expect(podRm('shop_x', 7)).toEqual(['podman', 'pod', 'rm', '--force', '--time', '7', 'shop_x'])
   })
 })

@@ -33,11 +33,11 @@ export function podCreate(pod: DesiredPod): string[] {
   return ['podman', 'pod', 'create', '--name', name, '--infra-name', `${name}_infra`, '--hostname', hostname, ...labelArgs(podLabels(pod)), ...ports]
 }
 
-/** `podman create` of one container into its pod. */
-export function containerCreate(pod: DesiredPod, c: ContainerSpec): string[] {
+/** `podman run --detach` of one container into its pod (starting the pod's infra container with the first). */
+export function containerRun(pod: DesiredPod, c: ContainerSpec): string[] {
   const podName = podmanPodName(pod.namespace, pod.name)
   const labels = {[LABEL.managed]: 'true', [LABEL.pod]: podName, [LABEL.container]: c.name, [LABEL.namespace]: pod.namespace}
-  const argv = ['podman', 'create', '--pod', podName, '--name', podmanContainerName(pod.namespace, pod.name, c.name), ...labelArgs(labels)]
+  const argv = ['podman', 'run', '--detach', '--pod', podName, '--name', podmanContainerName(pod.namespace, pod.name, c.name), ...labelArgs(labels)]
   argv.push('--restart', RESTART[pod.spec.restartPolicy], '--pull', PULL[c.imagePullPolicy])
   for (const e of c.env) argv.push('--env', `${e.name}=${e.value}`)
   if (c.workingDir) argv.push('--workdir', c.workingDir)
@@ -48,16 +48,15 @@ export function containerCreate(pod: DesiredPod, c: ContainerSpec): string[] {
   return argv
 }
 
-export function podStart(pod: DesiredPod): string[] {
-  return ['podman', 'pod', 'start', podmanPodName(pod.namespace, pod.name)]
-}
-
 /** Stops (SIGTERM, then SIGKILL after the grace period) and removes a pod with its containers. */
 export function podRm(podmanName: string, graceSeconds: number): string[] {
   return ['podman', 'pod', 'rm', '--force', '--time', String(graceSeconds), podmanName]
 }
 
-/** Every step that starts a pod, in order. */
+/**
+ * Every step that starts a pod, in order: the pod, then each container started into
+ * it (one podman process per container; create + start would be two).
+ */
 export function podRun(pod: DesiredPod): string[][] {
-  return [podCreate(pod), ...pod.spec.containers.map((c) => containerCreate(pod, c)), podStart(pod)]
+  return [podCreate(pod), ...pod.spec.containers.map((c) => containerRun(pod, c))]
 }

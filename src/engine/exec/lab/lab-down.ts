@@ -41,7 +41,8 @@ export async function labDown(opts: {name: string}, log: (line: string) => void)
   const strayNetns = await labNetnsNames(opts.name)
   const links = await labLinks(opts.name)
   const hasDir = (await stat(stateDir).catch(() => undefined)) !== undefined
-  if (!hasDir && nodes.length === 0 && strayNetns.length === 0 && links.length === 0) {
+  const orphans = hasDir ? [] : await pidsMentioning(stateDir)
+  if (!hasDir && strayNetns.length === 0 && links.length === 0 && orphans.length === 0) {
     log(`lab ${opts.name} is not up; nothing to do`)
     return
   }
@@ -103,9 +104,9 @@ async function containerNetns(configFile: string): Promise<string | undefined> {
 
 /** sshd (pid file and command line), its sessions, conmon: everything in the lab's netns or naming its dir. */
 async function stopLabProcesses(stateDir: string, nodes: NodeRef[]): Promise<number> {
-  const inNetns = await Promise.all(nodes.map((n) => pidsInNetns(labNames.netnsPath(n.netns))))
+  const inNetns = await pidsInNetns(nodes.map((n) => labNames.netnsPath(n.netns)))
   const fromFiles = await Promise.all(nodes.map((n) => pidFromFile(sshdPaths(n.dir).pidFile, stateDir + '/')))
-  const pids = new Set([...inNetns.flat(), ...fromFiles.filter((p): p is number => p !== undefined), ...(await pidsMentioning(stateDir))])
+  const pids = new Set([...inNetns, ...fromFiles.filter((p): p is number => p !== undefined), ...(await pidsMentioning(stateDir))])
   await stopProcesses([...pids])
   return pids.size
 }

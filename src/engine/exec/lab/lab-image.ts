@@ -32,8 +32,18 @@ export async function buildImageTar(stateDir: string): Promise<string> {
   return tar
 }
 
-/** Imports the image into one node's podman storage. */
+/**
+ * Imports the image into one node's podman storage, then has podman build its local
+ * infra (pause) image by making and removing a pod, so the node's first real pod does
+ * not pay for that build.
+ */
 export async function loadImage(state: LabState, node: string, tar: string): Promise<void> {
-  const cmd = labNodeCommand(state, node, ['podman', 'import', '--quiet', '--change', 'CMD ["sh"]', tar, LAB_IMAGE])
-  await run(cmd.file, cmd.args, {env: cmd.env})
+  for (const argv of [
+    ['podman', 'import', '--quiet', '--change', 'CMD ["sh"]', tar, LAB_IMAGE],
+    ['podman', 'pod', 'create', '--name', 'kgit-lab-warmup'],
+    ['podman', 'pod', 'rm', '--force', 'kgit-lab-warmup'],
+  ]) {
+    const cmd = labNodeCommand(state, node, argv)
+    await run(cmd.file, cmd.args, {env: cmd.env})
+  }
 }

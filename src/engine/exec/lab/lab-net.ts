@@ -53,11 +53,11 @@ export async function netnsExists(netns: string): Promise<boolean> {
   )
 }
 
-/** Network namespaces named for lab `lab`: `kgit-LAB-nI`. */
+/** Network namespaces named for lab `lab`: `kgit-LAB-*` (lab names hold no `-`, so the prefix is the lab's alone). */
 export async function labNetnsNames(lab: string): Promise<string[]> {
   const out = await run('ip', ['-j', 'netns', 'list'])
   const list = JSON.parse(out || '[]') as {name: string}[]
-  const re = new RegExp(`^kgit-${lab}-n\\d+$`)
+  const re = new RegExp(`^kgit-${lab}-[^/]+$`)
   return list.map((n) => n.name).filter((n) => re.test(n))
 }
 

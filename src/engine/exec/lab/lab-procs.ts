@@ -27,15 +27,16 @@ async function procPids(): Promise<number[]> {
   return (await readdir('/proc')).filter((d) => /^\d+$/.test(d)).map(Number)
 }
 
-/** Every process whose network namespace is the one bound at `netnsPath` (sshd, its sessions, conmon). */
-export async function pidsInNetns(netnsPath: string): Promise<number[]> {
-  const ns = await stat(netnsPath).catch(() => undefined)
-  if (!ns) return []
-  const pids = await procPids()
+/** Every process whose network namespace is one of those bound at `netnsPaths` (sshd, its sessions, conmon). */
+export async function pidsInNetns(netnsPaths: string[]): Promise<number[]> {
+  const stats = await Promise.all(netnsPaths.map((p) => stat(p).catch(() => undefined)))
+  const wanted = new Set(stats.filter((s) => s !== undefined).map((s) => `${s.dev}:${s.ino}`))
+  if (wanted.size === 0) return []
+  const pids = (await procPids()).filter((pid) => pid !== process.pid)
   const inNs = await Promise.all(
     pids.map(async (pid) => {
       const s = await stat(`/proc/${pid}/ns/net`).catch(() => undefined)
-      return s !== undefined && s.ino === ns.ino && s.dev === ns.dev && pid !== process.pid
+      return s !== undefined && wanted.has(`${s.dev}:${s.ino}`)
     }),
   )
   return pids.filter((_, i) => inNs[i])

@@ -84,7 +84,11 @@ async function otherLabSubnets(): Promise<string[]> {
     names.map(async (n) => {
       const file = labStateFile(path.join(labRoot(), n))
       const text = await readFile(file, 'utf8').catch(() => undefined)
-      return text === undefined ? undefined : parseLabState(text, file).subnet
+      try {
+        return text === undefined ? undefined : parseLabState(text, file).subnet
+      } catch {
+        return undefined // a broken lab still shows up by its bridge route, if it has one
+      }
     }),
   )
   return subnets.filter((s): s is string => s !== undefined)
