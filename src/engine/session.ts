@@ -1,6 +1,7 @@
 import {ErrorList, UsageError} from './errors.js'
+import type {Transport} from './exec/transport.js'
 import {applyActions, type ApplyEvent, type ApplyResult} from './exec/apply.js'
-import {sshConnector, type Connections, type Connector} from './exec/connect.js'
+import {preloadSsh, sshConnector, type Connections, type Connector} from './exec/connect.js'
 import {GitSource} from './exec/git-source.js'
 import {observeNode} from './exec/observe.js'
 import {parseCluster} from './manifest/cluster.js'
@@ -32,10 +33,9 @@ export async function loadRevision(opts: RevisionOptions): Promise<Loaded> {
   const clusterFile = await readClusterFile(source, commit, opts.clusterFile)
   const {cluster} = parseCluster(clusterFile.path, clusterFile.content.toString())
   const manifests = cluster?.manifests ?? ['manifests']
-  const files = await source.readManifests(commit, manifests)
+  const [files, uncommitted] = await Promise.all([source.readManifests(commit, manifests), opts.clusterFile ? [] : source.uncommitted(['kgit.yaml', ...manifests])])
   const {desired, errors, warnings} = loadDesired({revision: commit, clusterFile, files})
   if (!desired) throw new ErrorList(errors)
-  const uncommitted = opts.clusterFile ? [] : await source.uncommitted(['kgit.yaml', ...manifests])
   return {desired, source, commit, warnings, uncommitted}
 }
 
@@ -62,6 +62,7 @@ export interface SessionOptions extends RevisionOptions {
 
 /** Load, connect, observe every node in one round trip, and plan. */
 export async function planRevision<T>(opts: SessionOptions, then?: (run: PlanRun, conns: Connections) => Promise<T>): Promise<{run: PlanRun; result?: T}> {
+  if (!opts.connector) void preloadSsh()
   const loaded = await loadRevision(opts)
   const connect = opts.connector ?? sshConnector(loaded.source, loaded.commit)
   const conns = await connect(loaded.desired.cluster)
@@ -78,13 +79,19 @@ export async function planRevision<T>(opts: SessionOptions, then?: (run: PlanRun
 export async function applyRevision(opts: SessionOptions, onEvent: (e: ApplyEvent) => void, beforeApply?: (run: PlanRun) => void | Promise<void>): Promise<{run: PlanRun; result: ApplyResult}> {
   const {run, result} = await planRevision(opts, async (r, conns) => {
     await beforeApply?.(r)
-    return applyActions(r.plan.actions, conns.transports, onEvent)
+    const transports = new Map<string, Transport>()
+    for (const [node, p] of conns.nodes) {
+      const c = await p
+      if ('transport' in c) transports.set(node, c.transport)
+    }
+    return applyActions(r.plan.actions, transports, onEvent)
   })
   return {run, result: result!}
 }
 
 /** Live pods, read from every node; needs only the cluster file of the revision. */
 export async function observeCluster(opts: SessionOptions): Promise<{observed: Observed; cluster: ClusterSpec; commit: string}> {
+  if (!opts.connector) void preloadSsh()
   const source = await GitSource.open(opts.dir)
   const commit = await source.resolve(opts.revision)
   const clusterFile = await readClusterFile(source, commit, opts.clusterFile)
@@ -100,9 +107,10 @@ export async function observeCluster(opts: SessionOptions): Promise<{observed: O
 
 function observeAll(cluster: ClusterSpec, conns: Connections): Promise<NodeObservation[]> {
   return Promise.all(
-    cluster.nodes.map((n) => {
-      const t = conns.transports.get(n.name)
-      return t ? observeNode(t) : Promise.resolve({node: n.name, reachable: false as const, reason: conns.unreachable.get(n.name) ?? 'not connected'})
+    cluster.nodes.map(async (n): Promise<NodeObservation> => {
+      const c = await conns.nodes.get(n.name)
+      if (!c) return {node: n.name, reachable: false, reason: 'not connected'}
+      return 'transport' in c ? observeNode(c.transport) : {node: n.name, reachable: false, reason: c.unreachable}
     }),
   )
 }

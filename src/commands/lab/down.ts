@@ -1,7 +1,8 @@
-import {Command, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
+import {KgitCommand} from '../../cli/base.js'
 import {labDown} from '../../engine/exec/lab/index.js'
 
-export default class LabDown extends Command {
+export default class LabDown extends KgitCommand {
   static override summary = 'Remove a lab: its containers, sshd processes, namespaces, links and state (not its repository)'
   static override examples = ['<%= config.bin %> lab down', '<%= config.bin %> lab down --name e2e']
 
@@ -11,11 +12,6 @@ export default class LabDown extends Command {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(LabDown)
-    try {
-      await labDown({name: flags.name}, (line) => this.log(line))
-    } catch (error) {
-      this.logToStderr((error as Error).message)
-      this.exit(1)
-    }
+    await labDown({name: flags.name}, (line) => this.log(line))
   }
 }

@@ -1,4 +1,5 @@
-import {Command, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
+import {KgitCommand} from '../../cli/base.js'
 import chalk from 'chalk'
 import {labStatus, type LabNodeStatus, type LabStatusReport} from '../../engine/exec/lab/index.js'
 
@@ -24,7 +25,7 @@ function render(r: LabStatusReport): string[] {
   return [head, ...rows, ...problems.map((p) => chalk.red(p))]
 }
 
-export default class LabStatus extends Command {
+export default class LabStatus extends KgitCommand {
   static override summary = 'Show whether a lab is up and each node healthy (exit 1 otherwise)'
   static override examples = ['<%= config.bin %> lab status', '<%= config.bin %> lab status --name e2e -o json']
 
@@ -35,13 +36,7 @@ export default class LabStatus extends Command {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(LabStatus)
-    let report: LabStatusReport
-    try {
-      report = await labStatus({name: flags.name})
-    } catch (error) {
-      this.logToStderr((error as Error).message)
-      this.exit(1)
-    }
+    const report = await labStatus({name: flags.name})
     if (flags.output === 'json') this.log(JSON.stringify(report, null, 2))
     else for (const line of render(report)) this.log(line)
     if (!report.healthy) this.exit(1)

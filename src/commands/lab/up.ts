@@ -1,7 +1,8 @@
-import {Command, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
+import {KgitCommand} from '../../cli/base.js'
 import {labUp} from '../../engine/exec/lab/index.js'
 
-export default class LabUp extends Command {
+export default class LabUp extends KgitCommand {
   static override summary = 'Create a local lab: SSH nodes in network namespaces, each with its own podman'
   static override description =
     'Needs root. Creates a bridge kb-NAME, one network namespace per node with its own sshd and podman, loads a busybox image on every node, and writes a committed GitOps repository (kgit.yaml, known_hosts, manifests/) in --dir.'
@@ -17,11 +18,6 @@ export default class LabUp extends Command {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(LabUp)
-    try {
-      await labUp({name: flags.name, nodes: flags.nodes, dir: flags.dir, subnet: flags.subnet, force: flags.force}, (line) => this.log(line))
-    } catch (error) {
-      this.logToStderr((error as Error).message)
-      this.exit(1)
-    }
+    await labUp({name: flags.name, nodes: flags.nodes, dir: flags.dir, subnet: flags.subnet, force: flags.force}, (line) => this.log(line))
   }
 }

@@ -17,7 +17,7 @@ export interface ApplyResult {
 }
 
 /** Pods started or removed at once on one node: podman serialises much of it anyway. */
-export const PER_NODE_CONCURRENCY = Number(process.env.KGIT_NODE_CONCURRENCY ?? 4)
+export const PER_NODE_CONCURRENCY = 4
 
 /**
  * Carries out a plan: nodes in parallel; on each node removals first (they free

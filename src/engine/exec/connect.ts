@@ -4,17 +4,29 @@ import {isAbsolute, resolve} from 'node:path'
 import {NodeUnreachableError, UsageError} from '../errors.js'
 import type {ClusterSpec} from '../types.js'
 import type {GitSource} from './git-source.js'
-import {SshTransport} from './ssh-transport.js'
 import type {Transport} from './transport.js'
 
+export type NodeConnection = {transport: Transport} | {unreachable: string}
+
 export interface Connections {
-  transports: Map<string, Transport>
-  unreachable: Map<string, string>
+  /** Per node, settling as soon as that node is connected or has failed: work on a node need not wait for the others. */
+  nodes: Map<string, Promise<NodeConnection>>
   close(): Promise<void>
 }
 
 /** How kgit reaches nodes; tests and the simulated fleet pass their own. */
 export type Connector = (cluster: ClusterSpec) => Promise<Connections>
+
+let sshModule: Promise<typeof import('./ssh-transport.js')> | undefined
+
+/**
+ * Starts loading ssh2 (~100 ms of module evaluation) without waiting: called first
+ * thing, it overlaps with the git reads that come before any node is contacted.
+ */
+export function preloadSsh(): Promise<typeof import('./ssh-transport.js')> {
+  sshModule ??= import('./ssh-transport.js')
+  return sshModule
+}
 
 export function expandHome(p: string): string {
   return p === '~' ? homedir() : p.startsWith('~/') ? resolve(homedir(), p.slice(2)) : p
@@ -36,17 +48,25 @@ export function sshConnector(source: GitSource, commit: string): Connector {
       ? await readFile(expandHome(khPath), 'utf8').catch(() => undefined)
       : (await source.readFile(commit, khPath))?.content.toString()
     if (knownHosts === undefined) throw new UsageError(`the known_hosts file ${khPath} (spec.ssh.knownHostsFile) is not in the commit ${commit.slice(0, 12)}: pin the nodes' host keys there and commit it`)
-    const transports = new Map<string, Transport>()
-    const unreachable = new Map<string, string>()
-    await Promise.all(
-      cluster.nodes.map(async (n) => {
-        try {
-          transports.set(n.name, await SshTransport.connect({node: n.name, host: n.address, port: n.port, user: cluster.ssh.user, privateKey, knownHosts, knownHostsFile: khPath, connectTimeoutMs: cluster.ssh.connectTimeout * 1000}))
-        } catch (err) {
-          unreachable.set(n.name, err instanceof NodeUnreachableError ? err.reason : (err as Error).message)
-        }
-      }),
-    )
-    return {transports, unreachable, close: async () => void (await Promise.all([...transports.values()].map((t) => t.close())))}
+    const {SshTransport} = await preloadSsh()
+    const nodes = new Map<string, Promise<NodeConnection>>()
+    for (const n of cluster.nodes) {
+      const target = {node: n.name, host: n.address, port: n.port, user: cluster.ssh.user, privateKey, knownHosts, knownHostsFile: khPath, connectTimeoutMs: cluster.ssh.connectTimeout * 1000}
+      nodes.set(
+        n.name,
+        SshTransport.connect(target).then(
+          (transport): NodeConnection => ({transport}),
+          (err: Error): NodeConnection => ({unreachable: err instanceof NodeUnreachableError ? err.reason : err.message}),
+        ),
+      )
+    }
+    return {nodes, close: () => closeAll(nodes)}
   }
+}
+
+export async function closeAll(nodes: Map<string, Promise<NodeConnection>>): Promise<void> {
+  await Promise.all([...nodes.values()].map(async (p) => {
+    const c = await p
+    if ('transport' in c) await c.transport.close()
+  }))
 }

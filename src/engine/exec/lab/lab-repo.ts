@@ -10,6 +10,8 @@ const AUTHOR = {name: 'kgit lab', email: 'lab@kgit.local'}
 
 /** Refuses a --dir that already holds a cluster file, unless forced. */
 export async function checkRepoDir(dir: string, force: boolean): Promise<void> {
+  // Kernel file systems: mkdir there fails in odd ways (Node's recursive mkdir spins under /proc).
+  if (/^\/(proc|sys|dev)(\/|$)/.test(dir)) throw new UsageError(`--dir ${dir} is on a kernel file system; pick a normal directory`)
   const s = await stat(dir).catch(() => undefined)
   if (s && !s.isDirectory()) throw new UsageError(`--dir ${dir} exists and is not a directory`)
   const existing = await stat(path.join(dir, 'kgit.yaml')).catch(() => undefined)
