@@ -1,0 +1,32 @@
+import {Flags} from '@oclif/core'
+import chalk from 'chalk'
+import {KgitCommand, clusterFlags} from '../cli/base.js'
+import {ErrorList, ManifestError} from '../engine/errors.js'
+import {loadRevision} from '../engine/session.js'
+
+export default class Validate extends KgitCommand {
+  static override description = 'Check kgit.yaml and every manifest of a revision; print all errors at once (contacts no node)'
+  static override examples = ['<%= config.bin %> validate', '<%= config.bin %> validate --revision main -o json']
+  static override flags = {
+    ...clusterFlags,
+    output: Flags.string({char: 'o', options: ['text', 'json'], default: 'text', description: 'output format'}),
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(Validate)
+    this.debugMode = flags.debug
+    try {
+      const loaded = await loadRevision({dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster})
+      if (flags.output === 'json') this.log(JSON.stringify({revision: loaded.commit, valid: true, objects: loaded.desired.objects.length, errors: [], warnings: loaded.warnings}, null, 2))
+      else {
+        for (const w of loaded.warnings) this.logToStderr(chalk.yellow('warning: ') + w)
+        this.log(`${loaded.commit.slice(0, 12)}: ${loaded.desired.objects.length} object(s), ${loaded.desired.cluster.nodes.length} node(s): valid`)
+      }
+    } catch (err) {
+      if (!(err instanceof ErrorList) || flags.output !== 'json') throw err
+      const errors = err.errors.map((e) => (e instanceof ManifestError ? {file: e.pos.file, line: e.pos.line, field: e.pos.path, message: e.detail} : {message: e.message}))
+      this.log(JSON.stringify({valid: false, errors}, null, 2))
+      this.exit(1)
+    }
+  }
+}

@@ -1,0 +1,51 @@
+import {execa} from 'execa'
+import {mkdtemp, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {commit, kgit} from './helpers.js'
+
+let repo: string
+
+const CLUSTER = `apiVersion: kgit.dev/v1alpha1
+kind: Cluster
+metadata: {name: v}
+spec:
+  nodes: [{name: n1, address: 198.51.100.254}]
+`
+
+beforeAll(async () => {
+  repo = await mkdtemp(join(tmpdir(), 'kgit-validate-'))
+  await execa('git', ['init', '-q', '-b', 'main'], {cwd: repo})
+  await commit(repo, {'kgit.yaml': CLUSTER, 'manifests/pod.yaml': 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: "busybox:1.35"}]\n'})
+})
+
+afterAll(async () => {
+  await rm(repo, {recursive: true, force: true})
+})
+
+describe('kgit validate', () => {
+  it('accepts a valid revision without contacting any node', async () => {
+    // The node's address is never dialled: validate only reads git.
+    const r = await kgit(repo, 'validate')
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/^[0-9a-f]{12}: 1 object\(s\), 1 node\(s\): valid$/m)
+  })
+
+  it('reports every error with file, line and field, as text and as JSON', async () => {
+    await commit(repo, {'manifests/bad.yaml': 'apiVersion: v1\nkind: Pod\nmetadata: {name: Bad}\nspec:\n  containers: [{name: c, image: "x:1", ports: [{containerPort: 0}]}]\n'})
+    const r = await kgit(repo, 'validate')
+    expect(r.exitCode).toBe(1)
+    expect(r.stderr).toContain('error: manifests/bad.yaml:3 metadata.name: must be a DNS-1123 subdomain')
+    expect(r.stderr).toContain('error: manifests/bad.yaml:5 spec.containers[0].ports[0].containerPort: must be at least 1, got 0')
+    expect(r.stderr).toContain('2 errors')
+    const j = await kgit(repo, 'validate', '-o', 'json')
+    expect(j.exitCode).toBe(1)
+    expect(JSON.parse(j.stdout).errors).toContainEqual({file: 'manifests/bad.yaml', line: 5, field: 'spec.containers[0].ports[0].containerPort', message: 'must be at least 1, got 0'})
+  })
+
+  it('validates an older revision with --revision', async () => {
+    const r = await kgit(repo, 'validate', '--revision', 'HEAD~1')
+    expect(r.exitCode, r.stderr).toBe(0)
+  })
+})
