@@ -2,6 +2,7 @@ import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 import type {LabState} from '../../src/engine/exec/lab/index.js'
+import {deploymentYaml} from '../support/manifests.js'
 import {commit, kgit, lab, podCounts, podman, podsOn} from './helpers.js'
 
 const repo = inject('labRepo')
@@ -9,22 +10,8 @@ let state: LabState
 
 const HELLO = new URL('../../manifests/examples/hello/', import.meta.url).pathname
 
-function sleeper(name: string, replicas: number, ns = 'default'): string {
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}, namespace: ${ns}}
-spec:
-  replicas: ${replicas}
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers:
-        - name: main
-          image: localhost/busybox:1.35
-          command: ["sleep", "3600"]
-`
+function sleeper(name: string, replicas: number): string {
+  return deploymentYaml(name, replicas, {image: 'localhost/busybox:1.35', command: ['sleep', '3600'], grace: 1})
 }
 
 beforeAll(async () => {

@@ -1,3 +1,4 @@
+import {deploymentYaml} from '../support/manifests.js'
 import {parseCluster} from '../../src/engine/manifest/cluster.js'
 import {loadDesired} from '../../src/engine/manifest/load.js'
 import type {Action} from '../../src/engine/plan/plan.js'
@@ -9,19 +10,7 @@ export function cluster(nodes: number): string {
 }
 
 export function deployment(name: string, replicas: number, opts: {image?: string; hostPort?: number; ns?: string} = {}): string {
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}, namespace: ${opts.ns ?? 'default'}}
-spec:
-  replicas: ${replicas}
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec:
-      containers:
-        - name: main
-          image: ${opts.image ?? 'busybox:1.35'}
-${opts.hostPort ? `          ports: [{containerPort: 80, hostPort: ${opts.hostPort}}]\n` : ''}`
+  return deploymentYaml(name, replicas, opts)
 }
 
 export function pod(name: string, image = 'busybox:1.35'): string {
