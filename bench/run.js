@@ -5,7 +5,7 @@ import {execa} from 'execa'
 import {mkdtemp, rm, writeFile, mkdir} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {labNodeCommand, loadLabState} from '../dist/engine/exec/lab/index.js'
+import {labTransport, loadLabState} from '../dist/engine/exec/lab/index.js'
 
 const ROOT = new URL('..', import.meta.url).pathname
 const LAB = 'bench'
@@ -37,8 +37,7 @@ async function timed(fn) {
 }
 
 async function podmanOn(state, node, argv) {
-  const c = labNodeCommand(state, node, ['podman', ...argv])
-  const r = await execa(c.file, c.args, {env: c.env, reject: false})
+  const r = await labTransport(state, node).exec([['podman', ...argv]])
   if (r.exitCode !== 0) throw new Error(`podman ${argv.join(' ')}: ${r.stderr}`)
   return r.stdout
 }

@@ -1,7 +1,7 @@
 import {execa} from 'execa'
 import {mkdir, rm, writeFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
-import {labNodeCommand, loadLabState, type LabState} from '../../src/engine/exec/lab/index.js'
+import {labTransport, loadLabState, type LabState} from '../../src/engine/exec/lab/index.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname
 
@@ -39,10 +39,9 @@ export async function lab(name: string): Promise<LabState> {
 
 /** podman on a lab node, straight, without kgit: the ground truth for assertions. */
 export async function podman(state: LabState, node: string, ...argv: string[]): Promise<string> {
-  const c = labNodeCommand(state, node, ['podman', ...argv])
-  const r = await execa(c.file, c.args, {env: c.env, reject: false, stripFinalNewline: false})
+  const r = await labTransport(state, node).exec([['podman', ...argv]])
   if (r.exitCode !== 0) throw new Error(`podman ${argv.join(' ')} on ${node}: ${r.stderr}`)
-  return String(r.stdout)
+  return r.stdout
 }
 
 export interface NodePod {
