@@ -1,7 +1,7 @@
 import {ErrorList, UsageError} from './errors.js'
 import type {Transport} from './exec/transport.js'
 import {applyActions, type ApplyEvent, type ApplyResult} from './exec/apply.js'
-import {preloadSsh, sshConnector, type Connections, type Connector} from './exec/connect.js'
+import {expandHome, preloadSsh, sshConnector, type Connections, type Connector} from './exec/connect.js'
 import {GitSource} from './exec/git-source.js'
 import {observeNode} from './exec/observe.js'
 import {parseCluster} from './manifest/cluster.js'
@@ -9,6 +9,7 @@ import {loadDesired, type SourceFile} from './manifest/load.js'
 import {plan, type Plan} from './plan/plan.js'
 import type {ClusterSpec, Desired, NodeObservation, Observed} from './types.js'
 import {readFile} from 'node:fs/promises'
+import {isAbsolute} from 'node:path'
 
 export interface RevisionOptions {
   /** Repository directory (any folder inside it). */
@@ -24,19 +25,22 @@ export interface Loaded {
   commit: string
   warnings: string[]
   uncommitted: string[]
+  /** Text of the pinned known_hosts file when it lives in the revision. */
+  knownHosts?: string
 }
 
 /** Reads and validates a revision. Throws ErrorList with every problem; touches no node. */
 export async function loadRevision(opts: RevisionOptions): Promise<Loaded> {
-  const source = await GitSource.open(opts.dir)
-  const commit = await source.resolve(opts.revision)
+  const {source, commit} = await GitSource.openAt(opts.dir, opts.revision)
   const clusterFile = await readClusterFile(source, commit, opts.clusterFile)
   const {cluster} = parseCluster(clusterFile.path, clusterFile.content.toString())
   const manifests = cluster?.manifests ?? ['manifests']
-  const [files, uncommitted] = await Promise.all([source.readManifests(commit, manifests), opts.clusterFile ? [] : source.uncommitted(['kgit.yaml', ...manifests])])
+  // known_hosts comes from the same commit; read it with the manifests, in one git process.
+  const kh = cluster && !isAbsolute(expandHome(cluster.ssh.knownHostsFile)) ? [cluster.ssh.knownHostsFile] : []
+  const [{files, extra}, uncommitted] = await Promise.all([source.readManifests(commit, manifests, kh), opts.clusterFile ? [] : source.uncommitted(['kgit.yaml', ...manifests])])
   const {desired, errors, warnings} = loadDesired({revision: commit, clusterFile, files})
   if (!desired) throw new ErrorList(errors)
-  return {desired, source, commit, warnings, uncommitted}
+  return {desired, source, commit, warnings, uncommitted, knownHosts: extra[0]?.content.toString()}
 }
 
 async function readClusterFile(source: GitSource, commit: string, override?: string): Promise<SourceFile> {
@@ -64,7 +68,7 @@ export interface SessionOptions extends RevisionOptions {
 export async function planRevision<T>(opts: SessionOptions, then?: (run: PlanRun, conns: Connections) => Promise<T>): Promise<{run: PlanRun; result?: T}> {
   if (!opts.connector) void preloadSsh()
   const loaded = await loadRevision(opts)
-  const connect = opts.connector ?? sshConnector(loaded.source, loaded.commit)
+  const connect = opts.connector ?? sshConnector(loaded.source, loaded.commit, loaded.knownHosts)
   const conns = await connect(loaded.desired.cluster)
   try {
     const observed: Observed = {nodes: await observeAll(loaded.desired.cluster, conns)}
@@ -92,8 +96,7 @@ export async function applyRevision(opts: SessionOptions, onEvent: (e: ApplyEven
 /** Live pods, read from every node; needs only the cluster file of the revision. */
 export async function observeCluster(opts: SessionOptions): Promise<{observed: Observed; cluster: ClusterSpec; commit: string}> {
   if (!opts.connector) void preloadSsh()
-  const source = await GitSource.open(opts.dir)
-  const commit = await source.resolve(opts.revision)
+  const {source, commit} = await GitSource.openAt(opts.dir, opts.revision)
   const clusterFile = await readClusterFile(source, commit, opts.clusterFile)
   const {cluster, errors} = parseCluster(clusterFile.path, clusterFile.content.toString())
   if (!cluster) throw new ErrorList(errors)

@@ -37,7 +37,7 @@ export function expandHome(p: string): string {
  * the known_hosts file pinned in the same commit. A node that fails is recorded,
  * not fatal: the others are still converged.
  */
-export function sshConnector(source: GitSource, commit: string): Connector {
+export function sshConnector(source: GitSource, commit: string, knownHostsText?: string): Connector {
   return async (cluster) => {
     const keyPath = expandHome(cluster.ssh.identityFile)
     const privateKey = await readFile(isAbsolute(keyPath) ? keyPath : resolve(source.root, keyPath)).catch((err: Error) => {
@@ -46,7 +46,7 @@ export function sshConnector(source: GitSource, commit: string): Connector {
     const khPath = cluster.ssh.knownHostsFile
     const knownHosts = isAbsolute(expandHome(khPath))
       ? await readFile(expandHome(khPath), 'utf8').catch(() => undefined)
-      : (await source.readFile(commit, khPath))?.content.toString()
+      : (knownHostsText ?? (await source.readFile(commit, khPath))?.content.toString())
     if (knownHosts === undefined) throw new UsageError(`the known_hosts file ${khPath} (spec.ssh.knownHostsFile) is not in the commit ${commit.slice(0, 12)}: pin the nodes' host keys there and commit it`)
     const {SshTransport} = await preloadSsh()
     const nodes = new Map<string, Promise<NodeConnection>>()

@@ -12,35 +12,39 @@ export class GitSource {
     private readonly git: SimpleGit,
   ) {}
 
-  static async open(dir: string): Promise<GitSource> {
+  /** Opens the repository around `dir` and resolves `revision` there, in one git process. */
+  static async openAt(dir: string, revision: string): Promise<{source: GitSource; commit: string}> {
     const git = simpleGit({baseDir: dir})
-    let root: string
-    try {
-      root = (await git.revparse(['--show-toplevel'])).trim()
-    } catch (err) {
-      throw new UsageError(`${dir} is not inside a git repository: kgit reads desired state from git (git init there, or use kgit lab up / kgit init to make one)`, {cause: err})
-    }
-    return new GitSource(root, simpleGit({baseDir: root}))
+    const notRepo = (err?: unknown) => new UsageError(`${dir} is not inside a git repository: kgit reads desired state from git (git init there, or use kgit lab up / kgit init to make one)`, {cause: err})
+    const out = await git.revparse(['--show-toplevel', '--verify', '--quiet', `${revision}^{commit}`]).catch(async (err: unknown) => {
+      // A missing revision makes rev-parse fail after printing the top level.
+      if (!(await git.checkIsRepo().catch(() => false))) throw notRepo(err)
+      return ''
+    })
+    const [root, commit] = out.trim().split('\n')
+    if (root && commit && /^[0-9a-f]{40,64}$/.test(commit)) return {source: new GitSource(root, simpleGit({baseDir: root})), commit}
+    if (!(await git.checkIsRepo().catch(() => false))) throw notRepo()
+    throw new UsageError(`revision "${revision}" is not a commit in ${root || dir}${revision === 'HEAD' ? ' (the repository has no commits yet: commit kgit.yaml and your manifests first)' : ''}`)
   }
 
-  /** The full commit id a revision names. */
-  async resolve(revision: string): Promise<string> {
-    try {
-      return (await this.git.revparse(['--verify', '--quiet', `${revision}^{commit}`])).trim()
-    } catch (err) {
-      throw new UsageError(`revision "${revision}" is not a commit in ${this.root}${revision === 'HEAD' ? ' (the repository has no commits yet: commit kgit.yaml and your manifests first)' : ''}`, {cause: err})
-    }
-  }
-
-  /** Manifest files (.yaml, .yml, .json) under `paths` at `commit`, with their contents. */
-  async readManifests(commit: string, paths: string[]): Promise<SourceFile[]> {
+  /**
+   * Manifest files (.yaml, .yml, .json) under `paths` at `commit`, with their contents,
+   * and in the same git process the `extra` files (undefined where absent).
+   */
+  async readManifests(commit: string, paths: string[], extra: string[] = []): Promise<{files: SourceFile[]; extra: (SourceFile | undefined)[]}> {
     const listing = await this.git.raw(['ls-tree', '-r', '-z', '--full-tree', commit, '--', ...paths])
     const entries = listing.split('\0').filter(Boolean).flatMap((line) => {
       const m = /^(\d+) (\w+) ([0-9a-f]+)\t(.*)$/s.exec(line)
       return m && m[2] === 'blob' && MANIFEST_EXT.test(m[4]!) ? [{oid: m[3]!, path: m[4]!}] : []
     })
-    const blobs = await this.catBlobs(entries.map((e) => e.oid))
-    return entries.map((e, i) => ({path: e.path, content: blobs[i] ?? Buffer.alloc(0)}))
+    const blobs = await this.catBlobs([...entries.map((e) => e.oid), ...extra.map((p) => `${commit}:${p}`)])
+    return {
+      files: entries.map((e, i) => ({path: e.path, content: blobs[i] ?? Buffer.alloc(0)})),
+      extra: extra.map((path, i) => {
+        const content = blobs[entries.length + i]
+        return content ? {path, content} : undefined
+      }),
+    }
   }
 
   /** One file at `commit`, or undefined when it is not there. */
