@@ -128,3 +128,18 @@ describe('manifests', () => {
     expect(warnings).toEqual(['svc.yaml:1: skipped: kind Service (v1) is not supported by this version of kgit'])
   })
 })
+
+describe('hostile input', () => {
+  it('reports deep nesting, huge files and garbage quickly, without crashing', () => {
+    const t = Date.now()
+    const deep = '['.repeat(50_000) + ']'.repeat(50_000)
+    const deepBlock = Array.from({length: 3000}, (_, i) => ' '.repeat(i) + 'k:').join('\n')
+    const big = new Uint8Array(9 * 1024 * 1024).fill(0x61)
+    const msgs = messages([file('deep.yaml', deep), file('deep2.yaml', deepBlock), file('big.yaml', big), file('rand.yaml', new Uint8Array(Array.from({length: 4096}, (_, i) => (i * 7919) % 255 + 1)))])
+    expect(msgs).toContain('deep.yaml:1: invalid YAML: nested too deeply for a manifest')
+    expect(msgs.some((m) => /^deep2\.yaml:\d+: invalid YAML: nested too deeply for a manifest$/.test(m))).toBe(true)
+    expect(msgs).toContain('big.yaml: file is 9.0 MiB; kgit reads manifest files of at most 8 MiB')
+    expect(msgs.some((m) => m.startsWith('rand.yaml'))).toBe(true)
+    expect(Date.now() - t).toBeLessThan(10_000)
+  })
+})

@@ -28,7 +28,12 @@ export function parseYamlFile(file: string, text: string): {docs: ParsedDoc[]; e
   const lc = new LineCounter()
   const docs: ParsedDoc[] = []
   const errors: ManifestError[] = []
-  const all = parseAllDocuments(text, {lineCounter: lc, prettyErrors: false, uniqueKeys: true})
+  let all: ReturnType<typeof parseAllDocuments>
+  try {
+    all = parseAllDocuments(text, {lineCounter: lc, prettyErrors: false, uniqueKeys: true})
+  } catch (err) {
+    return {docs, errors: [new ManifestError({file, line: 1}, cleanYamlMessage((err as Error).message), {cause: err})]}
+  }
   const list = Array.isArray(all) ? all : [all]
   for (const doc of list) {
     if (doc.errors.length > 0) {
@@ -84,6 +89,7 @@ function lineAt(lc: LineCounter, offset: number): number {
 }
 
 function cleanYamlMessage(msg: string): string {
+  if (/call stack/i.test(msg)) return 'invalid YAML: nested too deeply for a manifest'
   return 'invalid YAML: ' + msg.split('\n')[0]
 }
 
