@@ -49,3 +49,23 @@ describe('kgit validate', () => {
     expect(r.exitCode, r.stderr).toBe(0)
   })
 })
+
+describe('kgit init', () => {
+  it('makes a committed repository that validates, and refuses to overwrite one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kgit-init-'))
+    try {
+      const r = await kgit(dir, 'init', 'repo')
+      expect(r.exitCode, r.stderr).toBe(0)
+      expect(r.stdout).toContain('kgit.yaml')
+      const v = await kgit(join(dir, 'repo'), 'validate')
+      expect(v.exitCode, v.stderr).toBe(0)
+      expect(v.stdout).toMatch(/2 object\(s\), 1 node\(s\): valid/)
+      expect((await execa('git', ['status', '--porcelain'], {cwd: join(dir, 'repo')})).stdout).toBe('')
+      const again = await kgit(dir, 'init', 'repo')
+      expect(again.exitCode).toBe(1)
+      expect(again.stderr).toContain('already exists')
+    } finally {
+      await rm(dir, {recursive: true, force: true})
+    }
+  })
+})
