@@ -9,6 +9,7 @@ export const clusterFlags = {
   dir: Flags.string({char: 'C', description: 'run as if kgit was started in this directory (the GitOps repository)', default: '.'}),
   cluster: Flags.string({description: 'cluster file to use instead of kgit.yaml from the revision'}),
   revision: Flags.string({description: 'git revision to read desired state from', default: 'HEAD'}),
+  'working-tree': Flags.boolean({description: 'read the working tree, uncommitted edits included, instead of the revision (local experiments only)', default: false}),
   debug: Flags.boolean({description: 'show stack traces of errors', default: false}),
 }
 

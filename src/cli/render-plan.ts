@@ -1,6 +1,12 @@
 import chalk from 'chalk'
 import {planSummary, type Action, type Plan} from '../engine/plan/plan.js'
 
+/** A commit shortened as git does; a working-tree revision keeps its suffix. */
+export function shortRev(rev: string): string {
+  const [commit, rest] = rev.split('+')
+  return commit!.slice(0, 12) + (rest ? `+${rest}` : '')
+}
+
 const SIGN = {create: chalk.green('+'), replace: chalk.yellow('~'), delete: chalk.red('-')}
 
 export function actionLabel(a: Action): string {
@@ -26,8 +32,8 @@ export function renderPlan(p: Plan, nodeOrder: string[]): string[] {
   const s = planSummary(p)
   lines.push(
     p.actions.length === 0
-      ? `No changes: the reachable nodes already run ${p.revision.slice(0, 12)}.`
-      : `Plan: ${s.create} to create, ${s.replace} to replace, ${s.delete} to remove (revision ${p.revision.slice(0, 12)}).`,
+      ? `No changes: the reachable nodes already run ${shortRev(p.revision)}.`
+      : `Plan: ${s.create} to create, ${s.replace} to replace, ${s.delete} to remove (revision ${shortRev(p.revision)}).`,
   )
   return lines
 }

@@ -7,7 +7,7 @@ export function printLoadNotes(l: Loaded, log: (line: string) => void): void {
   for (const w of l.warnings) log(chalk.yellow('warning: ') + w)
   if (l.uncommitted.length > 0) {
     log(chalk.yellow('note: ') + `uncommitted changes are not applied (kgit reads commit ${l.commit.slice(0, 12)}): ${l.uncommitted.join(', ')}`)
-    log('      commit them to include them: git add -A && git commit')
+    log('      commit them to include them (git add -A && git commit), or try them out with --working-tree')
   }
 }
 

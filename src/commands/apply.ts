@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 import {KgitCommand, clusterFlags, formatError} from '../cli/base.js'
 import {createProgress, type Progress} from '../cli/progress.js'
-import {renderPlan} from '../cli/render-plan.js'
+import {renderPlan, shortRev} from '../cli/render-plan.js'
 import {printLoadNotes} from '../cli/render-run.js'
 import {planSummary} from '../engine/plan/plan.js'
 import {applyRevision} from '../engine/session.js'
@@ -21,7 +21,7 @@ export default class Apply extends KgitCommand {
     const started = Date.now()
     let progress: Progress | undefined
     const {run, result} = await applyRevision(
-      {dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster},
+      {dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree']},
       (e) => progress?.onEvent(e),
       async (r) => {
         printLoadNotes(r, (l) => this.logToStderr(l))
@@ -35,8 +35,8 @@ export default class Apply extends KgitCommand {
     for (const f of result.failed) this.logToStderr(formatError(f.error, flags.debug))
     const s = planSummary({...run.plan, actions: result.done})
     const secs = ((Date.now() - started) / 1000).toFixed(1)
-    if (run.plan.actions.length === 0) this.log(`No changes: the reachable nodes already run ${run.commit.slice(0, 12)} (${secs}s).`)
-    else this.log(`Apply ${result.failed.length ? 'finished with errors' : 'complete'}: ${s.create} created, ${s.replace} replaced, ${s.delete} removed${result.failed.length ? `, ${result.failed.length} failed` : ''} in ${secs}s (revision ${run.commit.slice(0, 12)}).`)
+    if (run.plan.actions.length === 0) this.log(`No changes: the reachable nodes already run ${shortRev(run.plan.revision)} (${secs}s).`)
+    else this.log(`Apply ${result.failed.length ? 'finished with errors' : 'complete'}: ${s.create} created, ${s.replace} replaced, ${s.delete} removed${result.failed.length ? `, ${result.failed.length} failed` : ''} in ${secs}s (revision ${shortRev(run.plan.revision)}).`)
     if (result.failed.length > 0 || run.plan.unreachable.length > 0 || run.plan.unschedulable.length > 0) this.exit(1)
   }
 }

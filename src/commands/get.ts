@@ -21,7 +21,7 @@ export default class Get extends KgitCommand {
     const {args, flags} = await this.parse(Get)
     this.debugMode = flags.debug
     if (!POD_NAMES.includes(args.resource)) this.fail(`the server doesn't have a resource type "${args.resource}" (this kgit version lists: pods)`)
-    const {observed, cluster} = await observeCluster({dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster})
+    const {observed, cluster} = await observeCluster({dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree']})
     const order = new Map(cluster.nodes.map((n, i) => [n.name, i]))
     const pods = observed.nodes
       .flatMap((n) => (n.reachable ? n.pods : []))

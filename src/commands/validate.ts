@@ -3,6 +3,7 @@ import chalk from 'chalk'
 import {KgitCommand, clusterFlags} from '../cli/base.js'
 import {ErrorList, ManifestError} from '../engine/errors.js'
 import {loadRevision} from '../engine/session.js'
+import {shortRev} from '../cli/render-plan.js'
 
 export default class Validate extends KgitCommand {
   static override description = 'Check kgit.yaml and every manifest of a revision; print all errors at once (contacts no node)'
@@ -16,11 +17,11 @@ export default class Validate extends KgitCommand {
     const {flags} = await this.parse(Validate)
     this.debugMode = flags.debug
     try {
-      const loaded = await loadRevision({dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster})
+      const loaded = await loadRevision({dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree']})
       if (flags.output === 'json') this.log(JSON.stringify({revision: loaded.commit, valid: true, objects: loaded.desired.objects.length, errors: [], warnings: loaded.warnings}, null, 2))
       else {
         for (const w of loaded.warnings) this.logToStderr(chalk.yellow('warning: ') + w)
-        this.log(`${loaded.commit.slice(0, 12)}: ${loaded.desired.objects.length} object(s), ${loaded.desired.cluster.nodes.length} node(s): valid`)
+        this.log(`${shortRev(loaded.desired.revision)}: ${loaded.desired.objects.length} object(s), ${loaded.desired.cluster.nodes.length} node(s): valid`)
       }
     } catch (err) {
       if (!(err instanceof ErrorList) || flags.output !== 'json') throw err

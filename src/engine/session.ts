@@ -2,7 +2,8 @@ import {ErrorList, UsageError} from './errors.js'
 import type {Transport} from './exec/transport.js'
 import {applyActions, type ApplyEvent, type ApplyResult} from './exec/apply.js'
 import {expandHome, preloadSsh, sshConnector, type Connections, type Connector} from './exec/connect.js'
-import {GitSource} from './exec/git-source.js'
+import {GitSource, type TreeReader} from './exec/git-source.js'
+import {WorkingTreeReader} from './exec/working-tree.js'
 import {observeNode} from './exec/observe.js'
 import {parseCluster} from './manifest/cluster.js'
 import {loadDesired, type SourceFile} from './manifest/load.js'
@@ -17,11 +18,14 @@ export interface RevisionOptions {
   revision: string
   /** A cluster file on disk that replaces kgit.yaml from the revision. */
   clusterFile?: string
+  /** Read the working tree, uncommitted edits included, instead of the revision (local experiments). */
+  workingTree?: boolean
 }
 
 export interface Loaded {
   desired: Desired
   source: GitSource
+  reader: TreeReader
   commit: string
   warnings: string[]
   uncommitted: string[]
@@ -32,18 +36,19 @@ export interface Loaded {
 /** Reads and validates a revision. Throws ErrorList with every problem; touches no node. */
 export async function loadRevision(opts: RevisionOptions): Promise<Loaded> {
   const {source, commit} = await GitSource.openAt(opts.dir, opts.revision)
-  const clusterFile = await readClusterFile(source, commit, opts.clusterFile)
+  const reader: TreeReader = opts.workingTree ? new WorkingTreeReader(source.root) : source
+  const clusterFile = await readClusterFile(reader, commit, opts.clusterFile)
   const {cluster} = parseCluster(clusterFile.path, clusterFile.content.toString())
   const manifests = cluster?.manifests ?? ['manifests']
   // known_hosts comes from the same commit; read it with the manifests, in one git process.
   const kh = cluster && !isAbsolute(expandHome(cluster.ssh.knownHostsFile)) ? [cluster.ssh.knownHostsFile] : []
-  const [{files, extra}, uncommitted] = await Promise.all([source.readManifests(commit, manifests, kh), opts.clusterFile ? [] : source.uncommitted(['kgit.yaml', ...manifests])])
-  const {desired, errors, warnings} = loadDesired({revision: commit, clusterFile, files})
+  const [{files, extra}, uncommitted] = await Promise.all([reader.readManifests(commit, manifests, kh), opts.clusterFile || opts.workingTree ? [] : source.uncommitted(['kgit.yaml', ...manifests])])
+  const {desired, errors, warnings} = loadDesired({revision: opts.workingTree ? `${commit}+working-tree` : commit, clusterFile, files})
   if (!desired) throw new ErrorList(errors)
-  return {desired, source, commit, warnings, uncommitted, knownHosts: extra[0]?.content.toString()}
+  return {desired, source, reader, commit, warnings, uncommitted, knownHosts: extra[0]?.content.toString()}
 }
 
-async function readClusterFile(source: GitSource, commit: string, override?: string): Promise<SourceFile> {
+async function readClusterFile(source: TreeReader, commit: string, override?: string): Promise<SourceFile> {
   if (override) {
     const content = await readFile(override).catch((err: Error) => {
       throw new UsageError(`cannot read cluster file ${override}: ${err.message}`, {cause: err})
@@ -68,7 +73,7 @@ export interface SessionOptions extends RevisionOptions {
 export async function planRevision<T>(opts: SessionOptions, then?: (run: PlanRun, conns: Connections) => Promise<T>): Promise<{run: PlanRun; result?: T}> {
   if (!opts.connector) void preloadSsh()
   const loaded = await loadRevision(opts)
-  const connect = opts.connector ?? sshConnector(loaded.source, loaded.commit, loaded.knownHosts)
+  const connect = opts.connector ?? sshConnector(loaded.reader, loaded.commit, loaded.knownHosts)
   const conns = await connect(loaded.desired.cluster)
   try {
     const observed: Observed = {nodes: await observeAll(loaded.desired.cluster, conns)}
@@ -97,10 +102,11 @@ export async function applyRevision(opts: SessionOptions, onEvent: (e: ApplyEven
 export async function observeCluster(opts: SessionOptions): Promise<{observed: Observed; cluster: ClusterSpec; commit: string}> {
   if (!opts.connector) void preloadSsh()
   const {source, commit} = await GitSource.openAt(opts.dir, opts.revision)
-  const clusterFile = await readClusterFile(source, commit, opts.clusterFile)
+  const reader: TreeReader = opts.workingTree ? new WorkingTreeReader(source.root) : source
+  const clusterFile = await readClusterFile(reader, commit, opts.clusterFile)
   const {cluster, errors} = parseCluster(clusterFile.path, clusterFile.content.toString())
   if (!cluster) throw new ErrorList(errors)
-  const conns = await (opts.connector ?? sshConnector(source, commit))(cluster)
+  const conns = await (opts.connector ?? sshConnector(reader, commit))(cluster)
   try {
     return {observed: {nodes: await observeAll(cluster, conns)}, cluster, commit}
   } finally {

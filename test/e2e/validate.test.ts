@@ -69,3 +69,19 @@ describe('kgit init', () => {
     }
   })
 })
+
+describe('--working-tree', () => {
+  it('reads uncommitted edits only when asked', async () => {
+    const {writeFile} = await import('node:fs/promises')
+    await writeFile(join(repo, 'manifests/extra.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata: {name: extra}\nspec:\n  containers: [{name: c, image: "busybox:1.35"}]\n')
+    const committed = await kgit(repo, 'validate', '--revision', 'HEAD~1')
+    expect(committed.stdout).toMatch(/: 1 object\(s\)/)
+    const wt = await kgit(repo, 'validate', '--working-tree')
+    expect(wt.exitCode).toBe(1)
+    expect(wt.stderr).toContain('manifests/bad.yaml:3 metadata.name')
+    await rm(join(repo, 'manifests/bad.yaml'))
+    const ok = await kgit(repo, 'validate', '--working-tree')
+    expect(ok.exitCode, ok.stderr).toBe(0)
+    expect(ok.stdout).toMatch(/^[0-9a-f]{12}\+working-tree: 2 object\(s\)/m)
+  })
+})

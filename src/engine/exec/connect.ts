@@ -3,7 +3,7 @@ import {homedir} from 'node:os'
 import {isAbsolute, resolve} from 'node:path'
 import {NodeUnreachableError, UsageError} from '../errors.js'
 import type {ClusterSpec} from '../types.js'
-import type {GitSource} from './git-source.js'
+import type {TreeReader} from './git-source.js'
 import type {Transport} from './transport.js'
 
 export type NodeConnection = {transport: Transport} | {unreachable: string}
@@ -37,7 +37,7 @@ export function expandHome(p: string): string {
  * the known_hosts file pinned in the same commit. A node that fails is recorded,
  * not fatal: the others are still converged.
  */
-export function sshConnector(source: GitSource, commit: string, knownHostsText?: string): Connector {
+export function sshConnector(source: TreeReader, commit: string, knownHostsText?: string): Connector {
   return async (cluster) => {
     const keyPath = expandHome(cluster.ssh.identityFile)
     const privateKey = await readFile(isAbsolute(keyPath) ? keyPath : resolve(source.root, keyPath)).catch((err: Error) => {

@@ -5,8 +5,16 @@ import type {SourceFile} from '../manifest/load.js'
 
 const MANIFEST_EXT = /\.(ya?ml|json)$/i
 
+/** Reads the files of one tree: a commit, or (for experiments) the working tree. */
+export interface TreeReader {
+  /** The repository's top directory. */
+  readonly root: string
+  readFile(commit: string, path: string): Promise<SourceFile | undefined>
+  readManifests(commit: string, paths: string[], extra?: string[]): Promise<{files: SourceFile[]; extra: (SourceFile | undefined)[]}>
+}
+
 /** A git repository read at one commit: desired state never comes from the working tree. */
-export class GitSource {
+export class GitSource implements TreeReader {
   private constructor(
     readonly root: string,
     private readonly git: SimpleGit,

@@ -36,8 +36,9 @@ export function plan(desired: Desired, observed: Observed): Plan {
   const {pods, groups} = expandWorkloads(desired)
   const kept = new Map<ObservedPod, DesiredPod>()
   const pending: DesiredPod[] = []
+  const why = new Map<ObservedPod, string>()
   claimBarePods(pods, live, kept, pending)
-  for (const g of groups) claimGroup(g, live, kept, pending)
+  for (const g of groups) claimGroup(g, live, {kept, pending, why})
 
   const loads = new Map<string, NodeLoad>()
   for (const [obs, want] of kept) addToLoad(loadOf(loads, obs.node), want)
@@ -52,11 +53,11 @@ export function plan(desired: Desired, observed: Observed): Plan {
   for (const obs of live) {
     const want = kept.get(obs)
     if (!want) {
-      actions.push({type: 'delete', node: obs.node, old: obs, reason: deleteReason(obs, desired)})
+      actions.push({type: 'delete', node: obs.node, old: obs, reason: why.get(obs) ?? deleteReason(obs, desired)})
       continue
     }
-    const why = replaceReason(obs, want)
-    if (why) actions.push({type: 'replace', node: obs.node, pod: want, old: obs, reason: why})
+    const replace = replaceReason(obs, want)
+    if (replace) actions.push({type: 'replace', node: obs.node, pod: want, old: obs, reason: replace})
     else unchanged.push({node: obs.node, pod: want})
   }
   const unreachable = observed.nodes.flatMap((n) => (n.reachable ? [] : [{node: n.node, reason: n.reason}]))
@@ -78,14 +79,23 @@ function claimBarePods(pods: DesiredPod[], live: ObservedPod[], kept: Map<Observ
   }
 }
 
-function claimGroup(g: PodGroup, live: ObservedPod[], kept: Map<ObservedPod, DesiredPod>, pending: DesiredPod[]): void {
-  const mine = live.filter((o) => o.namespace === g.namespace && o.owner?.kind === g.owner.kind && o.owner.name === g.owner.name && o.templateHash === g.templateHash && !kept.has(o))
+interface Claims {
+  kept: Map<ObservedPod, DesiredPod>
+  pending: DesiredPod[]
+  why: Map<ObservedPod, string>
+}
+
+function claimGroup(g: PodGroup, live: ObservedPod[], {kept, pending, why}: Claims): void {
+  const owned = live.filter((o) => o.namespace === g.namespace && o.owner?.kind === g.owner.kind && o.owner.name === g.owner.name && !kept.has(o))
+  for (const o of owned) if (o.templateHash !== g.templateHash) why.set(o, `old template (pod-template-hash ${o.templateHash ?? 'none'}, now ${g.templateHash})`)
+  const mine = owned.filter((o) => o.templateHash === g.templateHash)
   // Keep pods spread: when there are too many, drop from the most crowded node first.
   const perNode = new Map<string, number>()
   for (const o of mine) perNode.set(o.node, (perNode.get(o.node) ?? 0) + 1)
   const keep = [...mine].sort((a, b) => (perNode.get(a.node)! - perNode.get(b.node)!) || a.name.localeCompare(b.name)).slice(0, g.replicas)
   const names = new Set(mine.map((o) => o.name))
   for (const o of keep) kept.set(o, {...g.template, name: o.name})
+  for (const o of mine) if (!kept.has(o)) why.set(o, `surplus replica (replicas: ${g.replicas})`)
   for (let ordinal = 0, missing = g.replicas - keep.length; missing > 0; ordinal++) {
     const name = `${g.prefix}-${safeEncode(String(fnv32a(`${g.prefix}/${ordinal}`))).slice(0, 5)}`
     if (names.has(name)) continue
@@ -109,9 +119,7 @@ function replaceReason(obs: ObservedPod, want: DesiredPod): string | undefined {
 
 function deleteReason(obs: ObservedPod, desired: Desired): string {
   if (!obs.owner) return desired.objects.some((o) => o.kind === 'Pod' && o.metadata.name === obs.name && o.metadata.namespace === obs.namespace) ? 'duplicate copy' : 'no longer in git'
-  const owner = desired.objects.find((o) => o.kind === obs.owner!.kind && o.metadata.name === obs.owner!.name && o.metadata.namespace === obs.namespace)
-  if (!owner) return `${obs.owner.kind} ${obs.owner.name} is no longer in git`
-  return obs.templateHash && owner.kind === 'Deployment' ? 'old template or surplus replica' : 'surplus replica'
+  return `${obs.owner.kind} ${obs.owner.name} is no longer in git`
 }
 
 const TYPE_ORDER = {delete: 0, replace: 1, create: 2} as const
