@@ -2,7 +2,8 @@ import {ManifestError, formatPos} from '../errors.js'
 import type {ClusterSpec, Desired, KObject} from '../types.js'
 import {parseCluster} from './cluster.js'
 import {parseObject} from './objects.js'
-import {parseYamlFile} from './yaml-docs.js'
+import {indexCrds, validateDocument} from './schema.js'
+import {parseYamlFile, type ParsedDoc} from './yaml-docs.js'
 
 export interface SourceFile {
   path: string
@@ -33,19 +34,32 @@ export function loadDesired(input: LoadInput): LoadResult {
   const {cluster, errors: clusterErrors} = clusterText === undefined ? {cluster: undefined, errors: []} : parseCluster(input.clusterFile.path, clusterText)
   errors.push(...clusterErrors)
   const objects: KObject[] = []
+  const parsed: ParsedDoc[] = []
   for (const f of [...input.files].sort((a, b) => a.path.localeCompare(b.path))) {
     const text = decodeText(f, errors)
     if (text === undefined) continue
     const {docs, errors: yamlErrors} = parseYamlFile(f.path, text)
     errors.push(...yamlErrors)
-    for (const doc of docs) {
-      const res = parseObject(doc)
-      errors.push(...res.errors)
-      if (res.skipped) warnings.push(`${formatPos(doc.posOf([]))}: skipped: ${res.skipped}`)
-      if (res.object) objects.push(res.object)
-    }
+    parsed.push(...docs)
+  }
+  // Custom resources are checked against the CRDs found anywhere in the revision.
+  const crds = indexCrds(parsed)
+  for (const doc of parsed) {
+    const checked = validateDocument(doc, crds)
+    errors.push(...checked.errors)
+    warnings.push(...(checked.warnings ?? []))
+    // kgit's own reading adds the checks the schema cannot express (names, selectors...);
+    // a field the schema already refused is reported once.
+    const seen = new Set(checked.errors.map((e) => formatPos(e.pos)))
+    const res = parseObject(doc)
+    errors.push(...res.errors.filter((e) => !seen.has(formatPos(e.pos))))
+    if (checked.errors.length > 0) continue
+    if (res.skipped) warnings.push(`${formatPos(doc.posOf([]))}: skipped: ${res.skipped}`)
+    if (res.object) objects.push(res.object)
   }
   errors.push(...crossChecks(objects))
+  // Shown in the order of the files and lines they point at.
+  errors.sort((a, b) => (a.pos.file === b.pos.file ? (a.pos.line ?? 0) - (b.pos.line ?? 0) : a.pos.file < b.pos.file ? -1 : 1))
   if (errors.length > 0 || !cluster) return {errors, warnings}
   return {desired: {revision: input.revision, cluster: cluster as ClusterSpec, objects}, errors, warnings}
 }

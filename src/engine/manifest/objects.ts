@@ -57,6 +57,7 @@ function readDeployment(r: FieldReader, apiVersion: string, source: DeploymentOb
     metadata: {labels: tplLabels, annotations: r.strMap(['spec', 'template', 'metadata', 'annotations'])},
     spec: readPodSpec(r, ['spec', 'template', 'spec']),
   }
+  if (template.spec.restartPolicy !== 'Always') r.fail(['spec', 'template', 'spec', 'restartPolicy'], `Unsupported value: "${template.spec.restartPolicy}": a Deployment's pods must use restartPolicy Always`)
   const legacy = apiVersion !== 'apps/v1'
   const given = r.map(['spec', 'selector'], {required: !legacy}) !== undefined
   // Before apps/v1 an absent selector defaulted to the template's labels.
