@@ -76,6 +76,21 @@ export interface Sourced {
   source: SourcePos
 }
 
+/** An object a pod names (a ServiceAccount, the ConfigMap of an env value...). */
+export interface ObjectRef {
+  kind: 'ConfigMap' | 'Secret' | 'ServiceAccount'
+  name: string
+  optional: boolean
+  pos: SourcePos
+}
+
+/** What kgit learnt about a pod template beyond its spec. */
+export interface PodNotes {
+  /** Features the pod uses that kgit cannot run yet: such a pod is not started. */
+  unsupported: string[]
+  refs: ObjectRef[]
+}
+
 export interface NamespaceObject extends Sourced {
   kind: 'Namespace'
   apiVersion: string
@@ -87,6 +102,7 @@ export interface PodObject extends Sourced {
   apiVersion: string
   metadata: ObjectMeta
   spec: PodSpec
+  notes: PodNotes
 }
 
 export interface PodTemplate {
@@ -99,6 +115,7 @@ export interface DeploymentObject extends Sourced {
   apiVersion: string
   metadata: ObjectMeta
   spec: {replicas: number; selector: {matchLabels: Record<string, string>}; template: PodTemplate}
+  notes: PodNotes
 }
 
 export type KObject = NamespaceObject | PodObject | DeploymentObject
@@ -128,6 +145,8 @@ export interface DesiredPod {
   specHash: string
   spec: PodSpec
   source: SourcePos
+  /** Features kgit cannot run yet (not part of the spec hash). */
+  unsupported?: string[]
 }
 
 /** A replica group: N interchangeable pods from one template. */

@@ -15,15 +15,19 @@ export function expandWorkloads(desired: Desired): Workloads {
   for (const o of desired.objects) {
     if (o.kind === 'Pod') {
       const {name, namespace, labels} = o.metadata
-      pods.push({namespace, name, labels, spec: o.spec, specHash: specHash({labels, spec: o.spec}), source: o.source})
+      pods.push({namespace, name, labels, spec: o.spec, specHash: specHash({labels, spec: o.spec}), source: o.source, ...unsupported(o.notes.unsupported)})
     } else if (o.kind === 'Deployment') {
       const templateHash = podTemplateHash(o.spec.template)
       const {namespace, name} = o.metadata
       const labels = {...o.spec.template.metadata.labels, 'pod-template-hash': templateHash}
       const owner = {kind: 'Deployment', name}
-      const template: DesiredPod = {namespace, name: '', owner, labels, templateHash, spec: o.spec.template.spec, specHash: specHash({labels, spec: o.spec.template.spec}), source: o.source}
+      const template: DesiredPod = {namespace, name: '', owner, labels, templateHash, spec: o.spec.template.spec, specHash: specHash({labels, spec: o.spec.template.spec}), source: o.source, ...unsupported(o.notes.unsupported)}
       groups.push({namespace, owner, prefix: `${name}-${templateHash}`, templateHash, replicas: o.spec.replicas, template})
     }
   }
   return {pods, groups}
+}
+
+function unsupported(list: string[]): {unsupported?: string[]} {
+  return list.length > 0 ? {unsupported: list} : {}
 }

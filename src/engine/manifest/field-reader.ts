@@ -1,4 +1,4 @@
-import {ManifestError} from '../errors.js'
+import {ManifestError, formatPos} from '../errors.js'
 import {isRecord, type ParsedDoc, type PathPart} from './yaml-docs.js'
 
 /**
@@ -7,7 +7,12 @@ import {isRecord, type ParsedDoc, type PathPart} from './yaml-docs.js'
  */
 export class FieldReader {
   readonly errors: ManifestError[] = []
+  readonly warnings: string[] = []
   constructor(readonly doc: ParsedDoc) {}
+
+  warn(path: readonly PathPart[], detail: string): void {
+    this.warnings.push(formatPos(this.doc.posOf(path)) + ': ' + detail)
+  }
 
   fail(path: readonly PathPart[], detail: string): void {
     this.errors.push(new ManifestError(this.doc.posOf(path), detail))

@@ -53,11 +53,15 @@ export function loadDesired(input: LoadInput): LoadResult {
     const seen = new Set(checked.errors.map((e) => formatPos(e.pos)))
     const res = parseObject(doc)
     errors.push(...res.errors.filter((e) => !seen.has(formatPos(e.pos))))
+    warnings.push(...res.warnings)
     if (checked.errors.length > 0) continue
     if (res.skipped) warnings.push(`${formatPos(doc.posOf([]))}: skipped: ${res.skipped}`)
     if (res.object) objects.push(res.object)
   }
   errors.push(...crossChecks(objects))
+  const refs = checkRefs(objects, identities(parsed))
+  errors.push(...refs.errors)
+  warnings.push(...refs.warnings)
   // Shown in the order of the files and lines they point at.
   errors.sort((a, b) => (a.pos.file === b.pos.file ? (a.pos.line ?? 0) - (b.pos.line ?? 0) : a.pos.file < b.pos.file ? -1 : 1))
   if (errors.length > 0 || !cluster) return {errors, warnings}
@@ -98,4 +102,35 @@ function crossChecks(objects: KObject[]): ManifestError[] {
     }
   }
   return errors
+}
+
+/** kind/namespace/name of every document in the revision, whatever its kind. */
+function identities(docs: ParsedDoc[]): Set<string> {
+  const out = new Set<string>()
+  for (const d of docs) {
+    const v = d.value as {kind?: unknown; metadata?: {name?: unknown; namespace?: unknown}}
+    if (typeof v?.kind === 'string' && typeof v.metadata?.name === 'string') out.add(`${v.kind}/${typeof v.metadata.namespace === 'string' ? v.metadata.namespace : 'default'}/${v.metadata.name}`)
+  }
+  return out
+}
+
+/**
+ * Objects a pod names must exist, as Kubernetes checks them: a missing ServiceAccount
+ * makes the API server refuse a Pod (error) and its controller fail to make pods
+ * (warning on a Deployment); a missing ConfigMap or Secret key source lets the pod be
+ * created but keeps its container from starting (warning), unless it is optional.
+ */
+function checkRefs(objects: KObject[], ids: Set<string>): {errors: ManifestError[]; warnings: string[]} {
+  const errors: ManifestError[] = []
+  const warnings: string[] = []
+  for (const o of objects) {
+    if (o.kind === 'Namespace') continue
+    for (const ref of o.notes.refs) {
+      if (ref.optional || ids.has(`${ref.kind}/${o.metadata.namespace}/${ref.name}`)) continue
+      const what = `${ref.kind} "${ref.name}" is not in namespace ${o.metadata.namespace} of this revision`
+      if (ref.kind === 'ServiceAccount' && o.kind === 'Pod') errors.push(new ManifestError(ref.pos, `${what}: the API server refuses the pod (error looking up service account ${o.metadata.namespace}/${ref.name})`))
+      else warnings.push(`${formatPos(ref.pos)}: ${what}: ${ref.kind === 'ServiceAccount' ? 'no pods can be created for this ' + o.kind : 'the container will not start until it exists'}`)
+    }
+  }
+  return {errors, warnings}
 }

@@ -2,6 +2,7 @@ import type {ManifestError} from '../errors.js'
 import type {ContainerPort, ContainerSpec, DeploymentObject, EnvVar, KObject, NamespaceObject, ObjectMeta, PodObject, PodSpec, PodTemplate} from '../types.js'
 import {DNS1123_LABEL, DNS1123_SUBDOMAIN, FieldReader} from './field-reader.js'
 import {checkLabels, selectorMatches, type LabelSelector} from './labels.js'
+import {podFeatures} from './pod-features.js'
 import type {ParsedDoc, PathPart} from './yaml-docs.js'
 
 /** apiVersions Kubernetes has served for each kind kgit runs; all are read as the current one. */
@@ -11,27 +12,27 @@ export const SERVED_VERSIONS: Record<string, readonly string[]> = {
   Deployment: ['apps/v1', 'apps/v1beta2', 'apps/v1beta1', 'extensions/v1beta1'],
 }
 
-export type ParseResult = {object?: KObject; skipped?: string; errors: ManifestError[]}
+export type ParseResult = {object?: KObject; skipped?: string; errors: ManifestError[]; warnings: string[]}
 
 /** Turns one document into a typed, defaulted object, or reports why it cannot be one. */
 export function parseObject(doc: ParsedDoc): ParseResult {
   const r = new FieldReader(doc)
-  if (r.map([], {required: true}) === undefined) return {errors: r.errors}
+  if (r.map([], {required: true}) === undefined) return {errors: r.errors, warnings: []}
   const apiVersion = r.str(['apiVersion'], {required: true})
   const kind = r.str(['kind'], {required: true})
-  if (!apiVersion || !kind) return {errors: r.errors}
+  if (!apiVersion || !kind) return {errors: r.errors, warnings: []}
   const versions = SERVED_VERSIONS[kind]
-  if (!versions) return {skipped: `kind ${kind} (${apiVersion}) is not supported by this version of kgit`, errors: r.errors}
+  if (!versions) return {skipped: `kind ${kind} (${apiVersion}) is not supported by this version of kgit`, errors: r.errors, warnings: []}
   if (!versions.includes(apiVersion)) {
     r.fail(['apiVersion'], `${kind} is not served as "${apiVersion}" (use one of: ${versions.join(', ')})`)
-    return {errors: r.errors}
+    return {errors: r.errors, warnings: []}
   }
   const source = doc.posOf([])
   let object: KObject | undefined
   if (kind === 'Namespace') object = {kind, apiVersion, source, metadata: readMeta(r, false)} satisfies NamespaceObject
-  if (kind === 'Pod') object = {kind, apiVersion, source, metadata: readMeta(r, true), spec: readPodSpec(r, ['spec'])} satisfies PodObject
+  if (kind === 'Pod') object = {kind, apiVersion, source, metadata: readMeta(r, true), spec: readPodSpec(r, ['spec']), notes: podFeatures(r, ['spec'])} satisfies PodObject
   if (kind === 'Deployment') object = readDeployment(r, apiVersion, source)
-  return r.errors.length > 0 ? {errors: r.errors} : {object, errors: []}
+  return r.errors.length > 0 ? {errors: r.errors, warnings: r.warnings} : {object, errors: [], warnings: r.warnings}
 }
 
 function readMeta(r: FieldReader, namespaced: boolean): ObjectMeta {
@@ -68,7 +69,7 @@ function readDeployment(r: FieldReader, apiVersion: string, source: DeploymentOb
     if (Object.keys(matchLabels).length === 0 && exprs.length === 0) r.fail(['spec', 'selector'], 'empty selector is invalid for a Deployment')
     else if (!selectorMatches(selector, tplLabels)) r.fail(['spec', 'template', 'metadata', 'labels'], '`selector` does not match template `labels`')
   }
-  return {kind: 'Deployment', apiVersion: 'apps/v1', source, metadata, spec: {replicas, selector: {matchLabels}, template}}
+  return {kind: 'Deployment', apiVersion: 'apps/v1', source, metadata, spec: {replicas, selector: {matchLabels}, template}, notes: podFeatures(r, ['spec', 'template', 'spec'])}
 }
 
 export function readPodSpec(r: FieldReader, base: PathPart[]): PodSpec {
@@ -121,7 +122,6 @@ function readEnv(r: FieldReader, p: PathPart[]): EnvVar[] {
   items.forEach((_, i) => {
     const name = r.str([...p, i, 'name'], {required: true}) ?? ''
     if (name && !/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name)) r.fail([...p, i, 'name'], 'must be a C identifier-like name (letters, digits, "_", "-", "."), not starting with a digit')
-    if (r.get([...p, i, 'valueFrom']) !== undefined) r.fail([...p, i, 'valueFrom'], 'valueFrom is not supported by this version of kgit')
     const value = r.get([...p, i, 'value'])
     if (value !== undefined && typeof value !== 'string') r.fail([...p, i, 'value'], 'must be a string (quote numbers and booleans in YAML)')
     env.push({name, value: typeof value === 'string' ? value : ''})

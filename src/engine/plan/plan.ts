@@ -45,7 +45,12 @@ export function plan(desired: Desired, observed: Observed): Plan {
   const candidates = nodes.filter((n: NodeSpec) => reachable.has(n.name))
   const actions: Action[] = []
   const unschedulable: Unschedulable[] = []
-  for (const p of placeRoundRobin(pending, candidates, loads)) {
+  const runnable = pending.filter((p) => {
+    if (!p.unsupported) return true
+    unschedulable.push({pod: p, reason: cannotRun(p.unsupported)})
+    return false
+  })
+  for (const p of placeRoundRobin(runnable, candidates, loads)) {
     if (p.node === undefined) unschedulable.push({pod: p.pod, reason: p.reason})
     else actions.push({type: 'create', node: p.node, pod: p.pod, reason: 'missing'})
   }
@@ -57,11 +62,16 @@ export function plan(desired: Desired, observed: Observed): Plan {
       continue
     }
     const replace = replaceReason(obs, want)
-    if (replace) actions.push({type: 'replace', node: obs.node, pod: want, old: obs, reason: replace})
+    if (replace && want.unsupported) unschedulable.push({pod: want, reason: cannotRun(want.unsupported)})
+    else if (replace) actions.push({type: 'replace', node: obs.node, pod: want, old: obs, reason: replace})
     else unchanged.push({node: obs.node, pod: want})
   }
   const unreachable = observed.nodes.flatMap((n) => (n.reachable ? [] : [{node: n.node, reason: n.reason}]))
   return {revision: desired.revision, actions: sortActions(actions, order), unschedulable, unreachable, unchanged}
+}
+
+function cannotRun(features: string[]): string {
+  return `it uses ${features.join(', ')}, which this version of kgit cannot run yet`
 }
 
 function loadOf(loads: Map<string, NodeLoad>, node: string): NodeLoad {
