@@ -107,7 +107,7 @@ const files = generate()
 const ms = (a, b) => `${(b - a).toFixed(0)} ms`
 
 const t0 = performance.now()
-const loaded = loadDesired({revision: 'bench', clusterFile: cluster, files})
+const loaded = loadDesired({revision: 'bench', clusterFile: cluster, files, schema: {indexCrds, validateDocument}})
 const t1 = performance.now()
 // What load.ts does once schema validation is wired in: the same parsed documents, validated.
 const dec = new TextDecoder()

@@ -4,6 +4,7 @@ import {applyActions, type ApplyEvent, type ApplyResult} from './exec/apply.js'
 import {expandHome, preloadSsh, sshConnector, type Connections, type Connector} from './exec/connect.js'
 import {GitSource, type TreeReader} from './exec/git-source.js'
 import {WorkingTreeReader} from './exec/working-tree.js'
+import {SchemaCache} from './exec/schema-cache.js'
 import {observeNode} from './exec/observe.js'
 import {parseCluster} from './manifest/cluster.js'
 import {loadDesired, type SourceFile} from './manifest/load.js'
@@ -43,7 +44,12 @@ export async function loadRevision(opts: RevisionOptions): Promise<Loaded> {
   // known_hosts comes from the same commit; read it with the manifests, in one git process.
   const kh = cluster && !isAbsolute(expandHome(cluster.ssh.knownHostsFile)) ? [cluster.ssh.knownHostsFile] : []
   const [{files, extra}, uncommitted] = await Promise.all([reader.readManifests(commit, manifests, kh), opts.clusterFile || opts.workingTree ? [] : source.uncommitted(['kgit.yaml', ...manifests])])
-  const {desired, errors, warnings} = loadDesired({revision: opts.workingTree ? `${commit}+working-tree` : commit, clusterFile, files})
+  const cache = await SchemaCache.open()
+  const {files: marked, keys} = cache.mark(files)
+  // The Kubernetes schemas cost ~0.3 s to load: only when some file was not seen before.
+  const schema = marked.every((f) => f.schemaChecked) ? undefined : await import('./manifest/schema.js')
+  const {desired, errors, warnings, schemaClean} = loadDesired({revision: opts.workingTree ? `${commit}+working-tree` : commit, clusterFile, files: marked, schema})
+  await cache.remember(schemaClean.map((p) => keys.get(p)!))
   if (!desired) throw new ErrorList(errors)
   return {desired, source, reader, commit, warnings, uncommitted, knownHosts: extra[0]?.content.toString()}
 }

@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {parseCluster} from '../../src/engine/manifest/cluster.js'
 import {loadDesired, type SourceFile} from '../../src/engine/manifest/load.js'
+import * as schema from '../../src/engine/manifest/schema.js'
 
 const CLUSTER = `apiVersion: kgit.dev/v1alpha1
 kind: Cluster
@@ -12,7 +13,7 @@ spec:
 `
 
 const file = (path: string, text: string | Uint8Array): SourceFile => ({path, content: typeof text === 'string' ? new TextEncoder().encode(text) : text})
-const load = (files: SourceFile[]) => loadDesired({revision: 'abc', clusterFile: file('kgit.yaml', CLUSTER), files})
+const load = (files: SourceFile[]) => loadDesired({revision: 'abc', clusterFile: file('kgit.yaml', CLUSTER), files, schema})
 const messages = (files: SourceFile[]) => load(files).errors.map((e) => e.message)
 
 describe('kgit.yaml', () => {
@@ -160,5 +161,18 @@ describe('references and features kgit does not run yet', () => {
     expect(r.warnings.filter((w) => w.includes('is not in namespace'))).toEqual([])
     const pod = r.desired!.objects.find((o) => o.kind === 'Pod')
     expect(pod?.kind === 'Pod' && pod.notes.unsupported).toEqual(['containers[0].env[0].valueFrom', 'containers[0].env[1].valueFrom'])
+  })
+})
+
+describe('schema verdicts remembered by content', () => {
+  const pod = 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: "busybox:1.35"}]\n'
+  it('lists files that passed cleanly, and skips the schema for files known to pass', () => {
+    const r = load([file('ok.yaml', pod), file('bad.yaml', pod.replace('name: p', 'name: q').replace('image:', 'imagee:'))])
+    expect(r.schemaClean).toEqual(['ok.yaml'])
+    // With every file known good, no schema checker is needed at all.
+    const again = loadDesired({revision: 'abc', clusterFile: file('kgit.yaml', CLUSTER), files: [{...file('ok.yaml', pod), schemaChecked: true}]})
+    expect(again.errors).toEqual([])
+    expect(again.schemaClean).toEqual([])
+    expect(() => loadDesired({revision: 'abc', clusterFile: file('kgit.yaml', CLUSTER), files: [file('ok.yaml', pod)]})).toThrow(/no schema checker/)
   })
 })

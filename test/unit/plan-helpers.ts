@@ -1,6 +1,7 @@
 import {deploymentYaml} from '../support/manifests.js'
 import {parseCluster} from '../../src/engine/manifest/cluster.js'
 import {loadDesired} from '../../src/engine/manifest/load.js'
+import * as schema from '../../src/engine/manifest/schema.js'
 import type {Action} from '../../src/engine/plan/plan.js'
 import {podmanPodName} from '../../src/engine/marks.js'
 import type {Desired, Observed, ObservedPod} from '../../src/engine/types.js'
@@ -19,7 +20,7 @@ export function pod(name: string, image = 'busybox:1.35'): string {
 
 export function desired(nodes: number, ...docs: string[]): Desired {
   const enc = new TextEncoder()
-  const r = loadDesired({revision: 'rev1', clusterFile: {path: 'kgit.yaml', content: enc.encode(cluster(nodes))}, files: [{path: 'manifests/all.yaml', content: enc.encode(docs.join('---\n'))}]})
+  const r = loadDesired({revision: 'rev1', clusterFile: {path: 'kgit.yaml', content: enc.encode(cluster(nodes))}, files: [{path: 'manifests/all.yaml', content: enc.encode(docs.join('---\n'))}], schema})
   if (!r.desired) throw new Error(r.errors.map((e) => e.message).join('\n'))
   if (!parseCluster('kgit.yaml', cluster(nodes)).cluster) throw new Error('bad cluster')
   return r.desired

@@ -1,25 +1,37 @@
-import {ManifestError, formatPos} from '../errors.js'
+import {BugError, ManifestError, formatPos} from '../errors.js'
 import type {ClusterSpec, Desired, KObject} from '../types.js'
 import {parseCluster} from './cluster.js'
 import {parseObject} from './objects.js'
-import {indexCrds, validateDocument} from './schema.js'
+import type {CrdIndex, SchemaResult} from './schema.js'
 import {parseYamlFile, type ParsedDoc} from './yaml-docs.js'
 
 export interface SourceFile {
   path: string
   content: Uint8Array
+  /** Already known to pass schema validation (same bytes, same CRDs, same kgit): not checked again. */
+  schemaChecked?: boolean
+}
+
+/** Validation against the Kubernetes schemas (./schema.js), passed in so that it is loaded only when needed. */
+export interface SchemaChecker {
+  indexCrds(docs: ParsedDoc[]): CrdIndex
+  validateDocument(doc: ParsedDoc, crds: CrdIndex): SchemaResult
 }
 
 export interface LoadInput {
   revision: string
   clusterFile: SourceFile
   files: SourceFile[]
+  /** Required unless every file is `schemaChecked`. */
+  schema?: SchemaChecker
 }
 
 export interface LoadResult {
   desired?: Desired
   errors: ManifestError[]
   warnings: string[]
+  /** Files that passed schema validation in this load with no error or warning: worth remembering. */
+  schemaClean: string[]
 }
 
 /** Largest manifest file kgit reads; larger ones are refused rather than parsed. */
@@ -35,6 +47,7 @@ export function loadDesired(input: LoadInput): LoadResult {
   errors.push(...clusterErrors)
   const objects: KObject[] = []
   const parsed: ParsedDoc[] = []
+  const trusted = new Set(input.files.filter((f) => f.schemaChecked).map((f) => f.path))
   for (const f of [...input.files].sort((a, b) => a.path.localeCompare(b.path))) {
     const text = decodeText(f, errors)
     if (text === undefined) continue
@@ -42,10 +55,14 @@ export function loadDesired(input: LoadInput): LoadResult {
     errors.push(...yamlErrors)
     parsed.push(...docs)
   }
+  const schema = input.schema
+  if (!schema && parsed.some((d) => !trusted.has(d.file))) throw new BugError('loadDesired: a file needs schema validation but no schema checker was given')
   // Custom resources are checked against the CRDs found anywhere in the revision.
-  const crds = indexCrds(parsed)
+  const crds = schema?.indexCrds(parsed)
+  const unclean = new Set<string>()
   for (const doc of parsed) {
-    const checked = validateDocument(doc, crds)
+    const checked: SchemaResult = trusted.has(doc.file) || !schema ? {errors: []} : schema.validateDocument(doc, crds!)
+    if (checked.errors.length > 0 || (checked.warnings ?? []).length > 0) unclean.add(doc.file)
     errors.push(...checked.errors)
     warnings.push(...(checked.warnings ?? []))
     // kgit's own reading adds the checks the schema cannot express (names, selectors...);
@@ -64,8 +81,10 @@ export function loadDesired(input: LoadInput): LoadResult {
   warnings.push(...refs.warnings)
   // Shown in the order of the files and lines they point at.
   errors.sort((a, b) => (a.pos.file === b.pos.file ? (a.pos.line ?? 0) - (b.pos.line ?? 0) : a.pos.file < b.pos.file ? -1 : 1))
-  if (errors.length > 0 || !cluster) return {errors, warnings}
-  return {desired: {revision: input.revision, cluster: cluster as ClusterSpec, objects}, errors, warnings}
+  for (const e of errors) unclean.add(e.pos.file)
+  const schemaClean = input.files.filter((f) => !trusted.has(f.path) && !unclean.has(f.path)).map((f) => f.path)
+  if (errors.length > 0 || !cluster) return {errors, warnings, schemaClean}
+  return {desired: {revision: input.revision, cluster: cluster as ClusterSpec, objects}, errors, warnings, schemaClean}
 }
 
 function decodeText(f: SourceFile, errors: ManifestError[]): string | undefined {
