@@ -1,7 +1,10 @@
-import {LineCounter, parseAllDocuments, isMap, isSeq, isScalar, type Document, type Node as YamlNode} from 'yaml'
-import {ManifestError, type SourcePos} from '../errors.js'
+import type {ManifestError, SourcePos} from '../errors.js'
+import type {EventIndex} from './yaml/event-index.js'
+import {parseFast, type FastDoc} from './yaml/fast.js'
+import {formatPath, type PathPart} from './yaml/path.js'
+import {documentAt, parseForPositions, parseSlow, positionIn, type SlowFile} from './yaml/slow.js'
 
-export type PathPart = string | number
+export {formatPath, type PathPart}
 
 /** One YAML document (or one item of a `kind: List`), with a way back to its lines. */
 export interface ParsedDoc {
@@ -11,86 +14,53 @@ export interface ParsedDoc {
   posOf(path: readonly PathPart[]): SourcePos
 }
 
-/** Bounds that keep hostile input (YAML bombs, deep nesting) from exhausting the machine. */
-const MAX_ALIAS_COUNT = 200
-
-export function formatPath(path: readonly PathPart[]): string {
-  let s = ''
-  for (const p of path) s += typeof p === 'number' ? `[${p}]` : s === '' ? p : `.${p}`
-  return s
-}
-
 /**
  * Splits a file into documents. Empty documents are skipped; `kind: List` is expanded
  * into its items, each keeping positions relative to the file.
+ *
+ * Values come from js-yaml, fast. A file it cannot read exactly as `yaml` would (an error,
+ * explicit tags, directives, heavy alias use) is read by `yaml`, which words the errors as
+ * kgit always did. Positions come from js-yaml's events, except the few nodes the two
+ * parsers place differently: for those the file is parsed by `yaml` on first use.
  */
 export function parseYamlFile(file: string, text: string): {docs: ParsedDoc[]; errors: ManifestError[]} {
-  const lc = new LineCounter()
+  const fast = parseFast(text)
+  if (!fast) {
+    const slow = parseSlow(file, text)
+    return {docs: slow.docs.flatMap((d) => expandList(file, d.value, d.posOf)), errors: slow.errors}
+  }
+  let parsed: SlowFile | undefined
+  const slowFile = (): SlowFile => (parsed ??= parseForPositions(text))
   const docs: ParsedDoc[] = []
-  const errors: ManifestError[] = []
-  let all: ReturnType<typeof parseAllDocuments>
-  try {
-    all = parseAllDocuments(text, {lineCounter: lc, prettyErrors: false, uniqueKeys: true})
-  } catch (err) {
-    return {docs, errors: [new ManifestError({file, line: 1}, cleanYamlMessage((err as Error).message), {cause: err})]}
+  for (const d of fast.docs) {
+    if (d.value === null || d.value === undefined) continue
+    docs.push(...expandList(file, d.value, (path) => fastPosition({file, doc: d, index: fast.index, slowFile}, path)))
   }
-  const list = Array.isArray(all) ? all : [all]
-  for (const doc of list) {
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors) errors.push(new ManifestError({file, line: lineAt(lc, e.pos[0])}, cleanYamlMessage(e.message)))
-      continue
-    }
-    if (doc.contents === null) continue
-    let value: unknown
-    try {
-      value = doc.toJS({maxAliasCount: MAX_ALIAS_COUNT})
-    } catch (err) {
-      errors.push(new ManifestError({file, line: lineAt(lc, doc.contents.range?.[0] ?? 0)}, cleanYamlMessage((err as Error).message), {cause: err}))
-      continue
-    }
-    if (value === null || value === undefined) continue
-    const posOf = (path: readonly PathPart[]): SourcePos => positionIn(doc, lc, file, path)
-    if (isRecord(value) && value.kind === 'List' && Array.isArray(value.items)) {
-      value.items.forEach((item, i) => docs.push({file, value: item, posOf: (p) => posOf(['items', i, ...p])}))
-    } else {
-      docs.push({file, value, posOf})
-    }
-  }
-  return {docs, errors}
+  return {docs, errors: []}
 }
 
-function positionIn(doc: Document, lc: LineCounter, file: string, path: readonly PathPart[]): SourcePos {
-  let node: YamlNode | null | undefined = doc.contents as YamlNode | null
-  let best = node?.range?.[0] ?? 0
-  const list = [...path]
-  // Strip the List wrapper from the displayed path; keep it for the lookup.
-  const shown = list[0] === 'items' && typeof list[1] === 'number' ? list.slice(2) : list
-  for (const part of list) {
-    if (isMap(node)) {
-      const pair = node.items.find((it) => isScalar(it.key) && String(it.key.value) === String(part))
-      if (!pair) break
-      const keyRange = isScalar(pair.key) ? pair.key.range : undefined
-      if (keyRange) best = keyRange[0]
-      node = pair.value as YamlNode | null
-      if (node?.range && !keyRange) best = node.range[0]
-    } else if (isSeq(node) && typeof part === 'number') {
-      node = node.items[part] as YamlNode | null
-      if (!node?.range) break
-      best = node.range[0]
-    } else {
-      break
-    }
+/** A document, or the items of a `kind: List` (positions stay those of the file). */
+function expandList(file: string, value: unknown, posOf: (path: readonly PathPart[]) => SourcePos): ParsedDoc[] {
+  if (isRecord(value) && value.kind === 'List' && Array.isArray(value.items)) {
+    return value.items.map((item, i) => ({file, value: item, posOf: (p) => posOf(['items', i, ...p])}))
   }
-  return {file, line: lineAt(lc, best), path: formatPath(shown)}
+  return [{file, value, posOf}]
 }
 
-function lineAt(lc: LineCounter, offset: number): number {
-  return lc.linePos(offset).line
+interface FastFile {
+  file: string
+  doc: FastDoc
+  index: EventIndex
+  slowFile: () => SlowFile
 }
 
-function cleanYamlMessage(msg: string): string {
-  if (/call stack/i.test(msg)) return 'invalid YAML: nested too deeply for a manifest'
-  return 'invalid YAML: ' + msg.split('\n')[0]
+function fastPosition(f: FastFile, path: readonly PathPart[]): SourcePos {
+  const line = f.index.lineOf(f.doc.root, path)
+  // The List wrapper is stripped from the displayed path, as positionIn does.
+  const shown = path[0] === 'items' && typeof path[1] === 'number' ? path.slice(2) : path
+  if (line !== undefined) return {file: f.file, line, path: formatPath(shown)}
+  const doc = documentAt(f.slowFile(), f.doc.rootOffset)
+  return doc ? positionIn(doc, f.slowFile().lc, f.file, path) : {file: f.file, line: 1, path: formatPath(shown)}
 }
 
 export function isRecord(v: unknown): v is Record<string, unknown> {
