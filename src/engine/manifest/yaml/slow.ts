@@ -1,8 +1,17 @@
-import {LineCounter, parseAllDocuments, isMap, isSeq, isScalar, type Document, type Node as YamlNode} from 'yaml'
+import {createRequire} from 'node:module'
+import type {Document, LineCounter, Node as YamlNode} from 'yaml'
+import type * as YamlLib from 'yaml'
 import {ManifestError, type SourcePos} from '../../errors.js'
 import {MAX_ALIAS_COUNT} from './aliases.js'
 import {formatPath, type PathPart} from './path.js'
 import {unshare} from './unshare.js'
+
+let yamlLib: typeof YamlLib | undefined
+/** The `yaml` package, loaded on first use: most runs never need it (~40 ms of start-up). */
+function yaml(): typeof YamlLib {
+  yamlLib ??= createRequire(import.meta.url)('yaml') as typeof YamlLib
+  return yamlLib
+}
 
 /**
  * The `yaml` package's side: exact positions (a CST with offsets) and exact error messages.
@@ -27,6 +36,7 @@ const OPTIONS = {prettyErrors: false, uniqueKeys: true, merge: true} as const
 
 /** Parses a file for its node tree only (no values): what positions are looked up in. */
 export function parseForPositions(text: string): SlowFile {
+  const {LineCounter, parseAllDocuments} = yaml()
   const lc = new LineCounter()
   const all = parseAllDocuments(text, {...OPTIONS, lineCounter: lc})
   return {docs: Array.isArray(all) ? all : [all], lc}
@@ -77,6 +87,7 @@ export function documentAt(parsed: SlowFile, offset: number): Document | undefin
 
 /** Line and displayed path of `path` in `doc`, falling back to the nearest parent that exists. */
 export function positionIn(doc: Document, lc: LineCounter, file: string, path: readonly PathPart[]): SourcePos {
+  const {isMap, isScalar, isSeq} = yaml()
   let node: YamlNode | null | undefined = doc.contents as YamlNode | null
   let best = node?.range?.[0] ?? 0
   const list = [...path]
