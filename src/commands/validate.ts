@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 import chalk from 'chalk'
 import {KgitCommand, clusterFlags} from '../cli/base.js'
 import {ErrorList, ManifestError} from '../engine/errors.js'
@@ -7,17 +7,19 @@ import {shortRev} from '../cli/render-plan.js'
 
 export default class Validate extends KgitCommand {
   static override description = 'Check kgit.yaml and every manifest of a revision; print all errors at once (contacts no node)'
-  static override examples = ['<%= config.bin %> validate', '<%= config.bin %> validate --revision main -o json']
+  static override examples = ['<%= config.bin %> validate', '<%= config.bin %> validate manifests/shop', '<%= config.bin %> validate --revision main -o json']
+  static override strict = false
+  static override args = {paths: Args.string({description: 'files or folders to check instead of spec.manifests (repeatable)'})}
   static override flags = {
     ...clusterFlags,
     output: Flags.string({char: 'o', options: ['text', 'json'], default: 'text', description: 'output format'}),
   }
 
   async run(): Promise<void> {
-    const {flags} = await this.parse(Validate)
+    const {flags, argv} = await this.parse(Validate)
     this.debugMode = flags.debug
     try {
-      const loaded = await loadRevision({dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree']})
+      const loaded = await loadRevision({dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree'], paths: argv as string[]})
       if (flags.output === 'json') this.log(JSON.stringify({revision: loaded.commit, valid: true, objects: loaded.desired.objects.length, errors: [], warnings: loaded.warnings}, null, 2))
       else {
         for (const w of loaded.warnings) this.logToStderr(chalk.yellow('warning: ') + w)

@@ -11,7 +11,7 @@ import {loadDesired, type SourceFile} from './manifest/load.js'
 import {plan, type Plan} from './plan/plan.js'
 import type {ClusterSpec, Desired, NodeObservation, Observed} from './types.js'
 import {readFile} from 'node:fs/promises'
-import {isAbsolute} from 'node:path'
+import {isAbsolute, relative, resolve} from 'node:path'
 
 export interface RevisionOptions {
   /** Repository directory (any folder inside it). */
@@ -21,6 +21,8 @@ export interface RevisionOptions {
   clusterFile?: string
   /** Read the working tree, uncommitted edits included, instead of the revision (local experiments). */
   workingTree?: boolean
+  /** Only these files or folders (paths on disk) instead of spec.manifests. */
+  paths?: string[]
 }
 
 export interface Loaded {
@@ -40,7 +42,7 @@ export async function loadRevision(opts: RevisionOptions): Promise<Loaded> {
   const reader: TreeReader = opts.workingTree ? new WorkingTreeReader(source.root) : source
   const clusterFile = await readClusterFile(reader, commit, opts.clusterFile)
   const {cluster} = parseCluster(clusterFile.path, clusterFile.content.toString())
-  const manifests = cluster?.manifests ?? ['manifests']
+  const manifests = opts.paths?.length ? inRepo(source.root, opts.paths) : (cluster?.manifests ?? ['manifests'])
   // known_hosts comes from the same commit; read it with the manifests, in one git process.
   const kh = cluster && !isAbsolute(expandHome(cluster.ssh.knownHostsFile)) ? [cluster.ssh.knownHostsFile] : []
   const [{files, extra}, uncommitted] = await Promise.all([reader.readManifests(commit, manifests, kh), opts.clusterFile || opts.workingTree ? [] : source.uncommitted(['kgit.yaml', ...manifests])])
@@ -52,6 +54,15 @@ export async function loadRevision(opts: RevisionOptions): Promise<Loaded> {
   await cache.remember(schemaClean.map((p) => keys.get(p)!))
   if (!desired) throw new ErrorList(errors)
   return {desired, source, reader, commit, warnings, uncommitted, knownHosts: extra[0]?.content.toString()}
+}
+
+/** Paths given on the command line, as paths inside the repository. */
+function inRepo(root: string, paths: string[]): string[] {
+  return paths.map((p) => {
+    const rel = relative(root, resolve(p))
+    if (rel.startsWith('..') || isAbsolute(rel)) throw new UsageError(`${p} is not inside the repository ${root}`)
+    return rel === '' ? '.' : rel
+  })
 }
 
 async function readClusterFile(source: TreeReader, commit: string, override?: string): Promise<SourceFile> {

@@ -114,9 +114,22 @@ export interface DeploymentObject extends Sourced {
   kind: 'Deployment'
   apiVersion: string
   metadata: ObjectMeta
-  spec: {replicas: number; selector: {matchLabels: Record<string, string>}; template: PodTemplate}
+  spec: {
+    replicas: number
+    selector: {matchLabels: Record<string, string>}
+    template: PodTemplate
+    strategy: DeploymentStrategy
+    minReadySeconds: number
+    revisionHistoryLimit: number
+    progressDeadlineSeconds: number
+    paused: boolean
+  }
   notes: PodNotes
 }
+
+export type DeploymentStrategy =
+  | {type: 'RollingUpdate'; rollingUpdate: {maxSurge: number | string; maxUnavailable: number | string}}
+  | {type: 'Recreate'}
 
 export type KObject = NamespaceObject | PodObject | DeploymentObject
 

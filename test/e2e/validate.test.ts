@@ -44,6 +44,14 @@ describe('kgit validate', () => {
     expect(JSON.parse(j.stdout).errors).toContainEqual({file: 'manifests/bad.yaml', line: 5, field: 'spec.containers[0].ports[0].containerPort', message: 'must be at least 1, got 0'})
   })
 
+  it('checks only the paths it is given', async () => {
+    const only = await kgit(repo, 'validate', join(repo, 'manifests/pod.yaml'))
+    expect(only.exitCode, only.stderr).toBe(0)
+    expect(only.stdout).toMatch(/: 1 object\(s\)/)
+    const outside = await kgit(repo, 'validate', '/etc')
+    expect(outside.stderr).toContain('error: /etc is not inside the repository')
+  })
+
   it('validates an older revision with --revision', async () => {
     const r = await kgit(repo, 'validate', '--revision', 'HEAD~1')
     expect(r.exitCode, r.stderr).toBe(0)

@@ -176,3 +176,19 @@ describe('schema verdicts remembered by content', () => {
     expect(() => loadDesired({revision: 'abc', clusterFile: file('kgit.yaml', CLUSTER), files: [file('ok.yaml', pod)]})).toThrow(/no schema checker/)
   })
 })
+
+describe('Deployment defaults and strategy', () => {
+  it('defaults as Kubernetes does, apps/v1 and extensions/v1beta1 alike', () => {
+    const get = (text: string) => {
+      const d = load([file('d.yaml', NS + '---\n' + text)]).desired!.objects.find((o) => o.kind === 'Deployment')
+      return d?.kind === 'Deployment' ? d.spec : undefined
+    }
+    expect(get(DEPLOY)).toMatchObject({strategy: {type: 'RollingUpdate', rollingUpdate: {maxSurge: '25%', maxUnavailable: '25%'}}, minReadySeconds: 0, revisionHistoryLimit: 10, progressDeadlineSeconds: 600, paused: false})
+    expect(get(DEPLOY.replace('apps/v1', 'extensions/v1beta1'))).toMatchObject({revisionHistoryLimit: 2147483647, progressDeadlineSeconds: 2147483647})
+  })
+
+  it('refuses a strategy that can never progress', () => {
+    const bad = DEPLOY.replace('spec:\n  selector', 'spec:\n  strategy: {rollingUpdate: {maxSurge: 0, maxUnavailable: "0%"}}\n  selector')
+    expect(messages([file('d.yaml', NS + '---\n' + bad)])).toEqual(['d.yaml:9 spec.strategy.rollingUpdate.maxUnavailable: Invalid value: 0: may not be 0 when `maxSurge` is 0'])
+  })
+})

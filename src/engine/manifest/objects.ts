@@ -1,5 +1,5 @@
 import type {ManifestError} from '../errors.js'
-import type {ContainerPort, ContainerSpec, DeploymentObject, EnvVar, KObject, NamespaceObject, ObjectMeta, PodObject, PodSpec, PodTemplate} from '../types.js'
+import type {ContainerPort, ContainerSpec, DeploymentObject, DeploymentStrategy, EnvVar, KObject, NamespaceObject, ObjectMeta, PodObject, PodSpec, PodTemplate} from '../types.js'
 import {DNS1123_LABEL, DNS1123_SUBDOMAIN, FieldReader} from './field-reader.js'
 import {checkLabels, selectorMatches, type LabelSelector} from './labels.js'
 import {podFeatures} from './pod-features.js'
@@ -69,7 +69,37 @@ function readDeployment(r: FieldReader, apiVersion: string, source: DeploymentOb
     if (Object.keys(matchLabels).length === 0 && exprs.length === 0) r.fail(['spec', 'selector'], 'empty selector is invalid for a Deployment')
     else if (!selectorMatches(selector, tplLabels)) r.fail(['spec', 'template', 'metadata', 'labels'], '`selector` does not match template `labels`')
   }
-  return {kind: 'Deployment', apiVersion: 'apps/v1', source, metadata, spec: {replicas, selector: {matchLabels}, template}, notes: podFeatures(r, ['spec', 'template', 'spec'])}
+  const spec = {replicas, selector: {matchLabels}, template, strategy: readStrategy(r), ...deploymentDefaults(r, apiVersion)}
+  return {kind: 'Deployment', apiVersion: 'apps/v1', source, metadata, spec, notes: podFeatures(r, ['spec', 'template', 'spec'])}
+}
+
+/** Kubernetes' defaults: RollingUpdate with 25% surge and 25% unavailable. */
+function readStrategy(r: FieldReader): DeploymentStrategy {
+  const type = r.str(['spec', 'strategy', 'type'], {oneOf: ['RollingUpdate', 'Recreate']}) ?? 'RollingUpdate'
+  if (type === 'Recreate') {
+    if (r.get(['spec', 'strategy', 'rollingUpdate']) !== undefined) r.fail(['spec', 'strategy', 'rollingUpdate'], 'Forbidden: may not be specified when strategy `type` is \'Recreate\'')
+    return {type}
+  }
+  const value = (f: string): number | string => {
+    const v = r.get(['spec', 'strategy', 'rollingUpdate', f])
+    if (typeof v === 'string' && !/^[0-9]+%$/.test(v)) r.fail(['spec', 'strategy', 'rollingUpdate', f], `Invalid value: "${v}": a valid percent string must be a numeric string followed by an ending '%'`)
+    return typeof v === 'number' || typeof v === 'string' ? v : '25%'
+  }
+  const rollingUpdate = {maxSurge: value('maxSurge'), maxUnavailable: value('maxUnavailable')}
+  const zero = (v: number | string): boolean => v === 0 || v === '0%'
+  if (zero(rollingUpdate.maxSurge) && zero(rollingUpdate.maxUnavailable)) r.fail(['spec', 'strategy', 'rollingUpdate', 'maxUnavailable'], 'Invalid value: 0: may not be 0 when `maxSurge` is 0')
+  return {type: 'RollingUpdate', rollingUpdate}
+}
+
+/** The other defaulted fields; before apps/v1 revisionHistoryLimit and progressDeadlineSeconds were unset (unlimited). */
+function deploymentDefaults(r: FieldReader, apiVersion: string): {minReadySeconds: number; revisionHistoryLimit: number; progressDeadlineSeconds: number; paused: boolean} {
+  const legacy = apiVersion === 'extensions/v1beta1'
+  return {
+    minReadySeconds: r.int(['spec', 'minReadySeconds'], {min: 0}) ?? 0,
+    revisionHistoryLimit: r.int(['spec', 'revisionHistoryLimit'], {min: 0}) ?? (legacy ? 2147483647 : 10),
+    progressDeadlineSeconds: r.int(['spec', 'progressDeadlineSeconds'], {min: 1}) ?? (legacy ? 2147483647 : 600),
+    paused: r.bool(['spec', 'paused']) ?? false,
+  }
 }
 
 export function readPodSpec(r: FieldReader, base: PathPart[]): PodSpec {
