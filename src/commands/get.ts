@@ -3,6 +3,7 @@ import chalk from 'chalk'
 import {KgitCommand, clusterFlags} from '../cli/base.js'
 import {podRows, podsJson} from '../cli/render-pods.js'
 import {observeCluster} from '../engine/session.js'
+import {byText} from '../engine/order.js'
 
 const POD_NAMES = ['pods', 'pod', 'po']
 
@@ -26,7 +27,7 @@ export default class Get extends KgitCommand {
     const pods = observed.nodes
       .flatMap((n) => (n.reachable ? n.pods : []))
       .filter((p) => flags['all-namespaces'] || p.namespace === flags.namespace)
-      .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name) || order.get(a.node)! - order.get(b.node)!)
+      .sort((a, b) => byText(a.namespace, b.namespace) || byText(a.name, b.name) || order.get(a.node)! - order.get(b.node)!)
     if (flags.output === 'json') this.log(JSON.stringify(podsJson(pods), null, 2))
     else if (pods.length === 0) this.logToStderr(flags['all-namespaces'] ? 'No resources found' : `No resources found in ${flags.namespace} namespace.`)
     else for (const line of podRows(pods, {allNamespaces: flags['all-namespaces'], wide: flags.output === 'wide'})) this.log(line)

@@ -42,6 +42,8 @@ describe('known_hosts', () => {
     const keys = keysForHost(text, '10.0.0.1', 22)
     expect(keys.map((k) => k.revoked)).toEqual([true, false])
     expect(keysForHost(text, '10.0.0.5', 22)).toEqual([])
+    // A misspelled marker must not turn a line meant to block a key into a pin.
+    expect(keysForHost(`@revokd 10.0.0.7 ssh-ed25519 ${K1.toString('base64')}`, '10.0.0.7', 22)).toEqual([])
   })
 
   it('reads key types and fingerprints like ssh-keygen', () => {

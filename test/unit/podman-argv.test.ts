@@ -36,6 +36,7 @@ describe('podman argv', () => {
       '--label', 'kgit.dev/managed=true', '--label', 'kgit.dev/pod=shop_web-abc-xyz12', '--label', 'kgit.dev/container=app', '--label', 'kgit.dev/namespace=shop',
       '--restart', 'always', '--pull', 'missing', '--env', 'X=a b\n$(c)', '--workdir', '/w', '--entrypoint', '["sh","-c"]', '--', 'busybox:1.35', 'echo "$X"',
     ])
+    expect(containerRun(pod, {...pod.spec.containers[1]!, command: []})).not.toContain('--entrypoint')
     expect(containerRun(pod, pod.spec.containers[1]!).slice(-6)).toEqual(['--restart', 'always', '--pull', 'always', '--', 'busybox'])
   })
 

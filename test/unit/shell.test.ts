@@ -11,6 +11,9 @@ describe('shellQuote', () => {
     expect(shellQuote('a b')).toBe("'a b'")
     expect(shellQuote("it's")).toBe(`'it'\\''s'`)
     expect(shellQuote('')).toBe("''")
+    // zsh expands a leading '=' (=cmd is the path of cmd)
+    expect(shellQuote('=ls')).toBe("'=ls'")
+    expect(shellQuote('a=b')).toBe('a=b')
   })
 
   it.each(HOSTILE)('passes %j through a real shell byte for byte', (word) => {

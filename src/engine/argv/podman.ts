@@ -42,7 +42,8 @@ export function containerRun(pod: DesiredPod, c: ContainerSpec): string[] {
   for (const e of c.env) argv.push('--env', `${e.name}=${e.value}`)
   if (c.workingDir) argv.push('--workdir', c.workingDir)
   // Kubernetes: `command` replaces the image's ENTRYPOINT, `args` its CMD.
-  if (c.command) argv.push('--entrypoint', JSON.stringify(c.command))
+  // An empty command is unset in Kubernetes; podman would clear the image's ENTRYPOINT and CMD.
+  if (c.command?.length) argv.push('--entrypoint', JSON.stringify(c.command))
   argv.push('--', c.image)
   if (c.args) argv.push(...c.args)
   return argv

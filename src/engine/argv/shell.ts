@@ -6,7 +6,7 @@
  */
 export function shellQuote(word: string): string {
   if (word.includes('\0')) throw new TypeError('a NUL byte cannot be passed in a command argument')
-  if (word !== '' && /^[A-Za-z0-9_\-.,:/=@%+]+$/.test(word)) return word
+  if (/^[A-Za-z0-9_\-.,:/@%+][A-Za-z0-9_\-.,:/=@%+]*$/.test(word)) return word
   return "'" + word.replaceAll("'", `'\\''`) + "'"
 }
 

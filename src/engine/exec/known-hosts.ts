@@ -22,7 +22,8 @@ export function keysForHost(text: string, address: string, port: number): KnownH
     const fields = line.split(/\s+/)
     let marker: string | undefined
     if (fields[0]!.startsWith('@')) marker = fields.shift()
-    if (marker === '@cert-authority') return
+    // Only @revoked is understood; any other marker (@cert-authority, a typo) makes the line unusable, as in OpenSSH.
+    if (marker && marker !== '@revoked') return
     const [hosts, type, b64] = fields
     if (!hosts || !type || !b64) return
     if (!hostMatches(hosts, host)) return

@@ -1,6 +1,7 @@
 import {LABEL, MANAGED_FILTER} from '../marks.js'
 import type {ObservedContainer, ObservedPod, OwnerRef} from '../types.js'
 import type {Fact} from './fact.js'
+import {byText} from '../order.js'
 
 /** The fields kgit reads from `podman ps --format json`. */
 export interface RawContainer {
@@ -75,7 +76,7 @@ export function observedPods(node: string, containers: RawContainer[]): Observed
     const name = labels[LABEL.name]
     const namespace = labels[LABEL.namespace]
     if (!infra.IsInfra || !infra.Pod || !name || !namespace) return []
-    const members = (byPod.get(infra.Pod) ?? []).sort((a, b) => a.name.localeCompare(b.name))
+    const members = (byPod.get(infra.Pod) ?? []).sort((a, b) => byText(a.name, b.name))
     const o: ObservedPod = {
       node,
       // The pod's ID: removal then hits exactly the pod that was observed.

@@ -4,6 +4,7 @@ import {parseCluster} from './cluster.js'
 import {parseObject} from './objects.js'
 import type {CrdIndex, SchemaResult} from './schema.js'
 import {parseYamlFile, type ParsedDoc} from './yaml-docs.js'
+import {byText} from '../order.js'
 
 export interface SourceFile {
   path: string
@@ -48,7 +49,7 @@ export function loadDesired(input: LoadInput): LoadResult {
   const objects: KObject[] = []
   const parsed: ParsedDoc[] = []
   const trusted = new Set(input.files.filter((f) => f.schemaChecked).map((f) => f.path))
-  for (const f of [...input.files].sort((a, b) => a.path.localeCompare(b.path))) {
+  for (const f of [...input.files].sort((a, b) => byText(a.path, b.path))) {
     const text = decodeText(f, errors)
     if (text === undefined) continue
     const {docs, errors: yamlErrors} = parseYamlFile(f.path, text)

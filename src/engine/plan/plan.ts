@@ -2,6 +2,7 @@ import {safeEncode, fnv32a} from '../controllers/hash.js'
 import {expandWorkloads} from '../controllers/workloads.js'
 import {addToLoad, emptyLoad, ownerKey, placeRoundRobin, type NodeLoad} from '../scheduler/round-robin.js'
 import type {Desired, DesiredPod, NodeSpec, Observed, ObservedPod, PodGroup} from '../types.js'
+import {byText} from '../order.js'
 
 export type Action =
   | {type: 'create'; node: string; pod: DesiredPod; reason: string}
@@ -31,7 +32,7 @@ export function plan(desired: Desired, observed: Observed): Plan {
   const reachable = new Set(observed.nodes.filter((n) => n.reachable).map((n) => n.node))
   const live = observed.nodes.flatMap((n) => (n.reachable ? n.pods : [])).filter((p) => reachable.has(p.node))
   const order = new Map(nodes.map((n, i) => [n.name, i]))
-  live.sort((a, b) => (order.get(a.node) ?? 1e9) - (order.get(b.node) ?? 1e9) || a.podmanName.localeCompare(b.podmanName))
+  live.sort((a, b) => (order.get(a.node) ?? 1e9) - (order.get(b.node) ?? 1e9) || byText(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`) || byText(a.podmanName, b.podmanName))
 
   const {pods, groups} = expandWorkloads(desired)
   const kept = new Map<ObservedPod, DesiredPod>()
@@ -102,7 +103,7 @@ function claimGroup(g: PodGroup, live: ObservedPod[], {kept, pending, why}: Clai
   // Keep pods spread: when there are too many, drop from the most crowded node first.
   const perNode = new Map<string, number>()
   for (const o of mine) perNode.set(o.node, (perNode.get(o.node) ?? 0) + 1)
-  const keep = [...mine].sort((a, b) => (perNode.get(a.node)! - perNode.get(b.node)!) || a.name.localeCompare(b.name)).slice(0, g.replicas)
+  const keep = [...mine].sort((a, b) => (perNode.get(a.node)! - perNode.get(b.node)!) || byText(a.name, b.name)).slice(0, g.replicas)
   const names = new Set(mine.map((o) => o.name))
   for (const o of keep) kept.set(o, {...g.template, name: o.name})
   for (const o of mine) if (!kept.has(o)) why.set(o, `surplus replica (replicas: ${g.replicas})`)
@@ -136,7 +137,7 @@ const TYPE_ORDER = {delete: 0, replace: 1, create: 2} as const
 
 function sortActions(actions: Action[], order: Map<string, number>): Action[] {
   const nameOf = (a: Action): string => (a.type === 'delete' ? `${a.old.namespace}/${a.old.name}` : `${a.pod.namespace}/${a.pod.name}`)
-  return actions.sort((a, b) => (order.get(a.node) ?? 1e9) - (order.get(b.node) ?? 1e9) || TYPE_ORDER[a.type] - TYPE_ORDER[b.type] || nameOf(a).localeCompare(nameOf(b)))
+  return actions.sort((a, b) => (order.get(a.node) ?? 1e9) - (order.get(b.node) ?? 1e9) || TYPE_ORDER[a.type] - TYPE_ORDER[b.type] || byText(nameOf(a), nameOf(b)))
 }
 
 export function planSummary(p: Plan): {create: number; replace: number; delete: number} {
