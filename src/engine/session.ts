@@ -1,4 +1,4 @@
-import {ErrorList, UsageError} from './errors.js'
+import {ErrorList, ManifestError, UsageError} from './errors.js'
 import type {Transport} from './exec/transport.js'
 import {applyActions, type ApplyEvent, type ApplyResult} from './exec/apply.js'
 import {expandHome, preloadSsh, sshConnector, type Connections, type Connector} from './exec/connect.js'
@@ -42,10 +42,11 @@ export async function loadRevision(opts: RevisionOptions): Promise<Loaded> {
   const reader: TreeReader = opts.workingTree ? new WorkingTreeReader(source.root) : source
   const clusterFile = await readClusterFile(reader, commit, opts.clusterFile)
   const {cluster} = parseCluster(clusterFile.path, clusterFile.content.toString())
-  const manifests = opts.paths?.length ? inRepo(source.root, opts.paths) : (cluster?.manifests ?? ['manifests'])
+  const manifests = opts.paths?.length ? inRepo(source.root, opts.dir, opts.paths) : (cluster?.manifests ?? ['manifests'])
   // known_hosts comes from the same commit; read it with the manifests, in one git process.
   const kh = cluster && !isAbsolute(expandHome(cluster.ssh.knownHostsFile)) ? [cluster.ssh.knownHostsFile] : []
-  const [{files, extra}, uncommitted] = await Promise.all([reader.readManifests(commit, manifests, kh), opts.clusterFile || opts.workingTree ? [] : source.uncommitted(['kgit.yaml', ...manifests])])
+  const [{files, extra, missing}, uncommitted] = await Promise.all([reader.readManifests(commit, manifests, kh), opts.clusterFile || opts.workingTree ? [] : source.uncommitted(['kgit.yaml', ...manifests])])
+  if (missing.length > 0) throw new ErrorList(missing.map((m) => missingPath(m, opts, cluster?.manifests ?? [], commit)))
   const cache = await SchemaCache.open()
   const {files: marked, keys} = cache.mark(files)
   // The Kubernetes schemas cost ~0.3 s to load: only when some file was not seen before.
@@ -56,10 +57,21 @@ export async function loadRevision(opts: RevisionOptions): Promise<Loaded> {
   return {desired, source, reader, commit, warnings, uncommitted, knownHosts: extra[0]?.content.toString()}
 }
 
+/**
+ * A manifest path that names nothing is an error, never "no objects": read as empty, a
+ * typo in spec.manifests would make apply remove every pod.
+ */
+function missingPath(path: string, opts: RevisionOptions, fromCluster: string[], commit: string): Error {
+  const where = opts.workingTree ? 'the working tree' : `commit ${commit.slice(0, 12)}`
+  const i = fromCluster.indexOf(path)
+  if (!opts.paths?.length && i >= 0) return new ManifestError({file: opts.clusterFile ?? 'kgit.yaml', path: `spec.manifests[${i}]`}, `"${path}" is not in ${where} (no such file or folder; keep an empty folder with a .gitkeep to mean "no objects")`)
+  return new UsageError(`${path} is not in ${where}`)
+}
+
 /** Paths given on the command line, as paths inside the repository. */
-function inRepo(root: string, paths: string[]): string[] {
+function inRepo(root: string, base: string, paths: string[]): string[] {
   return paths.map((p) => {
-    const rel = relative(root, resolve(p))
+    const rel = relative(root, resolve(base, p))
     if (rel.startsWith('..') || isAbsolute(rel)) throw new UsageError(`${p} is not inside the repository ${root}`)
     return rel === '' ? '.' : rel
   })

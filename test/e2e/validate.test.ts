@@ -52,6 +52,16 @@ describe('kgit validate', () => {
     expect(outside.stderr).toContain('error: /etc is not inside the repository')
   })
 
+  it('refuses a manifests path that names nothing, instead of reading it as "no objects"', async () => {
+    const cluster = join(repo, 'typo.yaml')
+    const {writeFile} = await import('node:fs/promises')
+    await writeFile(cluster, CLUSTER.replace('spec:\n', 'spec:\n  manifests: [manifest]\n'))
+    const r = await kgit(repo, 'validate', '--cluster', cluster)
+    expect(r.exitCode).toBe(1)
+    expect(r.stderr).toMatch(/spec\.manifests\[0\]: "manifest" is not in commit [0-9a-f]{12} \(no such file or folder/)
+    await rm(cluster)
+  })
+
   it('validates an older revision with --revision', async () => {
     const r = await kgit(repo, 'validate', '--revision', 'HEAD~1')
     expect(r.exitCode, r.stderr).toBe(0)

@@ -10,7 +10,8 @@ export interface TreeReader {
   /** The repository's top directory. */
   readonly root: string
   readFile(commit: string, path: string): Promise<SourceFile | undefined>
-  readManifests(commit: string, paths: string[], extra?: string[]): Promise<{files: SourceFile[]; extra: (SourceFile | undefined)[]}>
+  /** `missing`: requested paths that name nothing in the tree (a typo must not read as "no objects"). */
+  readManifests(commit: string, paths: string[], extra?: string[]): Promise<{files: SourceFile[]; extra: (SourceFile | undefined)[]; missing: string[]}>
 }
 
 /** A git repository read at one commit: desired state never comes from the working tree. */
@@ -39,14 +40,17 @@ export class GitSource implements TreeReader {
    * Manifest files (.yaml, .yml, .json) under `paths` at `commit`, with their contents,
    * and in the same git process the `extra` files (undefined where absent).
    */
-  async readManifests(commit: string, paths: string[], extra: string[] = []): Promise<{files: SourceFile[]; extra: (SourceFile | undefined)[]}> {
+  async readManifests(commit: string, paths: string[], extra: string[] = []): Promise<{files: SourceFile[]; extra: (SourceFile | undefined)[]; missing: string[]}> {
     const listing = await this.git.raw(['ls-tree', '-r', '-z', '--full-tree', commit, '--', ...paths])
-    const entries = listing.split('\0').filter(Boolean).flatMap((line) => {
+    const all = listing.split('\0').filter(Boolean).flatMap((line) => {
       const m = /^(\d+) (\w+) ([0-9a-f]+)\t(.*)$/s.exec(line)
-      return m && m[2] === 'blob' && MANIFEST_EXT.test(m[4]!) ? [{oid: m[3]!, path: m[4]!}] : []
+      return m ? [{type: m[2]!, oid: m[3]!, path: m[4]!}] : []
     })
+    const missing = paths.filter((p) => p !== '.' && !all.some((e) => e.path === p || e.path.startsWith(p.replace(/\/+$/, '') + '/')))
+    const entries = all.filter((e) => e.type === 'blob' && MANIFEST_EXT.test(e.path))
     const blobs = await this.catBlobs([...entries.map((e) => e.oid), ...extra.map((p) => `${commit}:${p}`)])
     return {
+      missing,
       files: entries.map((e, i) => ({path: e.path, content: blobs[i] ?? Buffer.alloc(0)})),
       extra: extra.map((path, i) => {
         const content = blobs[entries.length + i]

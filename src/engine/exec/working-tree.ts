@@ -1,4 +1,4 @@
-import {readdir, readFile} from 'node:fs/promises'
+import {readdir, readFile, stat} from 'node:fs/promises'
 import {join, relative} from 'node:path'
 import type {SourceFile} from '../manifest/load.js'
 import type {TreeReader} from './git-source.js'
@@ -17,10 +17,11 @@ export class WorkingTreeReader implements TreeReader {
     return content ? {path, content} : undefined
   }
 
-  async readManifests(commit: string, paths: string[], extra: string[] = []): Promise<{files: SourceFile[]; extra: (SourceFile | undefined)[]}> {
+  async readManifests(commit: string, paths: string[], extra: string[] = []): Promise<{files: SourceFile[]; extra: (SourceFile | undefined)[]; missing: string[]}> {
+    const missing = (await Promise.all(paths.map(async (p) => ((await stat(join(this.root, p)).catch(() => undefined)) ? [] : [p])))).flat()
     const names = (await Promise.all(paths.map((p) => this.walk(join(this.root, p))))).flat()
     const files = await Promise.all([...new Set(names)].sort().map(async (full) => ({path: relative(this.root, full), content: await readFile(full)})))
-    return {files, extra: await Promise.all(extra.map((p) => this.readFile(commit, p)))}
+    return {files, missing, extra: await Promise.all(extra.map((p) => this.readFile(commit, p)))}
   }
 
   private async walk(dir: string): Promise<string[]> {
