@@ -14,7 +14,9 @@ class RecordingTransport implements Transport {
   async exec(steps: readonly (readonly string[])[], _opts?: ExecOptions): Promise<ExecResult> {
     this.calls.push(steps.map((s) => [...s]))
     await new Promise((r) => setTimeout(r, 1))
-    return this.failWhen(steps) ? {stdout: '', stderr: 'Error: image not known\n', exitCode: 125} : {stdout: '', stderr: '', exitCode: 0}
+    // Like podman: `pod create` prints the new pod's ID before a later step fails.
+    const podId = steps[0]?.[2] === 'create' ? 'ab'.repeat(32) + '\n' : ''
+    return this.failWhen(steps) ? {stdout: podId, stderr: 'Error: image not known\n', exitCode: 125} : {stdout: podId, stderr: '', exitCode: 0}
   }
   async close(): Promise<void> {}
 }
@@ -46,8 +48,20 @@ describe('applyActions', () => {
     expect(err.message).toMatch(/^failed to start pod default\/bad on node n\d: exit 125 \(Error: image not known\)$/)
     const node = res.failed[0]!.action.node
     const calls = (ts.get(node) as RecordingTransport).calls
-    expect(calls.at(-1)).toEqual([['podman', 'pod', 'rm', '--force', '--time', '0', 'default_bad']])
+    expect(calls.at(-1)).toEqual([['podman', 'pod', 'rm', '--force', '--time', '0', 'ab'.repeat(32)]])
     expect(events.map((e) => e.type).sort()).toEqual(['done', 'failed', 'start', 'start'])
+  })
+
+  it('removes nothing when the pod could not even be created (the name may be someone else’s)', async () => {
+    const p = plan(desired(1, pod('taken')), new FakeFleet(1).observed())
+    const t = new RecordingTransport('n1', () => true)
+    t.exec = async (steps) => {
+      t.calls.push(steps.map((s) => [...s]))
+      return {stdout: '', stderr: 'Error: name "default_taken" is in use\n', exitCode: 125}
+    }
+    const res = await applyActions(p.actions, new Map([['n1', t]]))
+    expect(res.failed).toHaveLength(1)
+    expect(t.calls).toHaveLength(1)
   })
 
   it('fails the actions of a node it has no connection to', async () => {

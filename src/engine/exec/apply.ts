@@ -1,7 +1,6 @@
 import pLimit from 'p-limit'
 import {podRm, podRun} from '../argv/podman.js'
 import {RemoteError} from '../errors.js'
-import {podmanPodName} from '../marks.js'
 import type {Action} from '../plan/plan.js'
 import type {DesiredPod} from '../types.js'
 import type {Transport} from './transport.js'
@@ -64,11 +63,16 @@ async function removePod(t: Transport, podmanName: string, grace: number, action
   }
 }
 
-/** Creates and starts a pod in one round trip; a pod that fails half way is removed again. */
+/**
+ * Creates and starts a pod in one round trip. A pod that fails half way is removed
+ * again, by the ID its `pod create` printed: never by name, which could be a pod kgit
+ * does not own or one another run just made.
+ */
 async function startPod(t: Transport, pod: DesiredPod): Promise<void> {
   const steps = podRun(pod)
   const r = await t.exec(steps, {timeoutMs: 300_000})
   if (r.exitCode === 0) return
-  await t.exec([podRm(podmanPodName(pod.namespace, pod.name), 0)]).catch(() => undefined)
+  const id = /^([0-9a-f]{64})$/m.exec(r.stdout)?.[1]
+  if (id) await t.exec([podRm(id, 0)]).catch(() => undefined)
   throw new RemoteError({node: t.node, argv: steps.flat(), exitCode: r.exitCode, stderr: r.stderr, what: `failed to start pod ${pod.namespace}/${pod.name}`, hint: `kgit get pods -n ${pod.namespace} -o wide`})
 }
