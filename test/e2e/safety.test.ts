@@ -4,6 +4,7 @@ import {join} from 'node:path'
 import {stringify} from 'yaml'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 import type {LabState} from '../../src/engine/exec/lab/index.js'
+import {deploymentYaml} from '../support/manifests.js'
 import {commit, kgit, lab, podCounts, podman} from './helpers.js'
 
 const repo = inject('labRepo')
@@ -78,7 +79,7 @@ describe('safety', () => {
     const ghost = cluster.replace(/\n {2}nodes:\n/, `\n  nodes:\n    - name: ghost\n      address: ${n1.address}\n      port: 2222\n`)
     const knownHosts = await readFile(join(repo, 'known_hosts'), 'utf8')
     const n1Key = knownHosts.split('\n').find((l) => l.startsWith(n1.address + ' '))!.split(' ').slice(1).join(' ')
-    await commit(repo, {'known_hosts': knownHosts + `[${n1.address}]:2222 ${n1Key}\n`, 'manifests/more.yaml': hostilePod().replace('name: hostile', 'name: another')})
+    await commit(repo, {'known_hosts': knownHosts + `[${n1.address}]:2222 ${n1Key}\n`, 'manifests/more.yaml': deploymentYaml('another', 1, {image: 'localhost/busybox:1.35', command: ['sleep', '3600'], grace: 1})})
     const file = join(scratch, 'ghost.yaml')
     await writeFile(file, ghost)
     const r = await kgit(repo, 'apply', '--cluster', file)

@@ -78,7 +78,20 @@ describe('plan', () => {
     const p = plan(desired(3, deployment('web', 3), pod('solo')), fleet.observed())
     expect(p.unreachable).toEqual([{node: 'n2', reason: 'down'}])
     expect(p.actions.some((a) => a.node === 'n2')).toBe(false)
-    expect(p.actions.filter((a) => a.type === 'create')).toHaveLength(2)
+    expect(p.actions.filter((a) => a.type === 'create')).toHaveLength(1)
+    // A bare Pod is never started twice: it may be running on n2.
+    expect(p.unschedulable.map((u) => `${u.pod.name}: ${u.reason}`)).toEqual(['solo: it may still run on unreachable node(s) n2; it is not started elsewhere until they answer'])
+  })
+
+  it('keeps the oldest copy when a node comes back with a pod that was started elsewhere', () => {
+    const fleet = new FakeFleet(2)
+    converge(fleet, desired(2, pod('solo')))
+    const original = fleet.pods.get('n1')![0]!
+    fleet.pods.get('n2')!.push({...original, node: 'n2', podmanName: 'copy', created: '2027-01-01T00:00:00Z'})
+    fleet.pods.get('n1')![0] = {...original, created: '2026-01-01T00:00:00Z'}
+    expect(brief(plan(desired(2, pod('solo')), fleet.observed()).actions)).toEqual(['n2 - default/solo'])
+    fleet.pods.get('n1')![0] = {...original, created: '2028-01-01T00:00:00Z'}
+    expect(brief(plan(desired(2, pod('solo')), fleet.observed()).actions)).toEqual(['n1 - default/solo'])
   })
 
   it('reports pods that cannot be placed because host ports are taken', () => {

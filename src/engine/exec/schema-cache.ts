@@ -2,9 +2,13 @@ import {createHash} from 'node:crypto'
 import {mkdir, readdir, readFile, writeFile} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
+import {createRequire} from 'node:module'
+import {fileURLToPath} from 'node:url'
 import type {SourceFile} from '../manifest/load.js'
 
 const CRD_MARK = Buffer.from('CustomResourceDefinition')
+const SCHEMA_PACKAGES = ['kubernetes-models', 'ajv', 'js-yaml']
+const require = createRequire(import.meta.url)
 
 /**
  * Remembers which manifest files passed schema validation, by the hash of their bytes,
@@ -20,12 +24,16 @@ export class SchemaCache {
   ) {}
 
   static async open(): Promise<SchemaCache> {
-    const version = await readFile(new URL('../../../package.json', import.meta.url), 'utf8')
-      .then((t) => (JSON.parse(t) as {version?: string}).version ?? '')
-      .catch(() => '')
-    const dir = cacheDir()
+    // Verdicts depend on kgit's own rules and on the schemas and parsers it loads.
+    const versions = await Promise.all(
+      [fileURLToPath(new URL('../../../package.json', import.meta.url)), ...SCHEMA_PACKAGES.map((m) => require.resolve(`${m}/package.json`))].map((f) =>
+        readFile(f, 'utf8').then((t) => (JSON.parse(t) as {version?: string}).version),
+      ),
+    ).catch(() => undefined)
+    // Without versions to key on, a verdict could outlive the rules that made it: no cache.
+    const dir = versions?.every(Boolean) ? cacheDir() : undefined
     const names = dir ? await readdir(dir).catch(() => [] as string[]) : []
-    return new SchemaCache(dir, new Set(names), `kgit ${version}`)
+    return new SchemaCache(dir, new Set(names), `kgit ${versions?.join(' ')}`)
   }
 
   /** Marks the files known to pass; returns each file's key for `remember`. */

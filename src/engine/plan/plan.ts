@@ -38,14 +38,15 @@ export function plan(desired: Desired, observed: Observed): Plan {
   const kept = new Map<ObservedPod, DesiredPod>()
   const pending: DesiredPod[] = []
   const why = new Map<ObservedPod, string>()
-  claimBarePods(pods, live, kept, pending)
+  const held: Unschedulable[] = []
+  claimBarePods(pods, live, {kept, pending, why, held}, observed.nodes.filter((n) => !n.reachable).map((n) => n.node))
   for (const g of groups) claimGroup(g, live, {kept, pending, why})
 
   const loads = new Map<string, NodeLoad>()
   for (const [obs, want] of kept) addToLoad(loadOf(loads, obs.node), want)
   const candidates = nodes.filter((n: NodeSpec) => reachable.has(n.name))
   const actions: Action[] = []
-  const unschedulable: Unschedulable[] = []
+  const unschedulable: Unschedulable[] = [...held]
   const runnable = pending.filter((p) => {
     if (!p.unsupported) return true
     unschedulable.push({pod: p, reason: cannotRun(p.unsupported)})
@@ -81,11 +82,17 @@ function loadOf(loads: Map<string, NodeLoad>, node: string): NodeLoad {
   return l
 }
 
-function claimBarePods(pods: DesiredPod[], live: ObservedPod[], kept: Map<ObservedPod, DesiredPod>, pending: DesiredPod[]): void {
+/** Running pods never move: of several copies, the oldest stays. */
+function oldestFirst(a: ObservedPod, b: ObservedPod): number {
+  return byText(a.created, b.created) || byText(a.node, b.node)
+}
+
+function claimBarePods(pods: DesiredPod[], live: ObservedPod[], {kept, pending, held}: Claims & {held: Unschedulable[]}, unreachable: string[]): void {
   for (const want of pods) {
-    // The first copy (in node order) is kept; any other copy is pruned.
-    const found = live.find((o) => !o.owner && o.namespace === want.namespace && o.name === want.name)
+    const found = live.filter((o) => !o.owner && o.namespace === want.namespace && o.name === want.name).sort(oldestFirst)[0]
     if (found) kept.set(found, want)
+    // A Pod is never started twice: it may still run on a node that does not answer.
+    else if (unreachable.length > 0) held.push({pod: want, reason: `it may still run on unreachable node(s) ${unreachable.join(', ')}; it is not started elsewhere until they answer`})
     else pending.push(want)
   }
 }
@@ -103,7 +110,7 @@ function claimGroup(g: PodGroup, live: ObservedPod[], {kept, pending, why}: Clai
   // Keep pods spread: when there are too many, drop from the most crowded node first.
   const perNode = new Map<string, number>()
   for (const o of mine) perNode.set(o.node, (perNode.get(o.node) ?? 0) + 1)
-  const keep = [...mine].sort((a, b) => (perNode.get(a.node)! - perNode.get(b.node)!) || byText(a.name, b.name)).slice(0, g.replicas)
+  const keep = [...mine].sort((a, b) => perNode.get(a.node)! - perNode.get(b.node)! || oldestFirst(a, b) || byText(a.name, b.name)).slice(0, g.replicas)
   const names = new Set(mine.map((o) => o.name))
   for (const o of keep) kept.set(o, {...g.template, name: o.name})
   for (const o of mine) if (!kept.has(o)) why.set(o, `surplus replica (replicas: ${g.replicas})`)
