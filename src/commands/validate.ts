@@ -26,8 +26,9 @@ export default class Validate extends KgitCommand {
         this.log(`${shortRev(loaded.desired.revision)}: ${loaded.desired.objects.length} object(s), ${loaded.desired.cluster.nodes.length} node(s): valid`)
       }
     } catch (err) {
-      if (!(err instanceof ErrorList) || flags.output !== 'json') throw err
-      const errors = err.errors.map((e) => (e instanceof ManifestError ? {file: e.pos.file, line: e.pos.line, field: e.pos.path, message: e.detail} : {message: e.message}))
+      if (flags.output !== 'json' || !(err instanceof Error)) throw err
+      const list = err instanceof ErrorList ? err.errors : [err]
+      const errors = list.map((e) => (e instanceof ManifestError ? {file: e.pos.file, line: e.pos.line, field: e.pos.path, message: e.detail} : {message: e.message}))
       this.log(JSON.stringify({valid: false, errors}, null, 2))
       this.exit(1)
     }

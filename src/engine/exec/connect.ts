@@ -44,8 +44,11 @@ export function sshConnector(source: TreeReader, commit: string, knownHostsText?
       throw new UsageError(`cannot read the SSH identity file ${keyPath} (spec.ssh.identityFile in kgit.yaml): ${err.message}`, {cause: err})
     })
     const khPath = cluster.ssh.knownHostsFile
-    const knownHosts = isAbsolute(expandHome(khPath))
-      ? await readFile(expandHome(khPath), 'utf8').catch(() => undefined)
+    const khOnDisk = isAbsolute(expandHome(khPath))
+    const knownHosts = khOnDisk
+      ? await readFile(expandHome(khPath), 'utf8').catch((err: Error) => {
+          throw new UsageError(`cannot read the known_hosts file ${khPath} (spec.ssh.knownHostsFile): ${err.message}`, {cause: err})
+        })
       : (knownHostsText ?? (await source.readFile(commit, khPath))?.content.toString())
     if (knownHosts === undefined) throw new UsageError(`the known_hosts file ${khPath} (spec.ssh.knownHostsFile) is not in the commit ${commit.slice(0, 12)}: pin the nodes' host keys there and commit it`)
     const {SshTransport} = await preloadSsh()
