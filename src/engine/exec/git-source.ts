@@ -23,7 +23,12 @@ export class GitSource implements TreeReader {
 
   /** Opens the repository around `dir` and resolves `revision` there, in one git process. */
   static async openAt(dir: string, revision: string): Promise<{source: GitSource; commit: string}> {
-    const git = simpleGit({baseDir: dir})
+    let git: SimpleGit
+    try {
+      git = simpleGit({baseDir: dir})
+    } catch (err) {
+      throw new UsageError(`${dir} does not exist or is not a directory (-C names the GitOps repository)`, {cause: err})
+    }
     const notRepo = (err?: unknown) => new UsageError(`${dir} is not inside a git repository: kgit reads desired state from git (git init there, or use kgit lab up / kgit init to make one)`, {cause: err})
     const out = await git.revparse(['--show-toplevel', '--verify', '--quiet', `${revision}^{commit}`]).catch(async (err: unknown) => {
       // A missing revision makes rev-parse fail after printing the top level.
