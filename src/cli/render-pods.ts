@@ -1,3 +1,4 @@
+import {table} from './table.js'
 import type {ObservedPod} from '../engine/types.js'
 
 /** kubectl's STATUS column, from podman's pod and container states. */
@@ -20,11 +21,6 @@ export function age(created: string, now = Date.now()): string {
   if (s < 7200) return `${Math.floor(s / 60)}m`
   if (s < 172800) return `${Math.floor(s / 3600)}h`
   return `${Math.floor(s / 86400)}d`
-}
-
-export function table(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)))
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd())
 }
 
 export function podRows(pods: ObservedPod[], opts: {allNamespaces: boolean; wide: boolean}): string[] {

@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {KgitCommand} from '../../cli/base.js'
+import {table} from '../../cli/table.js'
 import chalk from 'chalk'
 import {labStatus, type LabNodeStatus, type LabStatusReport} from '../../engine/exec/lab/index.js'
 
@@ -8,13 +9,6 @@ const mark = (ok: boolean, text = 'ok'): string => (ok ? chalk.green(text) : cha
 function nodeRow(n: LabNodeStatus): string[] {
   const ctrs = n.containers === undefined ? '-' : `${n.containers} (${n.running ?? 0} running)`
   return [n.name, n.address, mark(n.netns), mark(n.sshdPid !== undefined, `ok (${n.sshdPid})`), mark(n.port22), ctrs]
-}
-
-function table(rows: string[][]): string[] {
-  // Pad on the visible text: chalk's escape codes have no width.
-  const plain = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '') // eslint-disable-line no-control-regex
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => plain(r[c] ?? '').length))) ?? []
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell + ' '.repeat((widths[c] ?? 0) - plain(cell).length + 2))).join(''))
 }
 
 function render(r: LabStatusReport): string[] {

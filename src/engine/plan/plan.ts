@@ -1,6 +1,6 @@
 import {safeEncode, fnv32a} from '../controllers/hash.js'
 import {expandWorkloads} from '../controllers/workloads.js'
-import {addToLoad, emptyLoad, ownerKey, placeRoundRobin, type NodeLoad} from '../scheduler/round-robin.js'
+import {addToLoad, emptyLoad, placeRoundRobin, type NodeLoad} from '../scheduler/round-robin.js'
 import type {Desired, DesiredPod, NodeSpec, Observed, ObservedPod, PodGroup} from '../types.js'
 import {byText} from '../order.js'
 
@@ -153,4 +153,3 @@ export function planSummary(p: Plan): {create: number; replace: number; delete: 
   return s
 }
 
-export {ownerKey}

@@ -1,11 +1,8 @@
 // Pure IPv4 arithmetic and the choice of a lab's slice of addresses. No I/O here.
 import {UsageError} from '../../errors.js'
+import {cidrSize, cidrsOverlap, formatCidr, formatIPv4, maskOf, parseIPv4, type Cidr} from '../../manifest/cidr.js'
 
-/** An IPv4 network: base address as an unsigned 32-bit integer and a prefix length. */
-export interface Cidr {
-  base: number
-  prefix: number
-}
+export {formatCidr, type Cidr}
 
 /** One host route, as `ip -j -4 route show table all` reports it. */
 export interface HostRoute {
@@ -26,23 +23,12 @@ export interface LabAddressing {
 export const LAB_BRIDGE_RE = /^kb-[a-z0-9]{1,8}$/
 
 export function ipToInt(ip: string): number {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip)
-  const octets = m ? m.slice(1).map(Number) : []
-  if (octets.length !== 4 || octets.some((o) => o > 255)) throw new UsageError(`not an IPv4 address: ${ip}`)
-  return octets.reduce((acc, o) => acc * 256 + o, 0)
+  const n = parseIPv4(ip)
+  if (n === undefined) throw new UsageError(`not an IPv4 address: ${ip}`)
+  return n
 }
 
-export function intToIp(n: number): string {
-  return [24, 16, 8, 0].map((shift) => (n >>> shift) & 255).join('.')
-}
-
-function maskOf(prefix: number): number {
-  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0
-}
-
-export function formatCidr(c: Cidr): string {
-  return `${intToIp(c.base)}/${c.prefix}`
-}
+export const intToIp = formatIPv4
 
 /** Parses `A.B.C.D/P` (or a bare address, meaning /32); the base must have no host bits set. */
 export function parseCidr(text: string): Cidr {
@@ -57,13 +43,7 @@ export function parseCidr(text: string): Cidr {
   return {base, prefix}
 }
 
-function size(c: Cidr): number {
-  return 2 ** (32 - c.prefix)
-}
-
-export function overlaps(a: Cidr, b: Cidr): boolean {
-  return a.base < b.base + size(b) && b.base < a.base + size(a)
-}
+export const overlaps = cidrsOverlap
 
 /** True when `outer` holds every address of `inner`. */
 export function contains(outer: Cidr, inner: Cidr): boolean {
@@ -102,7 +82,7 @@ export function chooseAddressing(opts: {within: string; nodes: number; routes: H
   refuseForeignCover(within, opts.routes)
   const busy = [...opts.routes.map((r) => routeCidr(r.dst)), ...opts.taken.map(parseCidr)]
   const step = 2 ** (32 - prefix)
-  for (let base = within.base; base < within.base + size(within); base += step) {
+  for (let base = within.base; base < within.base + cidrSize(within); base += step) {
     const slice = {base, prefix}
     if (busy.some((b) => overlaps(b, slice))) continue
     return addressing(slice, opts.nodes)
