@@ -6,6 +6,7 @@ import {renderPlan, shortRev} from '../cli/render-plan.js'
 import {printLoadNotes} from '../cli/render-run.js'
 import {planSummary} from '../engine/plan/plan.js'
 import {applyRevision} from '../engine/session.js'
+import {parseDuration} from '../cli/duration.js'
 
 export default class Apply extends KgitCommand {
   static override description = 'Converge every node to a git revision: start missing pods, replace changed ones, remove what git no longer has'
@@ -13,6 +14,7 @@ export default class Apply extends KgitCommand {
   static override flags = {
     ...clusterFlags,
     quiet: Flags.boolean({char: 'q', description: 'print only the summary and errors', default: false}),
+    'lock-timeout': Flags.string({description: 'how long to wait for another run holding the cluster lock (0, 30s, 5m, 1h)', default: '0'}),
   }
 
   async run(): Promise<void> {
@@ -21,7 +23,13 @@ export default class Apply extends KgitCommand {
     const started = Date.now()
     let progress: Progress | undefined
     const {run, result} = await applyRevision(
-      {dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree']},
+      {
+        dir: flags.dir,
+        revision: flags.revision,
+        clusterFile: flags.cluster,
+        workingTree: flags['working-tree'],
+        lock: {timeoutMs: parseDuration(flags['lock-timeout'], '--lock-timeout'), command: 'kgit apply', onNote: (l) => this.logToStderr(l)},
+      },
       (e) => progress?.onEvent(e),
       async (r) => {
         printLoadNotes(r, (l) => this.logToStderr(l))

@@ -5,6 +5,8 @@ import {expandHome, preloadSsh, sshConnector, type Connections, type Connector} 
 import {GitSource, type TreeReader} from './exec/git-source.js'
 import {WorkingTreeReader} from './exec/working-tree.js'
 import {SchemaCache} from './exec/schema-cache.js'
+import {isStale, lockedError, lockedNodes, newClaim, onEachNode, releaseClaim, type LockOptions} from './exec/cluster-lock.js'
+import {describeHolder, lock, parseHolder} from './argv/lock.js'
 import {observeNode} from './exec/observe.js'
 import {parseCluster} from './manifest/cluster.js'
 import {loadDesired, type SourceFile} from './manifest/load.js'
@@ -96,6 +98,8 @@ export interface PlanRun extends Loaded {
 
 export interface SessionOptions extends RevisionOptions {
   connector?: Connector
+  /** Take the cluster lock (apply): observe and lock in one round trip per node. */
+  lock?: LockOptions
 }
 
 /** Load, connect, observe every node in one round trip, and plan. */
@@ -103,12 +107,15 @@ export async function planRevision<T>(opts: SessionOptions, then?: (run: PlanRun
   if (!opts.connector) void preloadSsh()
   const loaded = await loadRevision(opts)
   const connect = opts.connector ?? sshConnector(loaded.reader, loaded.commit, loaded.knownHosts)
-  const conns = await connect(loaded.desired.cluster)
+  const cluster = loaded.desired.cluster
+  const conns = await connect(cluster)
+  const claim = opts.lock ? newClaim(cluster, loaded.desired.revision, opts.lock.command) : undefined
   try {
-    const observed: Observed = {nodes: await observeAll(loaded.desired.cluster, conns)}
+    const observed: Observed = {nodes: claim ? await observeLocked(cluster, conns, claim, opts.lock!) : await observeAll(cluster, conns)}
     const run: PlanRun = {...loaded, observed, plan: plan(loaded.desired, observed)}
     return {run, result: then ? await then(run, conns) : undefined}
   } finally {
+    if (claim) await releaseClaim(cluster, conns, claim.token)
     await conns.close()
   }
 }
@@ -143,12 +150,55 @@ export async function observeCluster(opts: SessionOptions): Promise<{observed: O
   }
 }
 
-function observeAll(cluster: ClusterSpec, conns: Connections): Promise<NodeObservation[]> {
+function observeAll(cluster: ClusterSpec, conns: Connections, claim?: ReturnType<typeof newClaim>): Promise<NodeObservation[]> {
   return Promise.all(
     cluster.nodes.map(async (n): Promise<NodeObservation> => {
       const c = await conns.nodes.get(n.name)
       if (!c) return {node: n.name, reachable: false, reason: 'not connected'}
-      return 'transport' in c ? observeNode(c.transport) : {node: n.name, reachable: false, reason: c.unreachable}
+      return 'transport' in c ? observeNode(c.transport, claim?.requestFor(n.name)) : {node: n.name, reachable: false, reason: c.unreachable}
     }),
   )
+}
+
+/**
+ * Observes with the lock taken on every node. Another run's lock: give back what we
+ * took, then wait (up to the timeout) or fail naming the holder. A lock whose holder
+ * process on this machine is gone is broken, with a note.
+ */
+async function observeLocked(cluster: ClusterSpec, conns: Connections, claim: ReturnType<typeof newClaim>, opts: LockOptions): Promise<NodeObservation[]> {
+  const deadline = Date.now() + opts.timeoutMs
+  let told = false
+  for (;;) {
+    const obs = await observeAll(cluster, conns, claim)
+    const locked = lockedNodes(obs)
+    if (locked.length === 0) return obs
+    await releaseClaim(cluster, conns, claim.token)
+    const stale = locked.filter((l) => isStale(l.holder))
+    if (stale.length === locked.length) {
+      opts.onNote?.(`breaking a lock left by ${describeHolder(stale[0]!.holder)}: that process is gone`)
+      const dirs = new Set(stale.map((l) => l.node))
+      await onEachNode({...cluster, nodes: cluster.nodes.filter((n) => dirs.has(n.name))}, conns, (dir) => lock.break(dir))
+      continue
+    }
+    if (Date.now() >= deadline) throw lockedError(locked, opts.timeoutMs)
+    if (!told) opts.onNote?.(`waiting for the cluster lock held by ${describeHolder(locked[0]!.holder)}...`)
+    told = true
+    await new Promise((r) => setTimeout(r, 500 + Math.random() * 1000))
+  }
+}
+
+/** Removes the cluster lock on every reachable node; returns who held it, per node. */
+export async function unlockCluster(opts: SessionOptions): Promise<{node: string; holder: string}[]> {
+  const {source, commit} = await GitSource.openAt(opts.dir, opts.revision)
+  const reader: TreeReader = opts.workingTree ? new WorkingTreeReader(source.root) : source
+  const clusterFile = await readClusterFile(reader, commit, opts.clusterFile)
+  const {cluster, errors} = parseCluster(clusterFile.path, clusterFile.content.toString())
+  if (!cluster) throw new ErrorList(errors)
+  const conns = await (opts.connector ?? sshConnector(reader, commit))(cluster)
+  try {
+    const held = await onEachNode(cluster, conns, (dir) => lock.break(dir))
+    return [...held].filter(([, h]) => h.trim() !== '').map(([node, h]) => ({node, holder: describeHolder(parseHolder(h))}))
+  } finally {
+    await conns.close()
+  }
 }

@@ -201,7 +201,7 @@ export interface ObservedPod {
 
 export type NodeObservation =
   | {node: string; reachable: true; pods: ObservedPod[]}
-  | {node: string; reachable: false; reason: string}
+  | {node: string; reachable: false; reason: string; /** Set when another kgit run holds the node's lock (its holder file, maybe empty). */ lockedBy?: string}
 
 export interface Observed {
   nodes: NodeObservation[]

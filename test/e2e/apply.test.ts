@@ -3,6 +3,9 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 import type {LabState} from '../../src/engine/exec/lab/index.js'
 import {deploymentYaml} from '../support/manifests.js'
+import {hostname} from 'node:os'
+import {lock} from '../../src/engine/argv/lock.js'
+import {labTransport} from '../../src/engine/exec/lab/index.js'
 import {commit, kgit, lab, podCounts, podman, podsOn} from './helpers.js'
 
 const repo = inject('labRepo')
@@ -107,6 +110,35 @@ describe('kgit apply on a real lab', () => {
     expect(r.stderr).toContain('uncommitted changes are not applied')
     expect(r.stderr).toContain('manifests/uncommitted.yaml')
     await commit(repo, {'manifests/uncommitted.yaml': null})
+  })
+
+  it('lets one of two concurrent applies run and refuses the other clearly; never a mix', async () => {
+    await commit(repo, {'manifests/race.yaml': sleeper('race', 3)})
+    const [a, b] = await Promise.all([kgit(repo, 'apply', '-q'), kgit(repo, 'apply', '-q')])
+    const outcomes = [a, b].map((r) => (r.exitCode === 0 && r.stdout.includes('3 created') ? 'applied' : r.exitCode === 1 && r.stderr.includes('the cluster is locked by') ? 'locked' : `other: ${r.exitCode} ${r.stdout} ${r.stderr}`))
+    expect(outcomes.sort()).toEqual(['applied', 'locked'])
+    expect([a, b].find((r) => r.exitCode === 1)!.stderr).toMatch(/locked by \S+@\S+ pid \d+ \(kgit apply of [0-9a-f]{12}, since .*\) on node\(s\) .*kgit unlock/)
+    expect((await podCounts(state, 'Deployment/race')).reduce((x, y) => x + y)).toBe(3)
+    expect((await kgit(repo, 'apply')).stdout).toMatch(/^No changes/m)
+  })
+
+  it('breaks a lock whose holder on this machine died, and kgit unlock breaks any other', async () => {
+    const n1 = state.nodes[0]!
+    const dead = JSON.stringify({user: 'root', host: hostname(), pid: 2 ** 22 + 12345, command: 'kgit apply', revision: '0'.repeat(40), since: 'then'})
+    await labTransport(state, n1.name).exec([lock.acquire(`${n1.dir}/data`, 'stale', dead)])
+    const r = await kgit(repo, 'apply')
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(r.stderr).toContain(`breaking a lock left by root@${hostname()} pid ${2 ** 22 + 12345}`)
+    const foreign = JSON.stringify({user: 'ci', host: 'elsewhere', pid: 7, command: 'kgit apply', revision: '1'.repeat(40), since: 'now'})
+    await labTransport(state, n1.name).exec([lock.acquire(`${n1.dir}/data`, 'other', foreign)])
+    const refused = await kgit(repo, 'apply')
+    expect(refused.exitCode).toBe(1)
+    expect(refused.stderr).toContain('error: the cluster is locked by ci@elsewhere pid 7 (kgit apply of 111111111111, since now) on node(s) n1;')
+    const unlock = await kgit(repo, 'unlock')
+    expect(unlock.stdout).toContain('node n1: removed the lock held by ci@elsewhere pid 7')
+    expect((await kgit(repo, 'apply')).exitCode).toBe(0)
+    await commit(repo, {'manifests/race.yaml': null})
+    expect((await kgit(repo, 'apply')).exitCode).toBe(0)
   })
 
   it('refuses an invalid revision before touching any node', async () => {

@@ -54,6 +54,6 @@ describe('repository files', () => {
     const yaml = clusterYaml(state)
     expect(yaml).toContain('identityFile: /var/lib/kgit/labs/e2e/id_ed25519\n    knownHostsFile: known_hosts')
     expect(yaml).toContain('metadata:\n  name: e2e\n')
-    expect(yaml.endsWith('  nodes:\n    - name: n1\n      address: 198.51.100.2\n    - name: n2\n      address: 198.51.100.3\n')).toBe(true)
+    expect(yaml.endsWith('  nodes:\n    - name: n1\n      address: 198.51.100.2\n      dataDir: /var/lib/kgit/labs/e2e/nodes/n1/data\n    - name: n2\n      address: 198.51.100.3\n      dataDir: /var/lib/kgit/labs/e2e/nodes/n2/data\n')).toBe(true)
   })
 })

@@ -1,14 +1,29 @@
 import {NodeUnreachableError, RemoteError} from '../errors.js'
+import {LOCK_HELD_EXIT, LOCK_HELD_MARK, lock} from '../argv/lock.js'
 import {batchFacts} from '../facts/fact.js'
 import {observedPods, podmanContainers} from '../facts/podman-pods.js'
 import type {NodeObservation} from '../types.js'
 import type {Transport} from './transport.js'
 
-/** What one node runs, in one round trip: one command that answers every fact. */
-export async function observeNode(t: Transport): Promise<NodeObservation> {
+/** Taking the node's lock in the same round trip as reading it. */
+export interface LockRequest {
+  dataDir: string
+  token: string
+  holder: string
+}
+
+/**
+ * What one node runs, in one round trip: one command that answers every fact, after
+ * taking the node's lock when asked (an apply), so a no-op still costs one round trip.
+ */
+export async function observeNode(t: Transport, lockReq?: LockRequest): Promise<NodeObservation> {
   const batch = batchFacts([podmanContainers])
+  const steps = lockReq ? [lock.acquire(lockReq.dataDir, lockReq.token, lockReq.holder), ...batch.steps] : batch.steps
   try {
-    const r = await t.exec(batch.steps, {timeoutMs: 60_000})
+    const r = await t.exec(steps, {timeoutMs: 60_000})
+    if (lockReq && r.exitCode === LOCK_HELD_EXIT && r.stdout.startsWith(LOCK_HELD_MARK)) {
+      return {node: t.node, reachable: false, reason: 'locked by another kgit run', lockedBy: r.stdout.slice(LOCK_HELD_MARK.length).trim()}
+    }
     if (r.exitCode !== 0) {
       const err = new RemoteError({node: t.node, argv: batch.steps.flat(), exitCode: r.exitCode, stderr: r.stderr, what: 'cannot read podman state'})
       return {node: t.node, reachable: false, reason: err.message}

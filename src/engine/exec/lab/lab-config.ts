@@ -80,7 +80,8 @@ export function knownHostsLine(address: string, pubKey: string): string {
 
 /** kgit.yaml of the lab's repository. */
 export function clusterYaml(state: LabState): string {
-  const nodes = state.nodes.map((n) => `    - name: ${n.name}\n      address: ${n.address}\n`).join('')
+  // Lab nodes share this machine's file system: each gets its own dataDir.
+  const nodes = state.nodes.map((n) => `    - name: ${n.name}\n      address: ${n.address}\n      dataDir: ${n.dir}/data\n`).join('')
   return `# Written by \`kgit lab up\`: lab "${state.name}", nodes are network namespaces on this
 # machine, each with its own sshd and podman. Remove them with \`kgit lab down --name ${state.name}\`.
 apiVersion: kgit.dev/v1alpha1
