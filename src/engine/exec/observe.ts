@@ -24,6 +24,10 @@ export async function observeNode(t: Transport, lockReq?: LockRequest): Promise<
     if (lockReq && r.exitCode === LOCK_HELD_EXIT && r.stdout.startsWith(LOCK_HELD_MARK)) {
       return {node: t.node, reachable: false, reason: 'locked by another kgit run', lockedBy: r.stdout.slice(LOCK_HELD_MARK.length).trim()}
     }
+    if (lockReq && r.exitCode === 2) {
+      const err = new RemoteError({node: t.node, argv: steps[0]!, exitCode: r.exitCode, stderr: r.stderr, what: `cannot create kgit's data directory ${lockReq.dataDir} (spec.nodes[].dataDir)`})
+      return {node: t.node, reachable: false, reason: err.message}
+    }
     if (r.exitCode !== 0) {
       const err = new RemoteError({node: t.node, argv: batch.steps.flat(), exitCode: r.exitCode, stderr: r.stderr, what: 'cannot read podman state'})
       return {node: t.node, reachable: false, reason: err.message}
