@@ -111,11 +111,18 @@ export async function planRevision<T>(opts: SessionOptions, then?: (run: PlanRun
   const conns = await connect(cluster)
   const claim = opts.lock ? newClaim(cluster, loaded.desired.revision, opts.lock.command) : undefined
   try {
-    const observed: Observed = {nodes: claim ? await observeLocked(cluster, conns, claim, opts.lock!) : await observeAll(cluster, conns)}
-    const run: PlanRun = {...loaded, observed, plan: plan(loaded.desired, observed)}
+    // Optimistic: a run with nothing to do needs no lock (it changes nothing), so a no-op
+    // costs one round trip per node. Only a run that will act takes the lock and reads again.
+    let observed: Observed = {nodes: await observeAll(cluster, conns)}
+    let planned = plan(loaded.desired, observed)
+    if (claim && planned.actions.length > 0) {
+      observed = {nodes: await observeLocked(cluster, conns, claim, opts.lock!)}
+      planned = plan(loaded.desired, observed)
+    }
+    const run: PlanRun = {...loaded, observed, plan: planned}
     return {run, result: then ? await then(run, conns) : undefined}
   } finally {
-    if (claim) await releaseClaim(cluster, conns, claim.token)
+    if (claim?.taken) await releaseClaim(cluster, conns, claim.token)
     await conns.close()
   }
 }
@@ -169,6 +176,7 @@ async function observeLocked(cluster: ClusterSpec, conns: Connections, claim: Re
   const deadline = Date.now() + opts.timeoutMs
   let told = false
   for (;;) {
+    claim.taken = true
     const obs = await observeAll(cluster, conns, claim)
     const locked = lockedNodes(obs)
     if (locked.length === 0) return obs

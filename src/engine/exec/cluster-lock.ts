@@ -15,12 +15,19 @@ export interface LockOptions {
 }
 
 /** This run's claim: the same token on every node, so release removes only our lock. */
-export function newClaim(cluster: ClusterSpec, revision: string, command: string): {token: string; requestFor: (node: string) => LockRequest} {
+export interface Claim {
+  token: string
+  /** Set once this run has asked for the lock: it must then give it back. */
+  taken: boolean
+  requestFor: (node: string) => LockRequest
+}
+
+export function newClaim(cluster: ClusterSpec, revision: string, command: string): Claim {
   const token = randomUUID()
   const holder: LockHolder = {user: userInfo().username, host: hostname(), pid: process.pid, command, revision, since: new Date().toISOString()}
   const json = JSON.stringify(holder)
   const dirs = new Map(cluster.nodes.map((n) => [n.name, n.dataDir]))
-  return {token, requestFor: (node) => ({dataDir: dirs.get(node)!, token, holder: json})}
+  return {token, taken: false, requestFor: (node) => ({dataDir: dirs.get(node)!, token, holder: json})}
 }
 
 export function lockedNodes(obs: NodeObservation[]): {node: string; holder?: LockHolder}[] {
