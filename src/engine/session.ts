@@ -5,7 +5,7 @@ import {expandHome, preloadSsh, sshConnector, type Connections, type Connector} 
 import {GitSource, type TreeReader} from './exec/git-source.js'
 import {WorkingTreeReader} from './exec/working-tree.js'
 import {SchemaCache} from './exec/schema-cache.js'
-import {isStale, lockedError, lockedNodes, newClaim, onEachNode, releaseClaim, type LockOptions} from './exec/cluster-lock.js'
+import {isStale, lockedError, lockedNodes, newClaim, onEachNode, releaseClaim, type Claim, type LockOptions} from './exec/cluster-lock.js'
 import {describeHolder, lock, parseHolder} from './argv/lock.js'
 import {observeNode} from './exec/observe.js'
 import {parseCluster} from './manifest/cluster.js'
@@ -40,8 +40,7 @@ export interface Loaded {
 
 /** Reads and validates a revision. Throws ErrorList with every problem; touches no node. */
 export async function loadRevision(opts: RevisionOptions): Promise<Loaded> {
-  const {source, commit} = await GitSource.openAt(opts.dir, opts.revision)
-  const reader: TreeReader = opts.workingTree ? new WorkingTreeReader(source.root) : source
+  const {source, reader, commit} = await openReader(opts)
   const clusterFile = await readClusterFile(reader, commit, opts.clusterFile)
   const {cluster} = parseCluster(clusterFile.path, clusterFile.content.toString())
   const manifests = opts.paths?.length ? inRepo(source.root, opts.dir, opts.paths) : (cluster?.manifests ?? ['manifests'])
@@ -141,23 +140,36 @@ export async function applyRevision(opts: SessionOptions, onEvent: (e: ApplyEven
   return {run, result: result!}
 }
 
-/** Live pods, read from every node; needs only the cluster file of the revision. */
-export async function observeCluster(opts: SessionOptions): Promise<{observed: Observed; cluster: ClusterSpec; commit: string}> {
+/**
+ * Connects to the nodes of the revision's cluster file alone (manifests are not read),
+ * runs `fn`, and closes the connections.
+ */
+async function withClusterFile<T>(opts: SessionOptions, fn: (cluster: ClusterSpec, conns: Connections, commit: string) => Promise<T>): Promise<T> {
   if (!opts.connector) void preloadSsh()
-  const {source, commit} = await GitSource.openAt(opts.dir, opts.revision)
-  const reader: TreeReader = opts.workingTree ? new WorkingTreeReader(source.root) : source
+  const {reader, commit} = await openReader(opts)
   const clusterFile = await readClusterFile(reader, commit, opts.clusterFile)
   const {cluster, errors} = parseCluster(clusterFile.path, clusterFile.content.toString())
   if (!cluster) throw new ErrorList(errors)
   const conns = await (opts.connector ?? sshConnector(reader, commit))(cluster)
   try {
-    return {observed: {nodes: await observeAll(cluster, conns)}, cluster, commit}
+    return await fn(cluster, conns, commit)
   } finally {
     await conns.close()
   }
 }
 
-function observeAll(cluster: ClusterSpec, conns: Connections, claim?: ReturnType<typeof newClaim>): Promise<NodeObservation[]> {
+/** The repository at a revision, or its working tree with --working-tree. */
+async function openReader(opts: RevisionOptions): Promise<{source: GitSource; reader: TreeReader; commit: string}> {
+  const {source, commit} = await GitSource.openAt(opts.dir, opts.revision)
+  return {source, commit, reader: opts.workingTree ? new WorkingTreeReader(source.root) : source}
+}
+
+/** Live pods, read from every node; needs only the cluster file of the revision. */
+export function observeCluster(opts: SessionOptions): Promise<{observed: Observed; cluster: ClusterSpec; commit: string}> {
+  return withClusterFile(opts, async (cluster, conns, commit) => ({observed: {nodes: await observeAll(cluster, conns)}, cluster, commit}))
+}
+
+function observeAll(cluster: ClusterSpec, conns: Connections, claim?: Claim): Promise<NodeObservation[]> {
   return Promise.all(
     cluster.nodes.map(async (n): Promise<NodeObservation> => {
       const c = await conns.nodes.get(n.name)
@@ -172,7 +184,7 @@ function observeAll(cluster: ClusterSpec, conns: Connections, claim?: ReturnType
  * took, then wait (up to the timeout) or fail naming the holder. A lock whose holder
  * process on this machine is gone is broken, with a note.
  */
-async function observeLocked(cluster: ClusterSpec, conns: Connections, claim: ReturnType<typeof newClaim>, opts: LockOptions): Promise<NodeObservation[]> {
+async function observeLocked(cluster: ClusterSpec, conns: Connections, claim: Claim, opts: LockOptions): Promise<NodeObservation[]> {
   const deadline = Date.now() + opts.timeoutMs
   let told = false
   for (;;) {
@@ -196,17 +208,9 @@ async function observeLocked(cluster: ClusterSpec, conns: Connections, claim: Re
 }
 
 /** Removes the cluster lock on every reachable node; returns who held it, per node. */
-export async function unlockCluster(opts: SessionOptions): Promise<{node: string; holder: string}[]> {
-  const {source, commit} = await GitSource.openAt(opts.dir, opts.revision)
-  const reader: TreeReader = opts.workingTree ? new WorkingTreeReader(source.root) : source
-  const clusterFile = await readClusterFile(reader, commit, opts.clusterFile)
-  const {cluster, errors} = parseCluster(clusterFile.path, clusterFile.content.toString())
-  if (!cluster) throw new ErrorList(errors)
-  const conns = await (opts.connector ?? sshConnector(reader, commit))(cluster)
-  try {
+export function unlockCluster(opts: SessionOptions): Promise<{node: string; holder: string}[]> {
+  return withClusterFile(opts, async (cluster, conns) => {
     const held = await onEachNode(cluster, conns, (dir) => lock.break(dir))
     return [...held].filter(([, h]) => h.trim() !== '').map(([node, h]) => ({node, holder: describeHolder(parseHolder(h))}))
-  } finally {
-    await conns.close()
-  }
+  })
 }
