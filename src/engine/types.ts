@@ -46,6 +46,36 @@ export interface ContainerPort {
   protocol: 'TCP' | 'UDP' | 'SCTP'
 }
 
+/** How a probe checks a container. Named ports are resolved to numbers when read. */
+export type ProbeHandler =
+  | {exec: {command: string[]}}
+  | {httpGet: {path: string; port: number; scheme: 'HTTP' | 'HTTPS'; host?: string; headers: {name: string; value: string}[]}}
+  | {tcpSocket: {port: number; host?: string}}
+
+/** A liveness or readiness probe, with Kubernetes' defaults filled in. */
+export interface Probe {
+  handler: ProbeHandler
+  initialDelaySeconds: number
+  periodSeconds: number
+  timeoutSeconds: number
+  successThreshold: number
+  failureThreshold: number
+}
+
+export type HostPathType = '' | 'DirectoryOrCreate' | 'Directory' | 'FileOrCreate' | 'File' | 'Socket' | 'CharDevice' | 'BlockDevice'
+
+/** The volume types kgit runs: a fresh directory per pod, or a path of the node. */
+export type Volume =
+  | {name: string; emptyDir: {medium: '' | 'Memory'; sizeLimit?: string}}
+  | {name: string; hostPath: {path: string; type: HostPathType}}
+
+export interface VolumeMount {
+  name: string
+  mountPath: string
+  readOnly: boolean
+  subPath?: string
+}
+
 export interface ContainerSpec {
   name: string
   image: string
@@ -53,8 +83,12 @@ export interface ContainerSpec {
   command?: string[]
   args?: string[]
   workingDir?: string
+  /** Resolved values: envFrom and valueFrom are expanded when the revision is read. */
   env: EnvVar[]
   ports: ContainerPort[]
+  volumeMounts?: VolumeMount[]
+  livenessProbe?: Probe
+  readinessProbe?: Probe
 }
 
 export interface PodSpec {
@@ -62,6 +96,7 @@ export interface PodSpec {
   restartPolicy: 'Always' | 'OnFailure' | 'Never'
   terminationGracePeriodSeconds: number
   hostname?: string
+  volumes?: Volume[]
 }
 
 export interface ObjectMeta {
@@ -131,7 +166,26 @@ export type DeploymentStrategy =
   | {type: 'RollingUpdate'; rollingUpdate: {maxSurge: number | string; maxUnavailable: number | string}}
   | {type: 'Recreate'}
 
-export type KObject = NamespaceObject | PodObject | DeploymentObject
+export interface LabelSelector {
+  matchLabels?: Record<string, string>
+  matchExpressions?: {key: string; operator: string; values?: string[]}[]
+}
+
+/** A ReplicaSet (apps/v1) or a ReplicationController (v1, whose selector is a plain map). */
+export interface ReplicaSetObject extends Sourced {
+  kind: 'ReplicaSet' | 'ReplicationController'
+  apiVersion: string
+  metadata: ObjectMeta
+  spec: {
+    replicas: number
+    selector: LabelSelector
+    template: PodTemplate
+    minReadySeconds: number
+  }
+  notes: PodNotes
+}
+
+export type KObject = NamespaceObject | PodObject | DeploymentObject | ReplicaSetObject
 
 /** What git says the cluster should be, at one commit. */
 export interface Desired {

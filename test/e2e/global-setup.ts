@@ -5,6 +5,8 @@ import {join} from 'node:path'
 import type {TestProject} from 'vitest/node'
 
 export const E2E_LAB = process.env.KGIT_E2E_LAB ?? 'e2e'
+/** Where the lab takes its addresses; several labs at once (parallel work trees) each name their own. */
+const E2E_SUBNET = process.env.KGIT_E2E_SUBNET
 const ROOT = new URL('../..', import.meta.url).pathname
 
 declare module 'vitest' {
@@ -26,7 +28,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await execa('node', [join(ROOT, 'bin/run.js'), 'lab', 'down', '--name', E2E_LAB], {reject: false})
   const base = await mkdtemp(join(tmpdir(), 'kgit-e2e-'))
   const repo = join(base, 'repo')
-  await kgit(['lab', 'up', '--name', E2E_LAB, '--nodes', '3', '--dir', repo])
+  await kgit(['lab', 'up', '--name', E2E_LAB, '--nodes', '3', '--dir', repo, ...(E2E_SUBNET ? ['--subnet', E2E_SUBNET] : [])])
   project.provide('labRepo', repo)
   project.provide('labName', E2E_LAB)
   return async () => {

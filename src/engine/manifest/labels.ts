@@ -1,10 +1,9 @@
 import type {FieldReader} from './field-reader.js'
 import type {PathPart} from './yaml-docs.js'
 
-export interface LabelSelector {
-  matchLabels?: Record<string, string>
-  matchExpressions?: {key: string; operator: string; values?: string[]}[]
-}
+import type {LabelSelector} from '../types.js'
+
+export type {LabelSelector}
 
 const NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/
 const PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
