@@ -2,9 +2,7 @@ import chalk from 'chalk'
 import type {ListrTaskWrapper} from 'listr2'
 import type {ApplyEvent} from '../engine/exec/apply.js'
 import type {Action} from '../engine/plan/plan.js'
-import {actionLabel} from './render-plan.js'
-
-const SIGN = {create: '+', replace: '~', delete: '-'}
+import {actionLabel, SIGN_TEXT as SIGN} from './render-plan.js'
 
 export interface Progress {
   onEvent(e: ApplyEvent): void

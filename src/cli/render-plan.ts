@@ -1,5 +1,5 @@
 import chalk from 'chalk'
-import {planSummary, type Action, type Plan} from '../engine/plan/plan.js'
+import {planSummary, type Action, type Plan, type RolloutReport} from '../engine/plan/plan.js'
 
 /** A commit shortened as git does; a working-tree revision keeps its suffix. */
 export function shortRev(rev: string): string {
@@ -7,33 +7,59 @@ export function shortRev(rev: string): string {
   return commit!.slice(0, 12) + (rest ? `+${rest}` : '')
 }
 
-const SIGN = {create: chalk.green('+'), replace: chalk.yellow('~'), delete: chalk.red('-')}
+export const SIGN_TEXT = {create: '+', replace: '~', delete: '-', 'remove-stray': '-'} as const
+const SIGN = {create: chalk.green('+'), replace: chalk.yellow('~'), delete: chalk.red('-'), 'remove-stray': chalk.red('-')}
 
 export function actionLabel(a: Action): string {
+  if (a.type === 'remove-stray') return `container ${a.stray.name}`
   const pod = a.type === 'delete' ? a.old : a.pod
   const owner = pod.owner ? ` ${chalk.dim(`(${pod.owner.kind}/${pod.owner.name})`)}` : ''
   return `pod ${pod.namespace}/${pod.name}${owner}`
 }
 
-/** Terraform-style: per node, `+ ~ -` lines with the reason, then a summary. */
+function isDrift(a: Action): boolean {
+  return a.type !== 'create' && a.drift === true
+}
+
+/** Terraform-style: per node, `+ ~ -` lines with the reason and the fields that change, then a summary. */
 export function renderPlan(p: Plan, nodeOrder: string[]): string[] {
   const lines: string[] = []
+  for (const r of p.rollouts) lines.push(...rolloutLines(r))
   for (const node of nodeOrder) {
     const acts = p.actions.filter((a) => a.node === node)
     const down = p.unreachable.find((u) => u.node === node)
-    if (down) lines.push(chalk.red(`node ${node}: unreachable: ${down.reason}`))
+    if (down) lines.push(chalk.red(`node ${node}: unreachable${down.since ? ` since ${down.since}` : ''}: ${down.reason}`))
     else if (acts.length === 0) lines.push(chalk.dim(`node ${node}: no changes`))
     else {
       lines.push(chalk.bold(`node ${node}:`))
-      for (const a of acts) lines.push(`  ${SIGN[a.type]} ${actionLabel(a)}: ${a.reason}`)
+      for (const a of acts) {
+        lines.push(`  ${SIGN[a.type]} ${actionLabel(a)}: ${isDrift(a) ? chalk.magenta(a.reason) : a.reason}`)
+        if (a.type === 'replace') for (const c of a.changes ?? []) lines.push(chalk.dim(`      ${c}`))
+      }
     }
   }
+  for (const h of p.held) lines.push(chalk.yellow(`? pod ${h.namespace}/${h.name} on unreachable node ${h.node}: counted as running until the grace period ends`))
+  for (const k of p.kept) lines.push(chalk.dim(`= pod ${k.namespace}/${k.name} on ${k.node}: kept, its object left git but says kgit.dev/prune: disabled`))
   for (const u of p.unschedulable) lines.push(chalk.red(`! pod ${u.pod.namespace}/${u.pod.name} cannot be scheduled: ${u.reason}`))
+  lines.push(summaryLine(p))
+  return lines
+}
+
+function summaryLine(p: Plan): string {
   const s = planSummary(p)
-  lines.push(
-    p.actions.length === 0
-      ? `No changes: the reachable nodes already run ${shortRev(p.revision)}.`
-      : `Plan: ${s.create} to create, ${s.replace} to replace, ${s.delete} to remove (revision ${shortRev(p.revision)}).`,
-  )
+  const drift = p.actions.filter(isDrift).length
+  const rolling = p.waiting.length > 0 ? `; ${p.waiting.length} rollout(s) go on step by step as pods become available` : ''
+  if (p.actions.length === 0 && p.waiting.length === 0) return `No changes: the reachable nodes already run ${shortRev(p.revision)}.`
+  return `Plan: ${s.create} to create, ${s.replace} to replace, ${s.delete} to remove${drift ? ` (${drift} to revert drift)` : ''} (revision ${shortRev(p.revision)})${rolling}.`
+}
+
+/** A Deployment that is rolling (or stuck): where it stands and what changes in its template. */
+export function rolloutLines(r: RolloutReport): string[] {
+  const s = r.status
+  if (s.complete && r.changes.length === 0) return []
+  const head = `${chalk.yellow('~')} ${r.kind.toLowerCase()} ${r.namespace}/${r.name}: ${s.updated}/${s.replicas} pods on the new template ${r.templateHash}, ${s.available} available, ${s.old} old`
+  const lines = [head + (s.paused ? chalk.yellow(' (paused)') : '') + (s.deadlineExceeded ? chalk.red(' (progress deadline exceeded)') : '')]
+  for (const c of r.changes) lines.push(chalk.dim(`      ${c}`))
+  if (s.deadlineExceeded) for (const w of s.notAvailable) lines.push(chalk.red(`      ${w}`))
   return lines
 }

@@ -12,8 +12,19 @@ export function printLoadNotes(l: Loaded, log: (line: string) => void): void {
 }
 
 function actionJson(a: Action): Record<string, unknown> {
+  if (a.type === 'remove-stray') return {action: 'delete', node: a.node, kind: 'Container', name: a.stray.name, id: a.stray.id, reason: a.reason, drift: true}
   const pod = a.type === 'delete' ? a.old : a.pod
-  return {action: a.type, node: a.node, kind: 'Pod', namespace: pod.namespace, name: pod.name, owner: pod.owner ? `${pod.owner.kind}/${pod.owner.name}` : undefined, reason: a.reason}
+  return {
+    action: a.type,
+    node: a.node,
+    kind: 'Pod',
+    namespace: pod.namespace,
+    name: pod.name,
+    owner: pod.owner ? `${pod.owner.kind}/${pod.owner.name}` : undefined,
+    reason: a.reason,
+    drift: a.type !== 'create' && a.drift === true,
+    ...(a.type === 'replace' && a.changes ? {changes: a.changes} : {}),
+  }
 }
 
 export function planJson(run: PlanRun): Record<string, unknown> {
@@ -22,5 +33,8 @@ export function planJson(run: PlanRun): Record<string, unknown> {
     actions: run.plan.actions.map(actionJson),
     unschedulable: run.plan.unschedulable.map((u) => ({namespace: u.pod.namespace, name: u.pod.name, reason: u.reason})),
     unreachable: run.plan.unreachable,
+    rollouts: run.plan.rollouts.map((r) => ({kind: r.kind, namespace: r.namespace, name: r.name, templateHash: r.templateHash, ...r.status, changes: r.changes})),
+    held: run.plan.held.map((p) => ({node: p.node, namespace: p.namespace, name: p.name})),
+    kept: run.plan.kept.map((p) => ({node: p.node, namespace: p.namespace, name: p.name})),
   }
 }

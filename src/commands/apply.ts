@@ -22,7 +22,8 @@ export default class Apply extends KgitCommand {
     this.debugMode = flags.debug
     const started = Date.now()
     let progress: Progress | undefined
-    const {run, result} = await applyRevision(
+    let lastWait = ''
+    const {run, result, final} = await applyRevision(
       {
         dir: flags.dir,
         revision: flags.revision,
@@ -30,21 +31,36 @@ export default class Apply extends KgitCommand {
         workingTree: flags['working-tree'],
         lock: {timeoutMs: parseDuration(flags['lock-timeout'], '--lock-timeout'), command: 'kgit apply', onNote: (l) => this.logToStderr(l)},
       },
-      (e) => progress?.onEvent(e),
-      async (r) => {
-        printLoadNotes(r, (l) => this.logToStderr(l))
-        if (!flags.quiet && r.plan.actions.length > 0) for (const line of renderPlan(r.plan, r.desired.cluster.nodes.map((n) => n.name))) this.log(line)
-        progress = await createProgress(r.plan.actions, flags.quiet ? () => {} : (l) => this.log(l), Boolean(process.stdout.isTTY) && !flags.quiet)
+      {
+        onEvent: (e) => progress?.onEvent(e),
+        beforeApply: async (r) => {
+          printLoadNotes(r, (l) => this.logToStderr(l))
+          if (!flags.quiet && (r.plan.actions.length > 0 || r.plan.waiting.length > 0)) for (const line of renderPlan(r.plan, r.desired.cluster.nodes.map((n) => n.name))) this.log(line)
+          // A rollout goes in steps the first plan does not know: plain lines then, not a fixed task list.
+          const tty = Boolean(process.stdout.isTTY) && !flags.quiet && r.plan.waiting.length === 0
+          progress = await createProgress(r.plan.actions, flags.quiet ? () => {} : (l) => this.log(l), tty)
+        },
+        onWait: (p) => {
+          const line = p.waiting.map((w) => `${w.kind.toLowerCase()} ${w.namespace}/${w.name}: ${w.status.updated}/${w.status.replicas} updated, ${w.status.available} available, ${w.status.old} old`).join('; ')
+          if (!flags.quiet && line !== lastWait) this.log(chalk.dim(`waiting: ${line}`))
+          lastWait = line
+        },
       },
     )
     await progress?.finish()
-    for (const u of run.plan.unreachable) this.logToStderr(chalk.red('error: ') + `node ${u.node} is unreachable: ${u.reason}; its pods were left as they are`)
-    for (const u of run.plan.unschedulable) this.logToStderr(chalk.red('error: ') + `pod ${u.pod.namespace}/${u.pod.name} cannot be scheduled: ${u.reason}`)
+    for (const u of final.unreachable) this.logToStderr(chalk.red('error: ') + `node ${u.node} is unreachable: ${u.reason}; its pods were left as they are`)
+    for (const u of final.unschedulable) this.logToStderr(chalk.red('error: ') + `pod ${u.pod.namespace}/${u.pod.name} cannot be scheduled: ${u.reason}`)
     for (const f of result.failed) this.logToStderr(formatError(f.error, flags.debug))
-    const s = planSummary({...run.plan, actions: result.done})
+    const stuck = final.rollouts.filter((r) => r.status.deadlineExceeded)
+    for (const r of stuck) {
+      this.logToStderr(chalk.red('error: ') + `${r.kind.toLowerCase()} ${r.namespace}/${r.name} exceeded its progress deadline: ${r.status.updated}/${r.status.replicas} pods on the new template, ${r.status.available} available; the old pods keep serving`)
+      for (const w of r.status.notAvailable) this.logToStderr(`  ${w}`)
+      this.logToStderr(`  see: kgit rollout status deployment/${r.name} -n ${r.namespace}; undo: kgit rollout undo deployment/${r.name} -n ${r.namespace}`)
+    }
+    const s = planSummary({actions: result.done})
     const secs = ((Date.now() - started) / 1000).toFixed(1)
-    if (run.plan.actions.length === 0) this.log(`No changes: the reachable nodes already run ${shortRev(run.plan.revision)} (${secs}s).`)
-    else this.log(`Apply ${result.failed.length ? 'finished with errors' : 'complete'}: ${s.create} created, ${s.replace} replaced, ${s.delete} removed${result.failed.length ? `, ${result.failed.length} failed` : ''} in ${secs}s (revision ${shortRev(run.plan.revision)}).`)
-    if (result.failed.length > 0 || run.plan.unreachable.length > 0 || run.plan.unschedulable.length > 0) this.exit(1)
+    if (result.done.length === 0 && result.failed.length === 0 && stuck.length === 0) this.log(`No changes: the reachable nodes already run ${shortRev(run.plan.revision)} (${secs}s).`)
+    else this.log(`Apply ${result.failed.length || stuck.length ? 'finished with errors' : 'complete'}: ${s.create} created, ${s.replace} replaced, ${s.delete} removed${result.failed.length ? `, ${result.failed.length} failed` : ''} in ${secs}s (revision ${shortRev(run.plan.revision)}).`)
+    if (result.failed.length > 0 || final.unreachable.length > 0 || final.unschedulable.length > 0 || stuck.length > 0) this.exit(1)
   }
 }

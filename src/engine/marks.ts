@@ -13,7 +13,16 @@ export const LABEL = {
   labels: 'kgit.dev/labels',
   pod: 'kgit.dev/pod',
   container: 'kgit.dev/container',
+  /** The pod's probes: JSON [{c: container, k: ready|live, p: periodSeconds, t: timeoutSeconds}]. */
+  probes: 'kgit.dev/probes',
+  /** The pod spec it was started with (JSON), so a plan can show which fields change. */
+  spec: 'kgit.dev/spec',
+  /** Set when its object carried `kgit.dev/prune: disabled`: kept when the object leaves git. */
+  keep: 'kgit.dev/keep',
 } as const
+
+/** The annotation that keeps an object's pods when the object is removed from git. */
+export const PRUNE_ANNOTATION = 'kgit.dev/prune'
 
 export const MANAGED_FILTER = `label=${LABEL.managed}=true`
 

@@ -1,6 +1,9 @@
 import {ErrorList, ManifestError, UsageError} from './errors.js'
-import type {Transport} from './exec/transport.js'
-import {applyActions, type ApplyEvent, type ApplyResult} from './exec/apply.js'
+import {applyActions, type ApplyEvent, type ApplyResult, type NodeHandle} from './exec/apply.js'
+import {latestRecord} from './facts/node-record.js'
+import {nextRecord, staleRecords, type CommitInfo} from './plan/records.js'
+import {recordWrite} from './argv/records.js'
+import {hostname, userInfo} from 'node:os'
 import {expandHome, preloadSsh, sshConnector, type Connections, type Connector} from './exec/connect.js'
 import {GitSource, type TreeReader} from './exec/git-source.js'
 import {WorkingTreeReader} from './exec/working-tree.js'
@@ -11,7 +14,7 @@ import {observeNode} from './exec/observe.js'
 import {parseCluster} from './manifest/cluster.js'
 import {loadDesired, type SourceFile} from './manifest/load.js'
 import {plan, type Plan} from './plan/plan.js'
-import type {ClusterSpec, Desired, NodeObservation, Observed} from './types.js'
+import type {ClusterSpec, Desired, NodeObservation, NodeRecord, Observed} from './types.js'
 import {readFile} from 'node:fs/promises'
 import {isAbsolute, relative, resolve} from 'node:path'
 
@@ -93,6 +96,8 @@ async function readClusterFile(source: TreeReader, commit: string, override?: st
 export interface PlanRun extends Loaded {
   plan: Plan
   observed: Observed
+  /** The commit's author and subject (runs that may write the nodes' records). */
+  commitInfo?: CommitInfo
 }
 
 export interface SessionOptions extends RevisionOptions {
@@ -112,13 +117,15 @@ export async function planRevision<T>(opts: SessionOptions, then?: (run: PlanRun
   try {
     // Optimistic: a run with nothing to do needs no lock (it changes nothing), so a no-op
     // costs one round trip per node. Only a run that will act takes the lock and reads again.
-    let observed: Observed = {nodes: await observeAll(cluster, conns)}
+    let observed = await observeAll(cluster, conns)
     let planned = plan(loaded.desired, observed)
-    if (claim && planned.actions.length > 0) {
-      observed = {nodes: await observeLocked(cluster, conns, claim, opts.lock!)}
+    // Records are kept for commits only, not for working-tree experiments.
+    const info = claim && !loaded.desired.revision.includes('+') ? await commitInfo(loaded) : undefined
+    if (claim && (planned.actions.length > 0 || planned.waiting.length > 0 || (info && staleRecords(observed, recordFor(info, observed)).length > 0))) {
+      observed = await observeLocked(cluster, conns, claim, opts.lock!)
       planned = plan(loaded.desired, observed)
     }
-    const run: PlanRun = {...loaded, observed, plan: planned}
+    const run: PlanRun = {...loaded, observed, plan: planned, ...(info ? {commitInfo: info} : {})}
     return {run, result: then ? await then(run, conns) : undefined}
   } finally {
     if (claim?.taken) await releaseClaim(cluster, conns, claim.token)
@@ -126,18 +133,78 @@ export async function planRevision<T>(opts: SessionOptions, then?: (run: PlanRun
   }
 }
 
-/** Plan, then carry the plan out. */
-export async function applyRevision(opts: SessionOptions, onEvent: (e: ApplyEvent) => void, beforeApply?: (run: PlanRun) => void | Promise<void>): Promise<{run: PlanRun; result: ApplyResult}> {
+async function commitInfo(loaded: Loaded): Promise<CommitInfo> {
+  const {author, subject} = await loaded.source.commitInfo(loaded.commit)
+  return {revision: loaded.desired.revision, author, subject}
+}
+
+function recordFor(info: CommitInfo, observed: Observed): NodeRecord {
+  const prev = latestRecord(observed.nodes.map((n) => (n.reachable ? n.record : undefined)))
+  return nextRecord(prev, observed, info, {now: new Date(observed.at ?? Date.now()).toISOString(), by: `${userInfo().username}@${hostname()}`})
+}
+
+export interface ApplyHooks {
+  onEvent: (e: ApplyEvent) => void
+  /** Called once with the first plan, before anything is done. */
+  beforeApply?: (run: PlanRun) => void | Promise<void>
+  /** Called when a step is done and the rollouts wait for pods to become available. */
+  onWait?: (p: Plan) => void
+  /** How often to look again while rollouts wait (ms). */
+  pollMs?: number
+}
+
+/**
+ * Plan, carry the plan out, and go on step by step until the nodes match git: each
+ * step observes again (the lock stays held) and plans the next actions, so rolling
+ * updates advance as pods become available. Stops when nothing is left to do, when an
+ * action fails, or when every waiting rollout passed its progress deadline. Then the
+ * nodes' records are brought up to date.
+ */
+export async function applyRevision(opts: SessionOptions, hooks: ApplyHooks): Promise<{run: PlanRun; result: ApplyResult; final: Plan}> {
+  let final: Plan | undefined
   const {run, result} = await planRevision(opts, async (r, conns) => {
-    await beforeApply?.(r)
-    const transports = new Map<string, Transport>()
-    for (const [node, p] of conns.nodes) {
-      const c = await p
-      if ('transport' in c) transports.set(node, c.transport)
+    await hooks.beforeApply?.(r)
+    const handles = new Map<string, NodeHandle>()
+    for (const n of r.desired.cluster.nodes) {
+      const c = await conns.nodes.get(n.name)
+      if (c && 'transport' in c) handles.set(n.name, {transport: c.transport, dataDir: n.dataDir})
     }
-    return applyActions(r.plan.actions, transports, onEvent)
+    const total: ApplyResult = {done: [], failed: []}
+    let current = r.plan
+    let observed = r.observed
+    for (;;) {
+      if (current.actions.length > 0) {
+        const res = await applyActions(current.actions, handles, hooks.onEvent)
+        total.done.push(...res.done)
+        total.failed.push(...res.failed)
+        if (res.failed.length > 0) break
+      } else if (current.waiting.length === 0) break
+      else {
+        hooks.onWait?.(current)
+        await new Promise((ok) => setTimeout(ok, hooks.pollMs ?? 1000))
+      }
+      observed = await observeAll(r.desired.cluster, conns)
+      current = plan(r.desired, observed)
+    }
+    final = current
+    if (r.commitInfo) await writeRecords(r.desired.cluster, conns, observed, recordFor(r.commitInfo, observed))
+    return total
   })
-  return {run, result: result!}
+  return {run, result: result!, final: final ?? run.plan}
+}
+
+/** record.json on every reachable node whose copy differs (through stdin: it can be large). */
+async function writeRecords(cluster: ClusterSpec, conns: Connections, observed: Observed, record: NodeRecord): Promise<void> {
+  const stale = new Set(staleRecords(observed, record))
+  const text = JSON.stringify(record)
+  await Promise.all(
+    cluster.nodes
+      .filter((n) => stale.has(n.name))
+      .map(async (n) => {
+        const c = await conns.nodes.get(n.name)
+        if (c && 'transport' in c) await c.transport.exec([recordWrite(n.dataDir)], {stdin: text, timeoutMs: 30_000}).catch(() => undefined)
+      }),
+  )
 }
 
 /**
@@ -166,15 +233,20 @@ async function openReader(opts: RevisionOptions): Promise<{source: GitSource; re
 
 /** Live pods, read from every node; needs only the cluster file of the revision. */
 export function observeCluster(opts: SessionOptions): Promise<{observed: Observed; cluster: ClusterSpec; commit: string}> {
-  return withClusterFile(opts, async (cluster, conns, commit) => ({observed: {nodes: await observeAll(cluster, conns)}, cluster, commit}))
+  return withClusterFile(opts, async (cluster, conns, commit) => ({observed: await observeAll(cluster, conns), cluster, commit}))
 }
 
-function observeAll(cluster: ClusterSpec, conns: Connections, claim?: Claim): Promise<NodeObservation[]> {
+async function observeAll(cluster: ClusterSpec, conns: Connections, claim?: Claim): Promise<Observed> {
+  const nodes = await observeNodes(cluster, conns, claim)
+  return {nodes, at: Date.now()}
+}
+
+function observeNodes(cluster: ClusterSpec, conns: Connections, claim?: Claim): Promise<NodeObservation[]> {
   return Promise.all(
     cluster.nodes.map(async (n): Promise<NodeObservation> => {
       const c = await conns.nodes.get(n.name)
       if (!c) return {node: n.name, reachable: false, reason: 'not connected'}
-      return 'transport' in c ? observeNode(c.transport, claim?.requestFor(n.name)) : {node: n.name, reachable: false, reason: c.unreachable}
+      return 'transport' in c ? observeNode(c.transport, n.dataDir, claim?.requestFor(n.name)) : {node: n.name, reachable: false, reason: c.unreachable}
     }),
   )
 }
@@ -184,13 +256,13 @@ function observeAll(cluster: ClusterSpec, conns: Connections, claim?: Claim): Pr
  * took, then wait (up to the timeout) or fail naming the holder. A lock whose holder
  * process on this machine is gone is broken, with a note.
  */
-async function observeLocked(cluster: ClusterSpec, conns: Connections, claim: Claim, opts: LockOptions): Promise<NodeObservation[]> {
+async function observeLocked(cluster: ClusterSpec, conns: Connections, claim: Claim, opts: LockOptions): Promise<Observed> {
   const deadline = Date.now() + opts.timeoutMs
   let told = false
   for (;;) {
     claim.taken = true
     const obs = await observeAll(cluster, conns, claim)
-    const locked = lockedNodes(obs)
+    const locked = lockedNodes(obs.nodes)
     if (locked.length === 0) return obs
     await releaseClaim(cluster, conns, claim.token)
     const stale = locked.filter((l) => isStale(l.holder))

@@ -31,6 +31,8 @@ export interface ClusterSpec {
   runtime: 'podman'
   network: {podCIDR: string; serviceCIDR: string; clusterDomain: string}
   nodes: NodeSpec[]
+  /** Seconds a node may not answer before its replicas are started on other nodes. */
+  unreachableGracePeriodSeconds?: number
 }
 
 export interface EnvVar {
@@ -214,6 +216,8 @@ export interface DesiredPod {
   source: SourcePos
   /** Features kgit cannot run yet (not part of the spec hash). */
   unsupported?: string[]
+  /** Its object says `kgit.dev/prune: disabled`. */
+  keep?: boolean
 }
 
 /** A replica group: N interchangeable pods from one template. */
@@ -225,12 +229,16 @@ export interface PodGroup {
   templateHash: string
   replicas: number
   template: DesiredPod
+  /** Deployments roll from template to template; a ReplicaSet keeps the pods it has. */
+  rollout?: {strategy: DeploymentStrategy; minReadySeconds: number; progressDeadlineSeconds: number; paused: boolean}
 }
 
 /** A container kgit finds on a node (from podman, filtered by kgit's labels). */
 export interface ObservedContainer {
   name: string
   container: string
+  /** podman's container ID. */
+  id?: string
   state: string
   exitCode?: number
   startedAt?: number
@@ -251,12 +259,61 @@ export interface ObservedPod {
   containers: ObservedContainer[]
   /** terminationGracePeriodSeconds it was started with. */
   grace?: number
+  /** All containers run and every readiness probe passes (Kubernetes' Ready condition). */
+  ready?: boolean
+  /** Since when (ms, this machine's clock) it has been ready. */
+  readySince?: number
+  /** Why it is not ready, for reports. */
+  notReady?: string
+  /** It differs from what kgit started, by hand or by accident: what differs. */
+  drift?: string
+  /** Containers restarted by a failing liveness probe. */
+  restarts?: number
+  /** Known only from the records: its node does not answer. */
+  unknown?: true
+  /** Annotation kgit.dev/prune: disabled on its object when it was started. */
+  keep?: boolean
+  /** The pod spec it was started with (label kgit.dev/spec), for diffs. */
+  spec?: PodSpec
+}
+
+/** A container or pod carrying kgit's labels that kgit did not start (drift to revert). */
+export interface StrayContainer {
+  node: string
+  id: string
+  /** Set for an infra container: the pod it stands for goes as a whole. */
+  pod?: string
+  name: string
+  reason: string
 }
 
 export type NodeObservation =
-  | {node: string; reachable: true; pods: ObservedPod[]}
+  | {node: string; reachable: true; pods: ObservedPod[]; strays?: StrayContainer[]; record?: NodeRecord}
   | {node: string; reachable: false; reason: string; /** Set when another kgit run holds the node's lock (its holder file, maybe empty). */ lockedBy?: string}
 
 export interface Observed {
   nodes: NodeObservation[]
+  /** When it was read (ms); time-based decisions (minReadySeconds, grace periods) use it. */
+  at?: number
+}
+
+/**
+ * What every node holds after an apply (dataDir/record.json): which commit the cluster
+ * runs, who made it and when, where each pod runs, and since when nodes do not answer.
+ * Each node holds the whole cluster's record, so any one of them can tell about another.
+ */
+export interface NodeRecord {
+  commit: string
+  /** When this record was written (ISO): of several, the newest counts. */
+  writtenAt: string
+  /** When this commit was applied (ISO), and by whom. */
+  appliedAt: string
+  appliedBy: string
+  /** The commit's author and subject, from git. */
+  author: string
+  subject: string
+  /** node -> its pods (`namespace/name`) with owner, as of the last apply. */
+  pods: Record<string, {name: string; namespace: string; owner?: string; templateHash?: string}[]>
+  /** node -> ISO time kgit first found it unreachable. */
+  unreachableSince: Record<string, string>
 }

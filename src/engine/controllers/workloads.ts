@@ -1,10 +1,11 @@
-import type {Desired, DesiredPod, PodGroup} from '../types.js'
+import {PRUNE_ANNOTATION} from '../marks.js'
+import type {Desired, DesiredPod, KObject, PodGroup, PodNotes, PodTemplate} from '../types.js'
 import {podTemplateHash, specHash} from './hash.js'
 
 export interface Workloads {
   /** Pods with fixed names (kind: Pod). */
   pods: DesiredPod[]
-  /** Replica groups (Deployments, through their current ReplicaSet). */
+  /** Replica groups: Deployments (through their current ReplicaSet), ReplicaSets, ReplicationControllers. */
   groups: PodGroup[]
 }
 
@@ -15,17 +16,33 @@ export function expandWorkloads(desired: Desired): Workloads {
   for (const o of desired.objects) {
     if (o.kind === 'Pod') {
       const {name, namespace, labels} = o.metadata
-      pods.push({namespace, name, labels, spec: o.spec, specHash: specHash({labels, spec: o.spec}), source: o.source, ...unsupported(o.notes.unsupported)})
+      pods.push({namespace, name, labels, spec: o.spec, specHash: specHash({labels, spec: o.spec}), source: o.source, ...unsupported(o.notes.unsupported), ...keep(o)})
     } else if (o.kind === 'Deployment') {
-      const templateHash = podTemplateHash(o.spec.template)
-      const {namespace, name} = o.metadata
-      const labels = {...o.spec.template.metadata.labels, 'pod-template-hash': templateHash}
-      const owner = {kind: 'Deployment', name}
-      const template: DesiredPod = {namespace, name: '', owner, labels, templateHash, spec: o.spec.template.spec, specHash: specHash({labels, spec: o.spec.template.spec}), source: o.source, ...unsupported(o.notes.unsupported)}
-      groups.push({namespace, owner, prefix: `${name}-${templateHash}`, templateHash, replicas: o.spec.replicas, template})
+      const s = o.spec
+      const g = group(o, s.template, s.replicas, o.notes, true)
+      groups.push({...g, rollout: {strategy: s.strategy, minReadySeconds: s.minReadySeconds, progressDeadlineSeconds: s.progressDeadlineSeconds, paused: s.paused}})
+    } else if (o.kind === 'ReplicaSet' || o.kind === 'ReplicationController') {
+      groups.push(group(o, o.spec.template, o.spec.replicas, o.notes, false))
     }
   }
   return {pods, groups}
+}
+
+/**
+ * A replica group. Deployment pods are `NAME-HASH-SUFFIX` (their ReplicaSet is
+ * `NAME-HASH`, as Kubernetes names it); ReplicaSet pods are `NAME-SUFFIX`.
+ */
+function group(o: KObject & {notes: PodNotes}, tpl: PodTemplate, replicas: number, notes: PodNotes, hashInName: boolean): PodGroup {
+  const templateHash = podTemplateHash(tpl)
+  const {namespace, name} = o.metadata
+  const labels = {...tpl.metadata.labels, ...(hashInName ? {'pod-template-hash': templateHash} : {})}
+  const owner = {kind: o.kind, name}
+  const template: DesiredPod = {namespace, name: '', owner, labels, templateHash, spec: tpl.spec, specHash: specHash({labels, spec: tpl.spec}), source: o.source, ...unsupported(notes.unsupported), ...keep(o)}
+  return {namespace, owner, prefix: hashInName ? `${name}-${templateHash}` : name, templateHash, replicas, template}
+}
+
+function keep(o: KObject): {keep?: boolean} {
+  return o.metadata.annotations[PRUNE_ANNOTATION] === 'disabled' ? {keep: true} : {}
 }
 
 function unsupported(list: string[]): {unsupported?: string[]} {

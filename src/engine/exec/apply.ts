@@ -1,8 +1,10 @@
 import pLimit from 'p-limit'
-import {podRm, podRun} from '../argv/podman.js'
+import {readFile} from 'node:fs/promises'
+import {podRm, podRun, strayRm, type NodeContext} from '../argv/podman.js'
+import {podFilesRm} from '../argv/probes.js'
 import {RemoteError} from '../errors.js'
 import type {Action} from '../plan/plan.js'
-import type {DesiredPod} from '../types.js'
+import type {DesiredPod, ObservedPod} from '../types.js'
 import type {Transport} from './transport.js'
 
 export type ApplyEvent =
@@ -18,34 +20,51 @@ export interface ApplyResult {
 /** Pods started or removed at once on one node: podman serialises much of it anyway. */
 export const PER_NODE_CONCURRENCY = 4
 
+/** A node to act on: how to reach it and where its kgit files live. */
+export interface NodeHandle {
+  transport: Transport
+  dataDir: string
+}
+
+let probeScript: Promise<string> | undefined
+/** templates/node/kgit-probe.sh, installed on nodes next to the probe specs. */
+export function loadProbeScript(): Promise<string> {
+  probeScript ??= readFile(new URL('../../../templates/node/kgit-probe.sh', import.meta.url), 'utf8')
+  return probeScript
+}
+
 /**
  * Carries out a plan: nodes in parallel; on each node removals first (they free
  * names and host ports), then replacements, then new pods. A failing action is
  * reported and does not stop the others.
  */
-export async function applyActions(actions: Action[], transports: Map<string, Transport>, onEvent: (e: ApplyEvent) => void = () => {}): Promise<ApplyResult> {
+export async function applyActions(actions: Action[], nodes: Map<string, NodeHandle>, onEvent: (e: ApplyEvent) => void = () => {}): Promise<ApplyResult> {
   const result: ApplyResult = {done: [], failed: []}
   const byNode = new Map<string, Action[]>()
   for (const a of actions) byNode.set(a.node, [...(byNode.get(a.node) ?? []), a])
+  const script = actions.some((a) => a.type === 'create' || a.type === 'replace') ? await loadProbeScript() : ''
   await Promise.all(
     [...byNode].map(async ([node, list]) => {
-      const t = transports.get(node)
+      const h = nodes.get(node)
       const limit = pLimit(PER_NODE_CONCURRENCY)
-      for (const phase of ['delete', 'replace', 'create'] as const) {
-        await Promise.all(list.filter((a) => a.type === phase).map((a) => limit(() => runOne(a, t, onEvent, result))))
+      for (const phase of [['remove-stray', 'delete'], ['replace'], ['create']]) {
+        await Promise.all(list.filter((a) => phase.includes(a.type)).map((a) => limit(() => runOne(a, h, script, onEvent, result))))
       }
     }),
   )
   return result
 }
 
-async function runOne(action: Action, t: Transport | undefined, onEvent: (e: ApplyEvent) => void, result: ApplyResult): Promise<void> {
+async function runOne(action: Action, h: NodeHandle | undefined, script: string, onEvent: (e: ApplyEvent) => void, result: ApplyResult): Promise<void> {
   const started = Date.now()
   onEvent({type: 'start', action})
   try {
-    if (!t) throw new Error(`no connection to node ${action.node}`)
-    if (action.type !== 'create') await removePod(t, action.old.podmanName, action.old.grace ?? 30, action)
-    if (action.type !== 'delete') await startPod(t, action.pod)
+    if (!h) throw new Error(`no connection to node ${action.node}`)
+    if (action.type === 'remove-stray') await removeStray(h.transport, action)
+    else {
+      if (action.type !== 'create') await removePod(h, action.old)
+      if (action.type !== 'delete') await startPod(h, action.pod, script)
+    }
     result.done.push(action)
     onEvent({type: 'done', action, ms: Date.now() - started})
   } catch (err) {
@@ -54,12 +73,21 @@ async function runOne(action: Action, t: Transport | undefined, onEvent: (e: App
   }
 }
 
-async function removePod(t: Transport, podmanName: string, grace: number, action: Action): Promise<void> {
-  const argv = podRm(podmanName, grace)
-  const r = await t.exec([argv], {timeoutMs: (grace + 60) * 1000})
+/** Stops the pod's probe loops first (a liveness loop must not restart what is being stopped), then the pod. */
+async function removePod(h: NodeHandle, old: ObservedPod): Promise<void> {
+  const grace = old.grace ?? 30
+  const steps = [podFilesRm(h.dataDir, old.namespace, old.name), podRm(old.podmanName, grace)]
+  const r = await h.transport.exec(steps, {timeoutMs: (grace + 60) * 1000})
   if (r.exitCode !== 0 && !/no pod with name or ID/i.test(r.stderr)) {
-    const {namespace, name} = action.type === 'delete' ? action.old : action.pod
-    throw new RemoteError({node: t.node, argv, exitCode: r.exitCode, stderr: r.stderr, what: `failed to remove pod ${namespace}/${name}`, hint: `kgit get pods -n ${namespace} -o wide`})
+    throw new RemoteError({node: h.transport.node, argv: steps.at(-1)!, exitCode: r.exitCode, stderr: r.stderr, what: `failed to remove pod ${old.namespace}/${old.name}`, hint: `kgit get pods -n ${old.namespace} -o wide`})
+  }
+}
+
+async function removeStray(t: Transport, action: Extract<Action, {type: 'remove-stray'}>): Promise<void> {
+  const argv = strayRm(action.stray)
+  const r = await t.exec([argv], {timeoutMs: 120_000})
+  if (r.exitCode !== 0 && !/no (pod|container) with name or ID/i.test(r.stderr)) {
+    throw new RemoteError({node: t.node, argv, exitCode: r.exitCode, stderr: r.stderr, what: `failed to remove ${action.stray.name}`})
   }
 }
 
@@ -68,11 +96,13 @@ async function removePod(t: Transport, podmanName: string, grace: number, action
  * again, by the ID its `pod create` printed: never by name, which could be a pod kgit
  * does not own or one another run just made.
  */
-async function startPod(t: Transport, pod: DesiredPod): Promise<void> {
-  const steps = podRun(pod)
+async function startPod(h: NodeHandle, pod: DesiredPod, script: string): Promise<void> {
+  const ctx: NodeContext = {dataDir: h.dataDir, probeScript: script}
+  const steps = podRun(pod, ctx)
+  const t = h.transport
   const r = await t.exec(steps, {timeoutMs: 300_000})
   if (r.exitCode === 0) return
   const id = /^([0-9a-f]{64})$/m.exec(r.stdout)?.[1]
-  if (id) await t.exec([podRm(id, 0)]).catch(() => undefined)
-  throw new RemoteError({node: t.node, argv: steps.flat(), exitCode: r.exitCode, stderr: r.stderr, what: `failed to start pod ${pod.namespace}/${pod.name}`, hint: `kgit get pods -n ${pod.namespace} -o wide`})
+  if (id) await t.exec([podFilesRm(h.dataDir, pod.namespace, pod.name), podRm(id, 0)]).catch(() => undefined)
+  throw new RemoteError({node: t.node, argv: steps.flat(), exitCode: r.exitCode, stderr: r.stderr, what: `failed to start pod ${pod.namespace}/${pod.name}`, hint: `kgit describe pod ${pod.name} -n ${pod.namespace}`})
 }

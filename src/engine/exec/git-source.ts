@@ -64,6 +64,13 @@ export class GitSource implements TreeReader {
     }
   }
 
+  /** Author and subject of a commit, for the records the nodes keep. */
+  async commitInfo(commit: string): Promise<{author: string; subject: string}> {
+    const out = await this.git.raw(['log', '-1', '--format=%an <%ae>%x00%s', commit])
+    const [author, subject] = out.trim().split('\0')
+    return {author: author ?? '', subject: subject ?? ''}
+  }
+
   /** One file at `commit`, or undefined when it is not there. */
   async readFile(commit: string, path: string): Promise<SourceFile | undefined> {
     const [content] = await this.catBlobs([`${commit}:${path}`])

@@ -1,7 +1,9 @@
 import {NodeUnreachableError, RemoteError} from '../errors.js'
 import {LOCK_HELD_EXIT, LOCK_HELD_MARK, lock} from '../argv/lock.js'
 import {batchFacts} from '../facts/fact.js'
-import {observedPods, podmanContainers} from '../facts/podman-pods.js'
+import {observedPods, podmanContainers, strayContainers} from '../facts/podman-pods.js'
+import {nodeFiles} from '../facts/node-files.js'
+import {parseRecord} from '../facts/node-record.js'
 import type {NodeObservation} from '../types.js'
 import type {Transport} from './transport.js'
 
@@ -16,8 +18,9 @@ export interface LockRequest {
  * What one node runs, in one round trip: one command that answers every fact, after
  * taking the node's lock when asked (an apply), so a no-op still costs one round trip.
  */
-export async function observeNode(t: Transport, lockReq?: LockRequest): Promise<NodeObservation> {
-  const batch = batchFacts([podmanContainers])
+export async function observeNode(t: Transport, dataDir: string, lockReq?: LockRequest): Promise<NodeObservation> {
+  const files = nodeFiles(dataDir)
+  const batch = batchFacts([files, podmanContainers])
   const steps = lockReq ? [lock.acquire(lockReq.dataDir, lockReq.token, lockReq.holder), ...batch.steps] : batch.steps
   try {
     const r = await t.exec(steps, {timeoutMs: 60_000})
@@ -32,8 +35,15 @@ export async function observeNode(t: Transport, lockReq?: LockRequest): Promise<
       const err = new RemoteError({node: t.node, argv: batch.steps.flat(), exitCode: r.exitCode, stderr: r.stderr, what: 'cannot read podman state'})
       return {node: t.node, reachable: false, reason: err.message}
     }
-    const [containers] = batch.split(r.stdout)
-    return {node: t.node, reachable: true, pods: observedPods(t.node, podmanContainers.parse(containers!))}
+    const [filesOut, containersOut] = batch.split(r.stdout)
+    const read = files.parse(filesOut!)
+    const containers = podmanContainers.parse(containersOut!)
+    const obs: NodeObservation = {node: t.node, reachable: true, pods: observedPods(t.node, containers, {files: read, at: Date.now()})}
+    const strays = strayContainers(t.node, containers)
+    if (strays.length > 0) obs.strays = strays
+    const record = read.record ? parseRecord(read.record) : undefined
+    if (record) obs.record = record
+    return obs
   } catch (err) {
     const reason = err instanceof NodeUnreachableError ? err.reason : (err as Error).message
     return {node: t.node, reachable: false, reason}

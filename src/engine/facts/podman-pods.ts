@@ -1,6 +1,8 @@
 import {LABEL, MANAGED_FILTER} from '../marks.js'
-import type {ObservedContainer, ObservedPod, OwnerRef} from '../types.js'
+import type {ObservedContainer, ObservedPod, OwnerRef, PodSpec, StrayContainer} from '../types.js'
 import type {Fact} from './fact.js'
+import type {NodeFiles} from './node-files.js'
+import {assessPod, parseProbeMarks} from './pod-health.js'
 import {byText} from '../order.js'
 
 /** The fields kgit reads from `podman ps --format json`. */
@@ -51,6 +53,7 @@ function firstName(c: RawContainer): string {
 
 function toContainer(c: RawContainer): ObservedContainer {
   const oc: ObservedContainer = {name: c.Labels?.[LABEL.container] ?? '', container: firstName(c), state: (c.State ?? 'unknown').toLowerCase()}
+  if (c.Id) oc.id = c.Id
   if (c.ExitCode !== undefined) oc.exitCode = c.ExitCode
   if (c.StartedAt && c.StartedAt > 0) oc.startedAt = c.StartedAt
   return oc
@@ -64,8 +67,19 @@ function podStatus(infra: RawContainer, containers: ObservedContainer[]): string
   return 'Degraded'
 }
 
+export interface PodReading {
+  /** kgit's files on the node: with them, readiness and drift are assessed. */
+  files?: NodeFiles
+  /** This machine's clock (ms) when the node answered. */
+  at?: number
+}
+
 /** Groups the containers of one node into the pods kgit made (a pod is known by its infra container). */
-export function observedPods(node: string, containers: RawContainer[]): ObservedPod[] {
+export function observedPods(node: string, containers: RawContainer[], reading: PodReading = {}): ObservedPod[] {
+  const {files} = reading
+  const at = reading.at ?? Date.now()
+  // Node seconds to local milliseconds: the node's clock may be off from ours.
+  const clock = (s: number): number => (files?.now ? at - (files.now - s) * 1000 : s * 1000)
   const byPod = new Map<string, ObservedContainer[]>()
   for (const c of containers) {
     if (c.IsInfra || !c.Pod) continue
@@ -94,8 +108,37 @@ export function observedPods(node: string, containers: RawContainer[]): Observed
     if (labels[LABEL.templateHash]) o.templateHash = labels[LABEL.templateHash]
     const grace = Number(labels[LABEL.grace])
     if (labels[LABEL.grace] !== undefined && Number.isFinite(grace)) o.grace = grace
+    if (labels[LABEL.keep] === 'true') o.keep = true
+    const spec = parseSpec(labels[LABEL.spec])
+    if (spec) o.spec = spec
+    if (files) assessPod(o, parseProbeMarks(labels[LABEL.probes]), files, clock)
+    else {
+      o.ready = members.length > 0 && members.every((c) => c.state === 'running')
+      if (!o.ready) o.notReady = 'not all containers run'
+    }
     return [o]
   })
+}
+
+/**
+ * Containers that carry kgit's mark but belong to no pod kgit made: started by hand
+ * or left by something else. They are drift, removed by apply.
+ */
+export function strayContainers(node: string, containers: RawContainer[]): StrayContainer[] {
+  const pods = new Set(containers.filter((c) => c.IsInfra && c.Pod && c.Labels?.[LABEL.name] && c.Labels[LABEL.namespace]).map((c) => c.Pod))
+  return containers
+    .filter((c) => c.Id && !(c.Pod && pods.has(c.Pod)))
+    .map((c) => ({node, id: c.Id!, name: firstName(c), ...(c.IsInfra && c.Pod ? {pod: c.Pod} : {}), reason: c.IsInfra ? `pod infra container ${firstName(c)} carries kgit's labels but no pod name` : `container ${firstName(c)} carries kgit's labels but is in no pod kgit made`}))
+}
+
+function parseSpec(json: string | undefined): PodSpec | undefined {
+  if (!json) return undefined
+  try {
+    const v = JSON.parse(json) as PodSpec
+    return v && Array.isArray(v.containers) ? v : undefined
+  } catch {
+    return undefined
+  }
 }
 
 function parseLabels(json: string | undefined): Record<string, string> {

@@ -1,75 +1,120 @@
 import {safeEncode, fnv32a} from '../controllers/hash.js'
 import {expandWorkloads} from '../controllers/workloads.js'
+import {rolloutStep, type RolloutStatus} from '../controllers/rollout.js'
+import {latestRecord} from '../facts/node-record.js'
 import {addToLoad, emptyLoad, placeRoundRobin, type NodeLoad} from '../scheduler/round-robin.js'
-import type {Desired, DesiredPod, NodeSpec, Observed, ObservedPod, PodGroup} from '../types.js'
+import type {Desired, DesiredPod, NodeRecord, NodeSpec, Observed, ObservedPod, PodGroup, StrayContainer} from '../types.js'
 import {byText} from '../order.js'
+import {specChanges} from './spec-diff.js'
 
 export type Action =
   | {type: 'create'; node: string; pod: DesiredPod; reason: string}
-  | {type: 'replace'; node: string; pod: DesiredPod; old: ObservedPod; reason: string}
-  | {type: 'delete'; node: string; old: ObservedPod; reason: string}
+  | {type: 'replace'; node: string; pod: DesiredPod; old: ObservedPod; reason: string; drift?: boolean; changes?: string[]}
+  | {type: 'delete'; node: string; old: ObservedPod; reason: string; drift?: boolean}
+  | {type: 'remove-stray'; node: string; stray: StrayContainer; reason: string; drift: true}
 
 export interface Unschedulable {
   pod: DesiredPod
   reason: string
 }
 
+/** Where one Deployment's rollout stands, and what changes in its template. */
+export interface RolloutReport {
+  namespace: string
+  name: string
+  kind: string
+  templateHash: string
+  status: RolloutStatus
+  /** Fields of the pod template that change against the pods that run (`path: old -> new`). */
+  changes: string[]
+}
+
 export interface Plan {
   revision: string
   actions: Action[]
   unschedulable: Unschedulable[]
-  unreachable: {node: string; reason: string}[]
+  unreachable: {node: string; reason: string; since?: string}[]
   /** Pods that stay as they are, with their node: for reports. */
   unchanged: {node: string; pod: DesiredPod}[]
+  rollouts: RolloutReport[]
+  /** Rollouts that are not complete and wait for pods to become available. */
+  waiting: RolloutReport[]
+  /** Pods kept although their object left git (`kgit.dev/prune: disabled`). */
+  kept: ObservedPod[]
+  /** Pods on unreachable nodes, counted as running until the grace period ends. */
+  held: ObservedPod[]
+}
+
+export interface PlanOptions {
+  /** Seconds a node may stay unreachable before its replicas are started elsewhere. */
+  unreachableGraceSeconds?: number
 }
 
 /**
- * Compares what git wants with what the nodes run and lists the actions that
- * converge them. Pure and deterministic: the same input gives the same plan.
+ * Compares what git wants with what the nodes run and lists the next actions that
+ * converge them (a rollout goes step by step: apply plans again after each step).
+ * Pure and deterministic: the same input gives the same plan.
  */
-export function plan(desired: Desired, observed: Observed): Plan {
+export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {}): Plan {
+  const now = observed.at ?? 0
   const nodes = desired.cluster.nodes
+  const grace = (opts.unreachableGraceSeconds ?? desired.cluster.unreachableGracePeriodSeconds ?? 300) * 1000
   const reachable = new Set(observed.nodes.filter((n) => n.reachable).map((n) => n.node))
-  const live = observed.nodes.flatMap((n) => (n.reachable ? n.pods : [])).filter((p) => reachable.has(p.node))
+  const record = latestRecord(observed.nodes.map((n) => (n.reachable ? n.record : undefined)))
+  const lost = lostNodes(record, reachable, now, grace)
   const order = new Map(nodes.map((n, i) => [n.name, i]))
+  const live = observed.nodes.flatMap((n) => (n.reachable ? n.pods : [])).filter((p) => reachable.has(p.node))
   live.sort((a, b) => (order.get(a.node) ?? 1e9) - (order.get(b.node) ?? 1e9) || byText(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`) || byText(a.podmanName, b.podmanName))
+  const held = heldPods(record, observed, now, grace)
 
   const {pods, groups} = expandWorkloads(desired)
-  const kept = new Map<ObservedPod, DesiredPod>()
-  const pending: DesiredPod[] = []
-  const why = new Map<ObservedPod, string>()
-  const held: Unschedulable[] = []
-  claimBarePods(pods, live, {kept, pending, why, held}, observed.nodes.filter((n) => !n.reachable).map((n) => n.node))
-  for (const g of groups) claimGroup(g, live, {kept, pending, why})
+  const ctx: Ctx = {kept: new Map(), pending: [], why: new Map(), drift: new Set(), reports: [], lost}
+  const unschedulable: Unschedulable[] = []
+  const down = observed.nodes.filter((n) => !n.reachable).map((n) => n.node)
+  claimBarePods(pods, live, ctx, down, unschedulable)
+  for (const g of groups) claimGroup(g, [...live, ...held], ctx, now)
 
   const loads = new Map<string, NodeLoad>()
-  for (const [obs, want] of kept) addToLoad(loadOf(loads, obs.node), want)
+  for (const [obs, want] of ctx.kept) addToLoad(loadOf(loads, obs.node), want)
   const candidates = nodes.filter((n: NodeSpec) => reachable.has(n.name))
   const actions: Action[] = []
-  const unschedulable: Unschedulable[] = [...held]
-  const runnable = pending.filter((p) => {
+  const runnable = ctx.pending.filter((p) => {
     if (!p.unsupported) return true
     unschedulable.push({pod: p, reason: cannotRun(p.unsupported)})
     return false
   })
   for (const p of placeRoundRobin(runnable, candidates, loads)) {
     if (p.node === undefined) unschedulable.push({pod: p.pod, reason: p.reason})
-    else actions.push({type: 'create', node: p.node, pod: p.pod, reason: 'missing'})
+    else actions.push({type: 'create', node: p.node, pod: p.pod, reason: p.pod.owner ? 'new replica' : 'missing'})
   }
   const unchanged: Plan['unchanged'] = []
+  const kept: ObservedPod[] = []
   for (const obs of live) {
-    const want = kept.get(obs)
+    const want = ctx.kept.get(obs)
     if (!want) {
-      actions.push({type: 'delete', node: obs.node, old: obs, reason: why.get(obs) ?? deleteReason(obs, desired)})
+      const why = ctx.why.get(obs)
+      if (why === undefined && obs.keep) {
+        kept.push(obs)
+        continue
+      }
+      if (why !== null) actions.push({type: 'delete', node: obs.node, old: obs, reason: why ?? deleteReason(obs, desired), ...(ctx.drift.has(obs) ? {drift: true} : {})})
       continue
     }
     const replace = replaceReason(obs, want)
     if (replace && want.unsupported) unschedulable.push({pod: want, reason: cannotRun(want.unsupported)})
-    else if (replace) actions.push({type: 'replace', node: obs.node, pod: want, old: obs, reason: replace})
+    else if (replace) actions.push({type: 'replace', node: obs.node, pod: want, old: obs, reason: replace.reason, ...(replace.drift ? {drift: true} : {}), ...changesOf(obs, want)})
     else unchanged.push({node: obs.node, pod: want})
   }
-  const unreachable = observed.nodes.flatMap((n) => (n.reachable ? [] : [{node: n.node, reason: n.reason}]))
-  return {revision: desired.revision, actions: sortActions(actions, order), unschedulable, unreachable, unchanged}
+  for (const n of observed.nodes) if (n.reachable) for (const s of n.strays ?? []) actions.push({type: 'remove-stray', node: n.node, stray: s, reason: `drift: ${s.reason}`, drift: true})
+  const unreachable = observed.nodes.flatMap((n) => (n.reachable ? [] : [{node: n.node, reason: n.reason, ...(record?.unreachableSince[n.node] ? {since: record.unreachableSince[n.node]} : {})}]))
+  const waiting = ctx.reports.filter((r) => !r.status.complete && !r.status.paused && !r.status.deadlineExceeded)
+  return {revision: desired.revision, actions: sortActions(actions, order), unschedulable, unreachable, unchanged, rollouts: ctx.reports, waiting, kept, held}
+}
+
+function changesOf(obs: ObservedPod, want: DesiredPod): {changes?: string[]} {
+  if (!obs.spec) return {}
+  const changes = specChanges(obs.spec, want.spec)
+  return changes.length > 0 ? {changes} : {}
 }
 
 function cannotRun(features: string[]): string {
@@ -82,56 +127,121 @@ function loadOf(loads: Map<string, NodeLoad>, node: string): NodeLoad {
   return l
 }
 
+/** Nodes that were unreachable past the grace period and answer again: their replicas were replaced. */
+function lostNodes(record: NodeRecord | undefined, reachable: Set<string>, now: number, grace: number): Set<string> {
+  const out = new Set<string>()
+  for (const [node, since] of Object.entries(record?.unreachableSince ?? {})) if (reachable.has(node) && now - Date.parse(since) >= grace) out.add(node)
+  return out
+}
+
+/** Replicas on nodes that do not answer, from the records, while the grace period lasts. */
+function heldPods(record: NodeRecord | undefined, observed: Observed, now: number, grace: number): ObservedPod[] {
+  if (!record) return []
+  const out: ObservedPod[] = []
+  for (const n of observed.nodes) {
+    if (n.reachable) continue
+    const since = record.unreachableSince[n.node]
+    if (since && now - Date.parse(since) >= grace) continue
+    for (const p of record.pods[n.node] ?? []) {
+      if (!p.owner) continue
+      const i = p.owner.indexOf('/')
+      const o: ObservedPod = {node: n.node, podmanName: '', namespace: p.namespace, name: p.name, specHash: '', labels: {}, status: 'Unknown', created: '', containers: [], unknown: true, ready: false, notReady: `node ${n.node} does not answer`, owner: {kind: p.owner.slice(0, i), name: p.owner.slice(i + 1)}}
+      if (p.templateHash) o.templateHash = p.templateHash
+      out.push(o)
+    }
+  }
+  return out
+}
+
 /** Running pods never move: of several copies, the oldest stays. */
 function oldestFirst(a: ObservedPod, b: ObservedPod): number {
   return byText(a.created, b.created) || byText(a.node, b.node)
 }
 
-function claimBarePods(pods: DesiredPod[], live: ObservedPod[], {kept, pending, held}: Claims & {held: Unschedulable[]}, unreachable: string[]): void {
+interface Ctx {
+  kept: Map<ObservedPod, DesiredPod>
+  pending: DesiredPod[]
+  /** Why a pod goes; null: it stays untouched (a pod of an old template during a rollout). */
+  why: Map<ObservedPod, string | null>
+  drift: Set<ObservedPod>
+  reports: RolloutReport[]
+  lost: Set<string>
+}
+
+function claimBarePods(pods: DesiredPod[], live: ObservedPod[], ctx: Ctx, unreachable: string[], unschedulable: Unschedulable[]): void {
+  for (const p of live) if (!p.owner && p.drift?.includes('not created by kgit') && !pods.some((w) => w.namespace === p.namespace && w.name === p.name)) markDrift(ctx, p)
   for (const want of pods) {
     const found = live.filter((o) => !o.owner && o.namespace === want.namespace && o.name === want.name).sort(oldestFirst)[0]
-    if (found) kept.set(found, want)
+    if (found) ctx.kept.set(found, want)
     // A Pod is never started twice: it may still run on a node that does not answer.
-    else if (unreachable.length > 0) held.push({pod: want, reason: `it may still run on unreachable node(s) ${unreachable.join(', ')}; it is not started elsewhere until they answer`})
-    else pending.push(want)
+    else if (unreachable.length > 0) unschedulable.push({pod: want, reason: `it may still run on unreachable node(s) ${unreachable.join(', ')}; it is not started elsewhere until they answer`})
+    else ctx.pending.push(want)
   }
 }
 
-interface Claims {
-  kept: Map<ObservedPod, DesiredPod>
-  pending: DesiredPod[]
-  why: Map<ObservedPod, string>
+function markDrift(ctx: Ctx, p: ObservedPod): void {
+  ctx.why.set(p, `drift: ${p.drift}`)
+  ctx.drift.add(p)
 }
 
-function claimGroup(g: PodGroup, live: ObservedPod[], {kept, pending, why}: Claims): void {
-  const owned = live.filter((o) => o.namespace === g.namespace && o.owner?.kind === g.owner.kind && o.owner.name === g.owner.name && !kept.has(o))
-  for (const o of owned) if (o.templateHash !== g.templateHash) why.set(o, `old template (pod-template-hash ${o.templateHash ?? 'none'}, now ${g.templateHash})`)
-  const mine = owned.filter((o) => o.templateHash === g.templateHash)
-  // Keep pods spread: when there are too many, drop from the most crowded node first.
+function ownedBy(g: PodGroup): (o: ObservedPod) => boolean {
+  return (o) => o.namespace === g.namespace && o.owner?.kind === g.owner.kind && o.owner.name === g.owner.name
+}
+
+function claimGroup(g: PodGroup, live: ObservedPod[], ctx: Ctx, now: number): void {
+  const owned = live.filter((o) => ownedBy(g)(o) && !ctx.kept.has(o))
+  const names = new Set(owned.map((o) => o.name))
+  const members: ObservedPod[] = []
+  for (const o of owned) {
+    if (ctx.lost.has(o.node)) ctx.why.set(o, `its node ${o.node} did not answer for longer than the grace period; the replica was started elsewhere`)
+    else if (o.drift?.includes('not created by kgit') || o.drift?.includes('is not the one kgit created')) markDrift(ctx, o)
+    else members.push(o)
+  }
+  if (g.rollout) {
+    const current = members.filter((o) => o.templateHash === g.templateHash)
+    const old = members.filter((o) => o.templateHash !== g.templateHash)
+    const step = rolloutStep({...g.rollout, replicas: g.replicas, current, old, now})
+    const removed = new Set(step.remove.map((r) => r.pod))
+    for (const r of step.remove) ctx.why.set(r.pod, r.reason)
+    for (const o of old) if (!removed.has(o)) ctx.why.set(o, null)
+    for (const o of current) if (!removed.has(o)) ctx.kept.set(o, {...g.template, name: o.name})
+    const sample = current.find((o) => o.spec) ?? old.find((o) => o.spec)
+    const changes = old.length > 0 && sample?.spec ? specChanges(sample.spec, g.template.spec) : []
+    ctx.reports.push({namespace: g.namespace, name: g.owner.name, kind: g.owner.kind, templateHash: g.templateHash, status: step.status, changes})
+    addPending(g, names, step.create, ctx)
+    return
+  }
+  // A ReplicaSet keeps its pods whatever template they were made from, as Kubernetes does.
   const perNode = new Map<string, number>()
-  for (const o of mine) perNode.set(o.node, (perNode.get(o.node) ?? 0) + 1)
-  const keep = [...mine].sort((a, b) => perNode.get(a.node)! - perNode.get(b.node)! || oldestFirst(a, b) || byText(a.name, b.name)).slice(0, g.replicas)
-  const names = new Set(mine.map((o) => o.name))
-  for (const o of keep) kept.set(o, {...g.template, name: o.name})
-  for (const o of mine) if (!kept.has(o)) why.set(o, `surplus replica (replicas: ${g.replicas})`)
-  for (let ordinal = 0, missing = g.replicas - keep.length; missing > 0; ordinal++) {
+  for (const o of members) perNode.set(o.node, (perNode.get(o.node) ?? 0) + 1)
+  const keep = [...members].sort((a, b) => Number(b.ready ?? false) - Number(a.ready ?? false) || perNode.get(a.node)! - perNode.get(b.node)! || oldestFirst(a, b) || byText(a.name, b.name)).slice(0, g.replicas)
+  for (const o of keep) ctx.kept.set(o, o.templateHash === g.templateHash || !o.spec ? {...g.template, name: o.name} : {...g.template, name: o.name, spec: o.spec, specHash: o.specHash, templateHash: o.templateHash!, labels: o.labels})
+  for (const o of members) if (!keep.includes(o)) ctx.why.set(o, `surplus replica (replicas: ${g.replicas})`)
+  addPending(g, names, g.replicas - keep.length, ctx)
+  void now
+}
+
+function addPending(g: PodGroup, names: Set<string>, count: number, ctx: Ctx): void {
+  for (let ordinal = 0, missing = count; missing > 0; ordinal++) {
     const name = `${g.prefix}-${safeEncode(String(fnv32a(`${g.prefix}/${ordinal}`))).slice(0, 5)}`
     if (names.has(name)) continue
     names.add(name)
-    pending.push({...g.template, name})
+    ctx.pending.push({...g.template, name})
     missing--
   }
 }
 
-function replaceReason(obs: ObservedPod, want: DesiredPod): string | undefined {
-  if (obs.specHash !== want.specHash) return 'spec changed'
+function replaceReason(obs: ObservedPod, want: DesiredPod): {reason: string; drift?: boolean} | undefined {
+  if (obs.unknown) return undefined
+  if (obs.drift) return {reason: `drift: ${obs.drift}`, drift: true}
+  if (obs.specHash !== want.specHash) return {reason: 'spec changed'}
   for (const c of want.spec.containers) {
     const oc = obs.containers.find((x) => x.name === c.name)
-    if (!oc) return `container ${c.name} is missing`
-    if (want.spec.restartPolicy === 'Always' && oc.state !== 'running') return `container ${c.name} is ${oc.state}`
+    if (!oc) return {reason: `drift: container ${c.name} is missing`, drift: true}
+    if (want.spec.restartPolicy === 'Always' && oc.state !== 'running') return {reason: `container ${c.name} is ${oc.state}${oc.exitCode !== undefined && oc.state === 'exited' ? ` (exit code ${oc.exitCode})` : ''}`, drift: oc.state !== 'exited'}
   }
   const extra = obs.containers.find((x) => !want.spec.containers.some((c) => c.name === x.name))
-  if (extra) return `unexpected container ${extra.name}`
+  if (extra) return {reason: `drift: unexpected container ${extra.name}`, drift: true}
   return undefined
 }
 
@@ -140,16 +250,19 @@ function deleteReason(obs: ObservedPod, desired: Desired): string {
   return `${obs.owner.kind} ${obs.owner.name} is no longer in git`
 }
 
-const TYPE_ORDER = {delete: 0, replace: 1, create: 2} as const
+const TYPE_ORDER = {'remove-stray': 0, delete: 1, replace: 2, create: 3} as const
+
+export function actionPodName(a: Action): string {
+  if (a.type === 'remove-stray') return a.stray.name
+  return a.type === 'delete' ? `${a.old.namespace}/${a.old.name}` : `${a.pod.namespace}/${a.pod.name}`
+}
 
 function sortActions(actions: Action[], order: Map<string, number>): Action[] {
-  const nameOf = (a: Action): string => (a.type === 'delete' ? `${a.old.namespace}/${a.old.name}` : `${a.pod.namespace}/${a.pod.name}`)
-  return actions.sort((a, b) => (order.get(a.node) ?? 1e9) - (order.get(b.node) ?? 1e9) || TYPE_ORDER[a.type] - TYPE_ORDER[b.type] || byText(nameOf(a), nameOf(b)))
+  return actions.sort((a, b) => (order.get(a.node) ?? 1e9) - (order.get(b.node) ?? 1e9) || TYPE_ORDER[a.type] - TYPE_ORDER[b.type] || byText(actionPodName(a), actionPodName(b)))
 }
 
-export function planSummary(p: Plan): {create: number; replace: number; delete: number} {
+export function planSummary(p: Pick<Plan, 'actions'>): {create: number; replace: number; delete: number} {
   const s = {create: 0, replace: 0, delete: 0}
-  for (const a of p.actions) s[a.type]++
+  for (const a of p.actions) s[a.type === 'remove-stray' ? 'delete' : a.type]++
   return s
 }
-

@@ -1,0 +1,69 @@
+import type {Fact} from './fact.js'
+
+/** What one probe loop last wrote (templates/node/kgit-probe.sh). */
+export interface ProbeState {
+  status: 'ok' | 'fail'
+  /** Node clock, seconds: when the status last changed. */
+  since: number
+  lastRun: number
+  restarts: number
+  /** The pod instance (podman pod ID) the loop belongs to. */
+  token: string
+  message: string
+}
+
+/** kgit's files under a node's dataDir: IDs of what it started, probe states, the apply record. */
+export interface NodeFiles {
+  /** podman pod name -> pod ID kgit created. */
+  podIds: Map<string, string>
+  /** podman container name -> container ID kgit started. */
+  containerIds: Map<string, string>
+  /** probe file (`NS_POD_CONTAINER.ready|live`) -> state. */
+  probes: Map<string, ProbeState>
+  /** The node's clock when it answered, seconds. */
+  now: number
+  /** record.json as written by the last apply (unparsed). */
+  record?: string
+}
+
+const RECORD_MARK = '@@kgit-record@@'
+const SCRIPT = [
+  'date +%s',
+  'cd "$1" 2>/dev/null || exit 0',
+  'grep -H "" ids/*.pod ids/*.ctr probes/*.state 2>/dev/null',
+  `if [ -f record.json ]; then echo ${RECORD_MARK}; cat record.json; fi`,
+  'exit 0',
+].join('\n')
+
+/** One process reads every kgit file a plan needs; missing ones are simply absent. */
+export function nodeFiles(dataDir: string): Fact<NodeFiles> {
+  return {name: 'kgit files', argv: ['sh', '-c', SCRIPT, 'kgit-files', dataDir], parse: parseNodeFiles}
+}
+
+export function parseNodeFiles(stdout: string): NodeFiles {
+  const at = stdout.indexOf(`${RECORD_MARK}\n`)
+  const head = at >= 0 ? stdout.slice(0, at) : stdout
+  const out: NodeFiles = {podIds: new Map(), containerIds: new Map(), probes: new Map(), now: 0}
+  if (at >= 0) out.record = stdout.slice(at + RECORD_MARK.length + 1)
+  const lines = head.split('\n')
+  out.now = Number(lines[0]) || 0
+  for (const line of lines.slice(1)) {
+    const i = line.indexOf(':')
+    if (i < 0) continue
+    const path = line.slice(0, i)
+    const text = line.slice(i + 1).trim()
+    if (path.startsWith('ids/') && path.endsWith('.pod')) out.podIds.set(path.slice(4, -4), text)
+    else if (path.startsWith('ids/') && path.endsWith('.ctr')) out.containerIds.set(path.slice(4, -4), text)
+    else if (path.startsWith('probes/') && path.endsWith('.state')) {
+      const s = parseProbeState(text)
+      if (s) out.probes.set(path.slice(7, -6), s)
+    }
+  }
+  return out
+}
+
+function parseProbeState(text: string): ProbeState | undefined {
+  const m = /^(ok|fail) (\d+) (\d+) (\d+) (\S*) ?(.*)$/.exec(text)
+  if (!m) return undefined
+  return {status: m[1] as 'ok' | 'fail', since: Number(m[2]), lastRun: Number(m[3]), restarts: Number(m[4]), token: m[5]!, message: m[6]!}
+}
