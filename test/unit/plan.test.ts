@@ -118,9 +118,9 @@ describe('plan', () => {
 
 describe('pods kgit cannot run yet', () => {
   it('are reported, not started, and do not stop the others', () => {
-    const withVolume = 'apiVersion: v1\nkind: Pod\nmetadata: {name: vol}\nspec:\n  volumes: [{name: v, emptyDir: {}}]\n  containers: [{name: c, image: "busybox:1.35", volumeMounts: [{name: v, mountPath: /v}]}]\n'
+    const withVolume = 'apiVersion: v1\nkind: Pod\nmetadata: {name: vol}\nspec:\n  volumes: [{name: v, nfs: {server: nfs.example, path: /}}]\n  containers: [{name: c, image: "busybox:1.35", volumeMounts: [{name: v, mountPath: /v}]}]\n'
     const p = plan(desired(2, withVolume, pod('ok')), new FakeFleet(2).observed())
     expect(brief(p.actions)).toEqual(['n1 + default/ok'])
-    expect(p.unschedulable.map((u) => `${u.pod.name}: ${u.reason}`)).toEqual(['vol: it uses volumes, containers[0].volumeMounts, which this version of kgit cannot run yet'])
+    expect(p.unschedulable.map((u) => `${u.pod.name}: ${u.reason}`)).toEqual(['vol: it uses volumes[0].nfs, which this version of kgit cannot run yet'])
   })
 })
