@@ -34,3 +34,8 @@ export function podmanPodName(namespace: string, name: string): string {
 export function podmanContainerName(namespace: string, pod: string, container: string): string {
   return `${namespace}_${pod}_${container}`
 }
+
+/** podman volume name of a pod's emptyDir: one per pod instance. */
+export function podmanVolumeName(namespace: string, pod: string, volume: string): string {
+  return `${namespace}_${pod}_${volume}`
+}

@@ -38,6 +38,12 @@ export interface ClusterSpec {
 export interface EnvVar {
   name: string
   value: string
+  /**
+   * Set for `valueFrom.fieldRef` fields that depend on the pod instance (metadata.name,
+   * metadata.namespace, metadata.labels['k'], spec.nodeName): `value` is then '' and
+   * the value is filled in when the container is started.
+   */
+  fieldPath?: string
 }
 
 export interface ContainerPort {
@@ -126,6 +132,33 @@ export interface PodNotes {
   /** Features the pod uses that kgit cannot run yet: such a pod is not started. */
   unsupported: string[]
   refs: ObjectRef[]
+  /**
+   * env and envFrom of the containers that read ConfigMaps, as written; the revision's
+   * ConfigMaps resolve them into each container's `env` when the revision is read.
+   */
+  env?: ContainerEnvSources[]
+}
+
+/** One `env` or `envFrom` entry, in the order Kubernetes applies them. */
+export type EnvSource =
+  | {var: EnvVar}
+  | {configMapKeyRef: {name: string; key: string; optional: boolean}; varName: string; pos: SourcePos}
+  | {configMapRef: {name: string; optional: boolean}; prefix: string; pos: SourcePos}
+
+export interface ContainerEnvSources {
+  /** Index in the pod spec's containers. */
+  container: number
+  sources: EnvSource[]
+}
+
+export interface ConfigMapObject extends Sourced {
+  kind: 'ConfigMap'
+  apiVersion: string
+  metadata: ObjectMeta
+  data: Record<string, string>
+  /** Base64 text, as written. */
+  binaryData: Record<string, string>
+  immutable: boolean
 }
 
 export interface NamespaceObject extends Sourced {
@@ -187,7 +220,7 @@ export interface ReplicaSetObject extends Sourced {
   notes: PodNotes
 }
 
-export type KObject = NamespaceObject | PodObject | DeploymentObject | ReplicaSetObject
+export type KObject = NamespaceObject | PodObject | DeploymentObject | ReplicaSetObject | ConfigMapObject
 
 /** What git says the cluster should be, at one commit. */
 export interface Desired {

@@ -15,24 +15,28 @@ class RecordingTransport implements Transport {
     this.calls.push(steps.map((s) => [...s]))
     await new Promise((r) => setTimeout(r, 1))
     // Like podman: `pod create` prints the new pod's ID before a later step fails.
-    const podId = steps[0]?.[2] === 'create' ? 'ab'.repeat(32) + '\n' : ''
+    const podId = steps.some((s) => s[1] === 'pod' && s[2] === 'create') ? 'ab'.repeat(32) + '\n' : ''
     return this.failWhen(steps) ? {stdout: podId, stderr: 'Error: image not known\n', exitCode: 125} : {stdout: podId, stderr: '', exitCode: 0}
   }
   async close(): Promise<void> {}
 }
 
+function handles(t: Transport): Map<string, {transport: Transport; dataDir: string}> {
+  return new Map([[t.node, {transport: t, dataDir: '/d'}]])
+}
+
 describe('applyActions', () => {
   it('removes before it starts on each node, one round trip per pod', async () => {
     const fleet = new FakeFleet(1)
-    const first = plan(desired(1, deployment('web', 2)), fleet.observed())
+    const first = plan(desired(1, deployment('web', 1), pod('a')), fleet.observed())
     fleet.apply(first.actions)
-    const p = plan(desired(1, deployment('web', 2, {image: 'busybox:1.36'})), fleet.observed())
+    const p = plan(desired(1, deployment('web', 1), pod('a', 'busybox:1.36')), fleet.observed())
     const t = new RecordingTransport('n1')
-    const res = await applyActions(p.actions, new Map([['n1', t]]))
+    const res = await applyActions(p.actions, handles(t))
     expect(res.failed).toEqual([])
-    expect(t.calls.map((c) => c.map((s) => s.slice(1, 3).join(' ')))).toEqual([
-      ['pod rm'], ['pod rm'],
-      ['pod create', 'run --detach'], ['pod create', 'run --detach'],
+    expect(t.calls.map((c) => c.map((s) => (s[0] === 'sh' ? s[3] : s.slice(1, 3).join(' '))))).toEqual([
+      ['kgit-pod-files', 'pod rm', 'volume prune'],
+      ['kgit-pod-prepare', 'pod create', 'run --detach'],
     ])
   })
 
@@ -41,14 +45,14 @@ describe('applyActions', () => {
     const fails = (steps: readonly (readonly string[])[]) => steps.some((s) => s.includes('nope:1'))
     const ts = new Map([['n1', new RecordingTransport('n1', fails)], ['n2', new RecordingTransport('n2', fails)]])
     const events: ApplyEvent[] = []
-    const res = await applyActions(p.actions, ts, (e) => events.push(e))
+    const res = await applyActions(p.actions, new Map([...ts].map(([n, t]) => [n, {transport: t, dataDir: '/d'}])), (e) => events.push(e))
     expect(res.done.map((a) => a.type !== 'delete' && a.pod.name)).toEqual(['good'])
     expect(res.failed).toHaveLength(1)
     const err = res.failed[0]!.error
     expect(err.message).toMatch(/^failed to start pod default\/bad on node n\d: exit 125 \(Error: image not known\)$/)
     const node = res.failed[0]!.action.node
     const calls = (ts.get(node) as RecordingTransport).calls
-    expect(calls.at(-1)).toEqual([['podman', 'pod', 'rm', '--force', '--time', '0', 'ab'.repeat(32)]])
+    expect(calls.at(-1)?.[1]).toEqual(['podman', 'pod', 'rm', '--force', '--time', '0', 'ab'.repeat(32)])
     expect(events.map((e) => e.type).sort()).toEqual(['done', 'failed', 'start', 'start'])
   })
 
@@ -59,7 +63,7 @@ describe('applyActions', () => {
       t.calls.push(steps.map((s) => [...s]))
       return {stdout: '', stderr: 'Error: name "default_taken" is in use\n', exitCode: 125}
     }
-    const res = await applyActions(p.actions, new Map([['n1', t]]))
+    const res = await applyActions(p.actions, handles(t))
     expect(res.failed).toHaveLength(1)
     expect(t.calls).toHaveLength(1)
   })

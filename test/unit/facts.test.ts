@@ -15,10 +15,10 @@ describe('podman facts', () => {
     expect(pods).toEqual([
       {
         node: 'n1', podmanName: '21b6', namespace: 'default', name: 'web-1', owner: {kind: 'Deployment', name: 'web'}, templateHash: 'abc', specHash: 'h1', grace: 5,
-        labels: {app: 'web'}, status: 'Degraded', created: '2026-11-26T15:31:30.000Z',
+        labels: {app: 'web'}, status: 'Degraded', created: '2026-11-26T15:31:30.000Z', ready: false, notReady: 'not all containers run',
         containers: [
-          {name: 'app', container: 'default_web-1_app', state: 'running', exitCode: 0, startedAt: 1795707091},
-          {name: 'log', container: 'default_web-1_log', state: 'exited', exitCode: 3, startedAt: 1795707091},
+          {name: 'app', container: 'default_web-1_app', id: '9c51', state: 'running', exitCode: 0, startedAt: 1795707091},
+          {name: 'log', container: 'default_web-1_log', id: '9c52', state: 'exited', exitCode: 3, startedAt: 1795707091},
         ],
       },
     ])

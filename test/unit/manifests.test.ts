@@ -147,10 +147,13 @@ describe('hostile input', () => {
 
 describe('references and features kgit does not run yet', () => {
   const podWith = (spec: string, name = 'p') => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n${spec}`
-  it('refuses a Pod whose ServiceAccount is not in the revision, warns for a missing ConfigMap', () => {
-    const r = load([file('p.yaml', podWith('  serviceAccountName: robot\n  containers:\n    - name: c\n      image: busybox:1.35\n      env: [{name: A, valueFrom: {configMapKeyRef: {name: cfg, key: a}}}]\n'))])
-    expect(r.errors.map((e) => e.message)).toEqual(['p.yaml:5 spec.serviceAccountName: ServiceAccount "robot" is not in namespace default of this revision: the API server refuses the pod (error looking up service account default/robot)'])
-    expect(r.warnings).toContain('p.yaml:9 spec.containers[0].env[0].valueFrom.configMapKeyRef.name: ConfigMap "cfg" is not in namespace default of this revision: the container will not start until it exists')
+  it('refuses a Pod whose ServiceAccount or ConfigMap is not in the revision, warns for a missing Secret', () => {
+    const r = load([file('p.yaml', podWith('  serviceAccountName: robot\n  containers:\n    - name: c\n      image: busybox:1.35\n      env: [{name: A, valueFrom: {configMapKeyRef: {name: cfg, key: a}}}, {name: B, valueFrom: {secretKeyRef: {name: s, key: b}}}]\n'))])
+    expect(r.errors.map((e) => e.message)).toEqual([
+      'p.yaml:5 spec.serviceAccountName: ServiceAccount "robot" is not in namespace default of this revision: the API server refuses the pod (error looking up service account default/robot)',
+      'p.yaml:9 spec.containers[0].env[0].valueFrom.configMapKeyRef.name: ConfigMap "cfg" is not in namespace default of this revision (add it, or set optional: true)',
+    ])
+    expect(r.warnings).toContain('p.yaml:9 spec.containers[0].env[1].valueFrom.secretKeyRef.name: Secret "s" is not in namespace default of this revision: the container will not start until it exists')
   })
 
   it('accepts references that exist or are optional, and warns about fields it ignores', () => {
@@ -160,7 +163,8 @@ describe('references and features kgit does not run yet', () => {
     expect(r.warnings).toContain('p.yaml:15 spec.nodeSelector: nodeSelector is not acted on by this version of kgit yet; the pod runs without it')
     expect(r.warnings.filter((w) => w.includes('is not in namespace'))).toEqual([])
     const pod = r.desired!.objects.find((o) => o.kind === 'Pod')
-    expect(pod?.kind === 'Pod' && pod.notes.unsupported).toEqual(['containers[0].env[0].valueFrom', 'containers[0].env[1].valueFrom'])
+    expect(pod?.kind === 'Pod' && pod.notes.unsupported).toEqual(['containers[0].env[1].valueFrom.secretKeyRef'])
+    expect(pod?.kind === 'Pod' && pod.spec.containers[0]!.env).toEqual([{name: 'A', value: '1'}])
   })
 })
 

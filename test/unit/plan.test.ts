@@ -1,11 +1,17 @@
 import {describe, expect, it} from 'vitest'
-import {plan} from '../../src/engine/plan/plan.js'
+import {plan, type Action} from '../../src/engine/plan/plan.js'
 import {brief, deployment, desired, FakeFleet, pod} from './plan-helpers.js'
 
+/** Plans and applies step by step (a rollout takes several) until nothing is left; returns every action. */
 function converge(fleet: FakeFleet, d: ReturnType<typeof desired>) {
-  const p = plan(d, fleet.observed())
-  fleet.apply(p.actions)
-  return p
+  const all: Action[] = []
+  for (let step = 0; step < 50; step++) {
+    const p = plan(d, fleet.observed())
+    if (p.actions.length === 0) return {...p, actions: all}
+    fleet.apply(p.actions)
+    all.push(...p.actions)
+  }
+  throw new Error('did not converge in 50 steps')
 }
 
 describe('plan', () => {
@@ -45,7 +51,7 @@ describe('plan', () => {
     converge(fleet, desired(2, deployment('web', 2), pod('solo')))
     const changed = converge(fleet, desired(2, deployment('web', 2, {image: 'busybox:1.36'})))
     expect(changed.actions.filter((a) => a.type === 'delete')).toHaveLength(3)
-    expect(changed.actions.filter((a) => a.type === 'delete' && a.old.owner).map((a) => a.reason)[0]).toMatch(/^old template \(pod-template-hash \w+, now \w+\)$/)
+    expect(changed.actions.filter((a) => a.type === 'delete' && a.old.owner).map((a) => a.reason)[0]).toMatch(/^old template \(rolling update: maxSurge 1, maxUnavailable 0\)$/)
     expect(changed.actions.filter((a) => a.type === 'create')).toHaveLength(2)
     const solo = changed.actions.find((a) => a.type === 'delete' && a.old.name === 'solo')
     expect(solo?.reason).toBe('no longer in git')
@@ -68,7 +74,7 @@ describe('plan', () => {
     a!.containers = []
     b!.containers[0]!.state = 'exited'
     const got = plan(d, fleet.observed()).actions.map((x) => `${x.type}: ${x.reason}`)
-    expect(got.sort()).toEqual(['replace: container main is exited', 'replace: container main is missing'])
+    expect(got.sort()).toEqual(['replace: container main is exited', 'replace: drift: container main is missing'])
   })
 
   it('leaves an unreachable node alone and places new pods elsewhere', () => {
@@ -118,9 +124,9 @@ describe('plan', () => {
 
 describe('pods kgit cannot run yet', () => {
   it('are reported, not started, and do not stop the others', () => {
-    const withVolume = 'apiVersion: v1\nkind: Pod\nmetadata: {name: vol}\nspec:\n  volumes: [{name: v, emptyDir: {}}]\n  containers: [{name: c, image: "busybox:1.35", volumeMounts: [{name: v, mountPath: /v}]}]\n'
+    const withVolume = 'apiVersion: v1\nkind: Pod\nmetadata: {name: vol}\nspec:\n  volumes: [{name: v, nfs: {server: nfs.example, path: /}}]\n  containers: [{name: c, image: "busybox:1.35", volumeMounts: [{name: v, mountPath: /v}]}]\n'
     const p = plan(desired(2, withVolume, pod('ok')), new FakeFleet(2).observed())
     expect(brief(p.actions)).toEqual(['n1 + default/ok'])
-    expect(p.unschedulable.map((u) => `${u.pod.name}: ${u.reason}`)).toEqual(['vol: it uses volumes, containers[0].volumeMounts, which this version of kgit cannot run yet'])
+    expect(p.unschedulable.map((u) => `${u.pod.name}: ${u.reason}`)).toEqual(['vol: it uses volumes[0].nfs, which this version of kgit cannot run yet'])
   })
 })

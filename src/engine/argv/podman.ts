@@ -1,5 +1,8 @@
-import {LABEL, podmanContainerName, podmanPodName} from '../marks.js'
-import type {ContainerSpec, DesiredPod, StrayContainer} from '../types.js'
+import {posix} from 'node:path'
+import {quantityBytes} from '../manifest/volumes.js'
+import {LABEL, podmanContainerName, podmanPodName, podmanVolumeName} from '../marks.js'
+import type {ContainerSpec, DesiredPod, HostPathType, StrayContainer, Volume, VolumeMount} from '../types.js'
+import {containerEnv, expandVars} from './env.js'
 import {containerIdFile, podIdFile, probesStart} from './probes.js'
 
 const RESTART = {Always: 'always', OnFailure: 'on-failure', Never: 'no'} as const
@@ -35,6 +38,8 @@ export function podLabels(pod: DesiredPod): Record<string, string> {
 export interface NodeContext {
   dataDir: string
   probeScript: string
+  /** The node's name, for `fieldRef: spec.nodeName`. */
+  node?: string
 }
 
 /** `podman pod create`: the pod's shared network, hostname and published ports. */
@@ -48,20 +53,98 @@ export function podCreate(pod: DesiredPod, dataDir: string): string[] {
   return ['podman', 'pod', 'create', '--name', name, '--infra-name', `${name}_infra`, '--pod-id-file', podIdFile(dataDir, pod.namespace, pod.name), '--hostname', hostname, ...labelArgs(podLabels(pod)), ...ports]
 }
 
+/** Where a pod is being started: `node` fills in `fieldRef: spec.nodeName`; kgit's files live in `dataDir`. */
+export interface RunOptions {
+  node?: string
+  dataDir: string
+}
+
 /** `podman run --detach` of one container into its pod (starting the pod's infra container with the first). */
-export function containerRun(pod: DesiredPod, c: ContainerSpec, dataDir: string): string[] {
+export function containerRun(pod: DesiredPod, c: ContainerSpec, opts: RunOptions): string[] {
+  const {dataDir} = opts
   const podName = podmanPodName(pod.namespace, pod.name)
   const labels = {[LABEL.managed]: 'true', [LABEL.pod]: podName, [LABEL.container]: c.name, [LABEL.namespace]: pod.namespace}
   const argv = ['podman', 'run', '--detach', '--pod', podName, '--name', podmanContainerName(pod.namespace, pod.name, c.name), '--cidfile', containerIdFile(dataDir, pod.namespace, pod.name, c.name), ...labelArgs(labels)]
   argv.push('--restart', RESTART[pod.spec.restartPolicy], '--pull', PULL[c.imagePullPolicy])
-  for (const e of c.env) argv.push('--env', `${e.name}=${e.value}`)
+  const env = containerEnv(pod, c, opts.node)
+  for (const e of env) argv.push('--env', `${e.name}=${e.value}`)
   if (c.workingDir) argv.push('--workdir', c.workingDir)
+  argv.push(...mountArgs(pod, c.volumeMounts ?? []))
+  // Kubernetes expands $(VAR) in command and args with the container's environment.
+  const vars = new Map(env.map((e) => [e.name, e.value]))
   // Kubernetes: `command` replaces the image's ENTRYPOINT, `args` its CMD.
   // An empty command is unset in Kubernetes; podman would clear the image's ENTRYPOINT and CMD.
-  if (c.command?.length) argv.push('--entrypoint', JSON.stringify(c.command))
+  if (c.command?.length) argv.push('--entrypoint', JSON.stringify(c.command.map((w) => expandVars(w, vars))))
   argv.push('--', c.image)
-  if (c.args) argv.push(...c.args)
+  if (c.args) argv.push(...c.args.map((w) => expandVars(w, vars)))
   return argv
+}
+
+/** `--volume SRC:DST[:ro]` for each mount: a pod's emptyDir is a named volume, a hostPath a bind mount. */
+function mountArgs(pod: DesiredPod, mounts: VolumeMount[]): string[] {
+  return mounts.flatMap((m) => {
+    const v = pod.spec.volumes?.find((x) => x.name === m.name)
+    if (!v) return []
+    const source = 'emptyDir' in v ? podmanVolumeName(pod.namespace, pod.name, v.name) : m.subPath ? posix.join(v.hostPath.path, m.subPath) : v.hostPath.path
+    return ['--volume', `${source}:${m.mountPath}${m.readOnly ? ':ro' : ''}`]
+  })
+}
+
+const HOST_PATH_TEST: Partial<Record<HostPathType, [string, string]>> = {
+  Directory: ['-d', 'a directory'],
+  File: ['-f', 'a file'],
+  Socket: ['-S', 'a socket'],
+  CharDevice: ['-c', 'a character device'],
+  BlockDevice: ['-b', 'a block device'],
+}
+
+/**
+ * What must exist before a pod's containers start: its emptyDir volumes (fresh: those
+ * left by an earlier pod of the same name are removed first), and its hostPath paths,
+ * created or checked according to their type.
+ */
+export function volumeSteps(pod: DesiredPod): string[][] {
+  const volumes = pod.spec.volumes ?? []
+  const steps: string[][] = [...volumeCleanup(pod.namespace, pod.name, volumes)]
+  for (const v of volumes) steps.push(...('emptyDir' in v ? [volumeCreate(pod, v)] : hostPathSteps(v.hostPath.path, v.hostPath.type)))
+  // Kubernetes creates a missing subPath directory of a hostPath volume.
+  for (const c of pod.spec.containers) {
+    for (const m of c.volumeMounts ?? []) {
+      const v = volumes.find((x) => x.name === m.name)
+      if (v && 'hostPath' in v && m.subPath) steps.push(['mkdir', '-p', '--', posix.join(v.hostPath.path, m.subPath)])
+    }
+  }
+  return steps
+}
+
+function volumeCreate(pod: DesiredPod, v: Extract<Volume, {emptyDir: unknown}>): string[] {
+  const argv = ['podman', 'volume', 'create', ...labelArgs({[LABEL.managed]: 'true', [LABEL.pod]: podmanPodName(pod.namespace, pod.name)})]
+  if (v.emptyDir.medium === 'Memory') {
+    argv.push('--opt', 'type=tmpfs', '--opt', 'device=tmpfs')
+    if (v.emptyDir.sizeLimit) argv.push('--opt', `o=size=${quantityBytes(v.emptyDir.sizeLimit)}`)
+  }
+  argv.push(podmanVolumeName(pod.namespace, pod.name, v.name))
+  return argv
+}
+
+function hostPathSteps(path: string, type: HostPathType): string[][] {
+  if (type === 'DirectoryOrCreate') return [['mkdir', '-p', '--', path]]
+  if (type === 'FileOrCreate') return [['mkdir', '-p', '--', posix.dirname(path)], ['touch', '-a', '--', path]]
+  const test = HOST_PATH_TEST[type]
+  if (!test) return []
+  // The path is passed as $1, never spliced into the script.
+  const script = `test ${test[0]} "$1" || { echo "hostPath $1 is not ${test[1]} on this node (volume type ${type})" >&2; exit 1; }`
+  return [['sh', '-c', script, 'sh', path]]
+}
+
+/**
+ * Removes a pod's emptyDir volumes (all podman volumes labelled with the pod), tolerating
+ * their absence. Run after the pod is removed; with `volumes` known and holding no
+ * emptyDir, there is nothing to do.
+ */
+export function volumeCleanup(namespace: string, name: string, volumes?: Volume[]): string[][] {
+  if (volumes && !volumes.some((v) => 'emptyDir' in v)) return []
+  return [['podman', 'volume', 'prune', '--force', '--filter', `label=${LABEL.pod}=${podmanPodName(namespace, name)}`]]
 }
 
 /** Stops (SIGTERM, then SIGKILL after the grace period) and removes a pod with its containers. */
@@ -75,12 +158,14 @@ export function podPrepare(dataDir: string, namespace: string, name: string): st
 }
 
 /**
- * Every step that starts a pod, in order: the pod, then each container started into
- * it (one podman process per container; create + start would be two), then its probes.
+ * Every step that starts a pod, in order: the pod, its volumes, then each container
+ * started into it (one podman process per container; create + start would be two),
+ * then its probe loops.
  */
 export function podRun(pod: DesiredPod, node: NodeContext): string[][] {
   const probes = probesStart(pod, node.dataDir, node.probeScript)
-  return [podPrepare(node.dataDir, pod.namespace, pod.name), podCreate(pod, node.dataDir), ...pod.spec.containers.map((c) => containerRun(pod, c, node.dataDir)), ...(probes ? [probes] : [])]
+  const opts: RunOptions = {dataDir: node.dataDir, ...(node.node ? {node: node.node} : {})}
+  return [podPrepare(node.dataDir, pod.namespace, pod.name), podCreate(pod, node.dataDir), ...volumeSteps(pod), ...pod.spec.containers.map((c) => containerRun(pod, c, opts)), ...(probes ? [probes] : [])]
 }
 
 /** Removes a container or pod that carries kgit's labels but that kgit did not start. */

@@ -57,7 +57,7 @@ export function podProbes(pod: DesiredPod): {file: string; spec: string}[] {
 }
 
 const INSTALL = [
-  'd=$1 pod=$2 script=$3',
+  'd=$1 pod=$2 script=$3 states=',
   'shift 3',
   'token=$(cat "$d/ids/$pod.pod") || exit 1',
   'mkdir -p "$d/probes" "$d/bin" || exit 1',
@@ -65,8 +65,12 @@ const INSTALL = [
   'while [ $# -gt 1 ]; do',
   '  printf "token=%s\\n%s" "$token" "$2" >"$d/probes/$1.$$" && mv -f "$d/probes/$1.$$" "$d/probes/$1" || exit 1',
   '  setsid -f bash "$d/bin/kgit-probe" "$d/probes/$1" </dev/null >/dev/null 2>&1',
+  '  states="$states$d/probes/$1.state\n"',
   '  shift 2',
   'done',
+  // The loops write their first state at once: wait for it, so the next look at the node sees them.
+  'printf "%b" "$states" | while IFS= read -r f; do i=0; while [ ! -e "$f" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; done',
+  'exit 0',
 ].join('\n')
 
 /**

@@ -1,6 +1,6 @@
 import pLimit from 'p-limit'
 import {readFile} from 'node:fs/promises'
-import {podRm, podRun, strayRm, type NodeContext} from '../argv/podman.js'
+import {podRm, podRun, strayRm, volumeCleanup, type NodeContext} from '../argv/podman.js'
 import {podFilesRm} from '../argv/probes.js'
 import {RemoteError} from '../errors.js'
 import type {Action} from '../plan/plan.js'
@@ -76,11 +76,11 @@ async function runOne(action: Action, h: NodeHandle | undefined, script: string,
 /** Stops the pod's probe loops first (a liveness loop must not restart what is being stopped), then the pod. */
 async function removePod(h: NodeHandle, old: ObservedPod): Promise<void> {
   const grace = old.grace ?? 30
-  const steps = [podFilesRm(h.dataDir, old.namespace, old.name), podRm(old.podmanName, grace)]
+  // emptyDir volumes live and die with the pod instance: removed in the same round trip.
+  const steps = [podFilesRm(h.dataDir, old.namespace, old.name), podRm(old.podmanName, grace), ...volumeCleanup(old.namespace, old.name, old.spec?.volumes)]
   const r = await h.transport.exec(steps, {timeoutMs: (grace + 60) * 1000})
-  if (r.exitCode !== 0 && !/no pod with name or ID/i.test(r.stderr)) {
-    throw new RemoteError({node: h.transport.node, argv: steps.at(-1)!, exitCode: r.exitCode, stderr: r.stderr, what: `failed to remove pod ${old.namespace}/${old.name}`, hint: `kgit get pods -n ${old.namespace} -o wide`})
-  }
+  if (r.exitCode === 0 || /no pod with name or ID/i.test(r.stderr)) return
+  throw new RemoteError({node: h.transport.node, argv: steps[1]!, exitCode: r.exitCode, stderr: r.stderr, what: `failed to remove pod ${old.namespace}/${old.name}`, hint: `kgit get pods -n ${old.namespace} -o wide`})
 }
 
 async function removeStray(t: Transport, action: Extract<Action, {type: 'remove-stray'}>): Promise<void> {
@@ -97,12 +97,12 @@ async function removeStray(t: Transport, action: Extract<Action, {type: 'remove-
  * does not own or one another run just made.
  */
 async function startPod(h: NodeHandle, pod: DesiredPod, script: string): Promise<void> {
-  const ctx: NodeContext = {dataDir: h.dataDir, probeScript: script}
+  const ctx: NodeContext = {dataDir: h.dataDir, probeScript: script, node: h.transport.node}
   const steps = podRun(pod, ctx)
   const t = h.transport
   const r = await t.exec(steps, {timeoutMs: 300_000})
   if (r.exitCode === 0) return
   const id = /^([0-9a-f]{64})$/m.exec(r.stdout)?.[1]
-  if (id) await t.exec([podFilesRm(h.dataDir, pod.namespace, pod.name), podRm(id, 0)]).catch(() => undefined)
+  if (id) await t.exec([podFilesRm(h.dataDir, pod.namespace, pod.name), podRm(id, 0), ...volumeCleanup(pod.namespace, pod.name, pod.spec.volumes)]).catch(() => undefined)
   throw new RemoteError({node: t.node, argv: steps.flat(), exitCode: r.exitCode, stderr: r.stderr, what: `failed to start pod ${pod.namespace}/${pod.name}`, hint: `kgit describe pod ${pod.name} -n ${pod.namespace}`})
 }

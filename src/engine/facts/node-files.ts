@@ -31,7 +31,7 @@ const SCRIPT = [
   'date +%s',
   'cd "$1" 2>/dev/null || exit 0',
   'grep -H "" ids/*.pod ids/*.ctr probes/*.state 2>/dev/null',
-  `if [ -f record.json ]; then echo ${RECORD_MARK}; cat record.json; fi`,
+  `if [ -f record.json ]; then echo ${RECORD_MARK}; cat record.json; echo; fi`,
   'exit 0',
 ].join('\n')
 

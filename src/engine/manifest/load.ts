@@ -1,6 +1,7 @@
 import {BugError, ManifestError, formatPos} from '../errors.js'
 import type {ClusterSpec, Desired, KObject} from '../types.js'
 import {parseCluster} from './cluster.js'
+import {resolveEnv} from './env.js'
 import {parseObject} from './objects.js'
 import type {CrdIndex, SchemaResult} from './schema.js'
 import {parseYamlFile, type ParsedDoc} from './yaml-docs.js'
@@ -77,6 +78,9 @@ export function loadDesired(input: LoadInput): LoadResult {
     if (res.object) objects.push(res.object)
   }
   errors.push(...crossChecks(objects))
+  const env = resolveEnv(objects)
+  errors.push(...env.errors)
+  warnings.push(...env.warnings)
   const refs = checkRefs(objects, identities(parsed))
   errors.push(...refs.errors)
   warnings.push(...refs.warnings)
@@ -137,14 +141,15 @@ function identities(docs: ParsedDoc[]): Set<string> {
 /**
  * Objects a pod names must exist, as Kubernetes checks them: a missing ServiceAccount
  * makes the API server refuse a Pod (error) and its controller fail to make pods
- * (warning on a Deployment); a missing ConfigMap or Secret key source lets the pod be
- * created but keeps its container from starting (warning), unless it is optional.
+ * (warning on a Deployment); a missing Secret key source lets the pod be created but
+ * keeps its container from starting (warning), unless it is optional. ConfigMaps are
+ * checked as env is resolved (env.ts).
  */
 function checkRefs(objects: KObject[], ids: Set<string>): {errors: ManifestError[]; warnings: string[]} {
   const errors: ManifestError[] = []
   const warnings: string[] = []
   for (const o of objects) {
-    if (o.kind === 'Namespace') continue
+    if (o.kind === 'Namespace' || o.kind === 'ConfigMap') continue
     for (const ref of o.notes.refs) {
       if (ref.optional || ids.has(`${ref.kind}/${o.metadata.namespace}/${ref.name}`)) continue
       const what = `${ref.kind} "${ref.name}" is not in namespace ${o.metadata.namespace} of this revision`

@@ -1,8 +1,13 @@
 import type {ManifestError} from '../errors.js'
-import type {ContainerPort, ContainerSpec, DeploymentObject, DeploymentStrategy, EnvVar, KObject, NamespaceObject, ObjectMeta, PodObject, PodSpec, PodTemplate} from '../types.js'
+import type {ContainerEnvSources, ContainerPort, ContainerSpec, DeploymentObject, DeploymentStrategy, KObject, NamespaceObject, ObjectMeta, PodNotes, PodObject, PodSpec, PodTemplate} from '../types.js'
+import {readConfigMap} from './config-map.js'
+import {readEnv} from './env.js'
 import {DNS1123_LABEL, DNS1123_SUBDOMAIN, FieldReader} from './field-reader.js'
 import {checkLabels, selectorMatches, type LabelSelector} from './labels.js'
 import {podFeatures} from './pod-features.js'
+import {readProbe} from './probes.js'
+import {readReplicaSet} from './replica-set.js'
+import {readVolumeMounts, readVolumes} from './volumes.js'
 import type {ParsedDoc, PathPart} from './yaml-docs.js'
 
 /** apiVersions Kubernetes has served for each kind kgit runs; all are read as the current one. */
@@ -10,6 +15,9 @@ export const SERVED_VERSIONS: Record<string, readonly string[]> = {
   Namespace: ['v1'],
   Pod: ['v1'],
   Deployment: ['apps/v1', 'apps/v1beta2', 'apps/v1beta1', 'extensions/v1beta1'],
+  ReplicaSet: ['apps/v1', 'apps/v1beta2', 'extensions/v1beta1'],
+  ReplicationController: ['v1'],
+  ConfigMap: ['v1'],
 }
 
 export type ParseResult = {object?: KObject; skipped?: string; errors: ManifestError[]; warnings: string[]}
@@ -30,9 +38,28 @@ export function parseObject(doc: ParsedDoc): ParseResult {
   const source = doc.posOf([])
   let object: KObject | undefined
   if (kind === 'Namespace') object = {kind, apiVersion, source, metadata: readMeta(r, false)} satisfies NamespaceObject
-  if (kind === 'Pod') object = {kind, apiVersion, source, metadata: readMeta(r, true), spec: readPodSpec(r, ['spec']), notes: podFeatures(r, ['spec'])} satisfies PodObject
+  if (kind === 'Pod') object = {kind, apiVersion, source, metadata: readMeta(r, true), ...readPod(r, ['spec'])} satisfies PodObject
   if (kind === 'Deployment') object = readDeployment(r, apiVersion, source)
+  if (kind === 'ReplicaSet' || kind === 'ReplicationController') object = readReplicaSet(r, kind, apiVersion, source, readMeta(r, true))
+  if (kind === 'ConfigMap') object = readConfigMap(r, apiVersion, source, readMeta(r, true))
   return r.errors.length > 0 ? {errors: r.errors, warnings: r.warnings} : {object, errors: [], warnings: r.warnings}
+}
+
+/** A pod spec and what kgit learnt about it (features, references, env to resolve). */
+export function readPod(r: FieldReader, base: PathPart[]): {spec: PodSpec; notes: PodNotes} {
+  const env: ContainerEnvSources[] = []
+  const spec = readPodSpec(r, base, env)
+  const notes = podFeatures(r, base)
+  return {spec, notes: env.length > 0 ? {...notes, env} : notes}
+}
+
+/** The template of a Deployment, ReplicaSet or ReplicationController. */
+export function readTemplate(r: FieldReader): {template: PodTemplate; notes: PodNotes} {
+  const labels = r.strMap(['spec', 'template', 'metadata', 'labels'])
+  checkLabels(r, ['spec', 'template', 'metadata', 'labels'], labels)
+  const {spec, notes} = readPod(r, ['spec', 'template', 'spec'])
+  const template: PodTemplate = {metadata: {labels, annotations: r.strMap(['spec', 'template', 'metadata', 'annotations'])}, spec}
+  return {template, notes}
 }
 
 function readMeta(r: FieldReader, namespaced: boolean): ObjectMeta {
@@ -52,12 +79,8 @@ function readDeployment(r: FieldReader, apiVersion: string, source: DeploymentOb
   const metadata = readMeta(r, true)
   r.map(['spec'], {required: true})
   const replicas = r.int(['spec', 'replicas'], {min: 0, max: 100000}) ?? 1
-  const tplLabels = r.strMap(['spec', 'template', 'metadata', 'labels'])
-  checkLabels(r, ['spec', 'template', 'metadata', 'labels'], tplLabels)
-  const template: PodTemplate = {
-    metadata: {labels: tplLabels, annotations: r.strMap(['spec', 'template', 'metadata', 'annotations'])},
-    spec: readPodSpec(r, ['spec', 'template', 'spec']),
-  }
+  const {template, notes} = readTemplate(r)
+  const tplLabels = template.metadata.labels
   if (template.spec.restartPolicy !== 'Always') r.fail(['spec', 'template', 'spec', 'restartPolicy'], `Unsupported value: "${template.spec.restartPolicy}": a Deployment's pods must use restartPolicy Always`)
   const legacy = apiVersion !== 'apps/v1'
   const given = r.map(['spec', 'selector'], {required: !legacy}) !== undefined
@@ -70,7 +93,7 @@ function readDeployment(r: FieldReader, apiVersion: string, source: DeploymentOb
     else if (!selectorMatches(selector, tplLabels)) r.fail(['spec', 'template', 'metadata', 'labels'], '`selector` does not match template `labels`')
   }
   const spec = {replicas, selector: {matchLabels}, template, strategy: readStrategy(r), ...deploymentDefaults(r, apiVersion)}
-  return {kind: 'Deployment', apiVersion: 'apps/v1', source, metadata, spec, notes: podFeatures(r, ['spec', 'template', 'spec'])}
+  return {kind: 'Deployment', apiVersion: 'apps/v1', source, metadata, spec, notes}
 }
 
 /** Kubernetes' defaults: RollingUpdate with 25% surge and 25% unavailable. */
@@ -102,11 +125,17 @@ function deploymentDefaults(r: FieldReader, apiVersion: string): {minReadySecond
   }
 }
 
-export function readPodSpec(r: FieldReader, base: PathPart[]): PodSpec {
+/** A pod spec; containers whose env reads ConfigMaps add their env sources to `envOut`. */
+export function readPodSpec(r: FieldReader, base: PathPart[], envOut: ContainerEnvSources[] = []): PodSpec {
   r.map(base, {required: true})
   const items = r.list([...base, 'containers'], {required: true}) ?? []
   if (r.get([...base, 'containers']) !== undefined && items.length === 0) r.fail([...base, 'containers'], 'must have at least one container')
-  const containers = items.map((_, i) => readContainer(r, [...base, 'containers', i]))
+  const {volumes, names} = readVolumes(r, base)
+  const containers = items.map((_, i) => {
+    const {container, sources} = readContainer(r, [...base, 'containers', i], base, names)
+    if (sources) envOut.push({container: i, sources})
+    return container
+  })
   const seen = new Map<string, number>()
   containers.forEach((c, i) => {
     const prev = seen.get(c.name)
@@ -119,23 +148,31 @@ export function readPodSpec(r: FieldReader, base: PathPart[]): PodSpec {
     restartPolicy: (r.str([...base, 'restartPolicy'], {oneOf: ['Always', 'OnFailure', 'Never']}) ?? 'Always') as PodSpec['restartPolicy'],
     terminationGracePeriodSeconds: r.int([...base, 'terminationGracePeriodSeconds'], {min: 0}) ?? 30,
     ...(r.str([...base, 'hostname'], {pattern: DNS1123_LABEL, patternMsg: 'must be a DNS-1123 label'}) !== undefined ? {hostname: r.get([...base, 'hostname']) as string} : {}),
+    ...(volumes.length > 0 ? {volumes} : {}),
   }
 }
 
-function readContainer(r: FieldReader, p: PathPart[]): ContainerSpec {
+function readContainer(r: FieldReader, p: PathPart[], podBase: PathPart[], volumes: Set<string>): {container: ContainerSpec; sources?: ContainerEnvSources['sources']} {
   r.map(p)
   const name = r.str([...p, 'name'], {required: true, pattern: DNS1123_LABEL, patternMsg: 'must be a DNS-1123 label'}) ?? ''
   const image = r.str([...p, 'image'], {required: true}) ?? ''
   if (/\s/.test(image)) r.fail([...p, 'image'], 'must not contain spaces')
   const policy = r.str([...p, 'imagePullPolicy'], {oneOf: ['Always', 'IfNotPresent', 'Never']}) ?? defaultPullPolicy(image)
-  const c: ContainerSpec = {name, image, imagePullPolicy: policy as ContainerSpec['imagePullPolicy'], env: readEnv(r, [...p, 'env']), ports: readPorts(r, [...p, 'ports'])}
+  const {env, sources} = readEnv(r, p, podBase)
+  const c: ContainerSpec = {name, image, imagePullPolicy: policy as ContainerSpec['imagePullPolicy'], env, ports: readPorts(r, [...p, 'ports'])}
   const command = r.strList([...p, 'command'])
   const args = r.strList([...p, 'args'])
   const workingDir = r.str([...p, 'workingDir'])
   if (command) c.command = command
   if (args) c.args = args
   if (workingDir) c.workingDir = workingDir
-  return c
+  const mounts = readVolumeMounts(r, [...p, 'volumeMounts'], volumes)
+  if (mounts?.length) c.volumeMounts = mounts
+  const liveness = readProbe(r, [...p, 'livenessProbe'], c.ports, true)
+  const readiness = readProbe(r, [...p, 'readinessProbe'], c.ports, false)
+  if (liveness) c.livenessProbe = liveness
+  if (readiness) c.readinessProbe = readiness
+  return sources ? {container: c, sources} : {container: c}
 }
 
 /** Kubernetes: `:latest` or no tag means Always, anything else IfNotPresent. */
@@ -144,19 +181,6 @@ export function defaultPullPolicy(image: string): string {
   const last = image.split('/').pop() ?? image
   const tag = last.includes(':') ? last.split(':').pop() : undefined
   return tag === undefined || tag === 'latest' ? 'Always' : 'IfNotPresent'
-}
-
-function readEnv(r: FieldReader, p: PathPart[]): EnvVar[] {
-  const items = r.list(p) ?? []
-  const env: EnvVar[] = []
-  items.forEach((_, i) => {
-    const name = r.str([...p, i, 'name'], {required: true}) ?? ''
-    if (name && !/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name)) r.fail([...p, i, 'name'], 'must be a C identifier-like name (letters, digits, "_", "-", "."), not starting with a digit')
-    const value = r.get([...p, i, 'value'])
-    if (value !== undefined && typeof value !== 'string') r.fail([...p, i, 'value'], 'must be a string (quote numbers and booleans in YAML)')
-    env.push({name, value: typeof value === 'string' ? value : ''})
-  })
-  return env
 }
 
 function readPorts(r: FieldReader, p: PathPart[]): ContainerPort[] {

@@ -1,13 +1,16 @@
 import type {ObjectRef} from '../types.js'
 import type {FieldReader} from './field-reader.js'
+import {valueFromSupported} from './env.js'
+import {SUPPORTED_VOLUME_TYPES, volumeSourceKeys} from './volumes.js'
 import {isRecord, type PathPart} from './yaml-docs.js'
 
 /** Fields that change what a pod is; kgit does not run them yet, so such pods are not started. */
-const UNSUPPORTED_POD = ['volumes', 'initContainers', 'ephemeralContainers', 'hostNetwork', 'hostPID', 'hostIPC', 'shareProcessNamespace']
-const UNSUPPORTED_CONTAINER = ['envFrom', 'volumeMounts', 'volumeDevices']
+const UNSUPPORTED_POD = ['initContainers', 'ephemeralContainers', 'hostNetwork', 'hostPID', 'hostIPC', 'shareProcessNamespace']
+const UNSUPPORTED_CONTAINER = ['volumeDevices']
+const UNSUPPORTED_PROBE = ['livenessProbe', 'readinessProbe']
 /** Fields kgit reads but does not act on yet: the pod runs without them, with a warning. */
 const IGNORED_POD = ['nodeSelector', 'affinity', 'tolerations', 'securityContext', 'imagePullSecrets', 'priorityClassName', 'dnsPolicy', 'dnsConfig', 'hostAliases', 'topologySpreadConstraints', 'runtimeClassName', 'activeDeadlineSeconds']
-const IGNORED_CONTAINER = ['resources', 'livenessProbe', 'readinessProbe', 'startupProbe', 'securityContext', 'lifecycle', 'stdin', 'tty']
+const IGNORED_CONTAINER = ['resources', 'startupProbe', 'securityContext', 'lifecycle', 'stdin', 'tty']
 
 export interface PodFeatures {
   /** Why kgit cannot start this pod yet (empty: it can). */
@@ -25,6 +28,14 @@ export function podFeatures(r: FieldReader, base: PathPart[]): PodFeatures {
     return v !== undefined && v !== null && v !== false && !(Array.isArray(v) && v.length === 0)
   }
   for (const f of UNSUPPORTED_POD) if (present([...base, f])) unsupported.push(f)
+  const volumes = r.get([...base, 'volumes'])
+  const emptyDirs = new Set<unknown>()
+  if (Array.isArray(volumes)) {
+    volumes.forEach((v, i) => {
+      for (const k of volumeSourceKeys(v)) if (!(SUPPORTED_VOLUME_TYPES as readonly string[]).includes(k)) unsupported.push(`volumes[${i}].${k}`)
+      if (isRecord(v) && isRecord(v.emptyDir)) emptyDirs.add(v.name)
+    })
+  }
   for (const f of IGNORED_POD) if (present([...base, f])) r.warn([...base, f], `${f} is not acted on by this version of kgit yet; the pod runs without it`)
   const sa = r.get([...base, 'serviceAccountName']) ?? r.get([...base, 'serviceAccount'])
   if (typeof sa === 'string' && sa !== '' && sa !== 'default') refs.push({kind: 'ServiceAccount', name: sa, optional: false, pos: r.doc.posOf([...base, 'serviceAccountName'])})
@@ -33,21 +44,33 @@ export function podFeatures(r: FieldReader, base: PathPart[]): PodFeatures {
   containers.forEach((_, i) => {
     const c: PathPart[] = [...base, 'containers', i]
     for (const f of UNSUPPORTED_CONTAINER) if (present([...c, f])) unsupported.push(`containers[${i}].${f}`)
+    for (const f of UNSUPPORTED_PROBE) if (present([...c, f, 'grpc'])) unsupported.push(`containers[${i}].${f}.grpc`)
+    const mounts = r.get([...c, 'volumeMounts'])
+    // podman 4.3 cannot mount a subPath of a named volume.
+    if (Array.isArray(mounts)) mounts.forEach((m, j) => isRecord(m) && m.subPath && emptyDirs.has(m.name) && unsupported.push(`containers[${i}].volumeMounts[${j}].subPath`))
     for (const f of IGNORED_CONTAINER) if (present([...c, f])) r.warn([...c, f], `${f} is not acted on by this version of kgit yet; the container runs without it`)
     envRefs(r, c, i, unsupported, refs)
   })
   return {unsupported, refs}
 }
 
+/** Secrets and resource fields are not run yet; ConfigMaps are resolved by load.ts (env.ts). */
 function envRefs(r: FieldReader, c: PathPart[], i: number, unsupported: string[], refs: ObjectRef[]): void {
+  const envFrom = r.get([...c, 'envFrom'])
+  if (Array.isArray(envFrom)) {
+    envFrom.forEach((e, j) => {
+      if (!isRecord(e) || !isRecord(e.secretRef)) return
+      unsupported.push(`containers[${i}].envFrom[${j}].secretRef`)
+      if (typeof e.secretRef.name === 'string') refs.push({kind: 'Secret', name: e.secretRef.name, optional: e.secretRef.optional === true, pos: r.doc.posOf([...c, 'envFrom', j, 'secretRef', 'name'])})
+    })
+  }
   const env = r.get([...c, 'env'])
   if (!Array.isArray(env)) return
   env.forEach((e, j) => {
-    if (!isRecord(e) || !isRecord(e.valueFrom)) return
-    unsupported.push(`containers[${i}].env[${j}].valueFrom`)
-    for (const [field, kind] of [['configMapKeyRef', 'ConfigMap'], ['secretKeyRef', 'Secret']] as const) {
-      const ref = e.valueFrom[field]
-      if (isRecord(ref) && typeof ref.name === 'string') refs.push({kind, name: ref.name, optional: ref.optional === true, pos: r.doc.posOf([...c, 'env', j, 'valueFrom', field, 'name'])})
-    }
+    if (valueFromSupported(e) || !isRecord(e) || !isRecord(e.valueFrom)) return
+    const field = Object.keys(e.valueFrom)[0] ?? ''
+    unsupported.push(`containers[${i}].env[${j}].valueFrom.${field}`)
+    const ref = e.valueFrom.secretKeyRef
+    if (isRecord(ref) && typeof ref.name === 'string') refs.push({kind: 'Secret', name: ref.name, optional: ref.optional === true, pos: r.doc.posOf([...c, 'env', j, 'valueFrom', 'secretKeyRef', 'name'])})
   })
 }
