@@ -94,7 +94,10 @@ function reindent(lines: string, delta: number): string {
     .join('\n')
 }
 
-/** Writes the template anew, block style, in place of whatever follows `template:`. */
+/**
+ * Writes the template anew in place of whatever follows `template:`: block style, or as
+ * JSON (valid flow YAML) when `template:` itself sits inside a flow collection.
+ */
 function renderBlock(text: string, dst: TemplateSite, raw: unknown): string {
   const indent = ' '.repeat(dst.keyCol + 2)
   const body = new Document(raw).toString({flowCollectionPadding: false, lineWidth: 0})
@@ -105,10 +108,14 @@ function renderBlock(text: string, dst: TemplateSite, raw: unknown): string {
     .join('\n')
   const lines = blockLines(text, dst)
   if (lines) return text.slice(0, lines.start) + block + '\n' + text.slice(lines.end)
-  const v = dst.pair.value as {range?: [number, number, number]} | null
+  const range = (dst.pair.value as {range?: [number, number, number]} | null)?.range
   const colon = text.indexOf(':', (dst.pair.key as {range: [number, number, number]}).range[1])
-  const end = v?.range ? v.range[1] : colon + 1
-  return text.slice(0, colon + 1) + '\n' + block + text.slice(end)
+  const end = range ? range[1] : colon + 1
+  const eol = text.indexOf('\n', end) < 0 ? text.length : text.indexOf('\n', end)
+  const rest = text.slice(end, eol)
+  // A comment after the old value moves up to the key's line, where it cannot end up inside the template.
+  if (/^\s*(#.*)?$/.test(rest)) return text.slice(0, colon + 1) + rest.trimEnd() + '\n' + block + text.slice(eol)
+  return text.slice(0, range ? range[0] : colon + 1) + (range ? '' : ' ') + JSON.stringify(raw) + text.slice(end)
 }
 
 /** Why `edited` is not the wanted file, or undefined when it is. */
