@@ -1,6 +1,6 @@
 import {readFile} from 'node:fs/promises'
 import {ErrorList, UsageError} from './errors.js'
-import {deploymentHistory, undoTarget, type DeploymentHistory, type DeploymentRef, type Revision} from './controllers/rollout-history.js'
+import {deploymentHistory, findDeployment, undoTarget, type DeploymentHistory, type DeploymentRef, type Revision} from './controllers/rollout-history.js'
 import {GitSource} from './exec/git-source.js'
 import {commitFile, currentBranch, diffText, hasChanges, manifestLog, missingIdentity} from './exec/git-history.js'
 import {parseCluster} from './manifest/cluster.js'
@@ -74,6 +74,8 @@ export async function undoRollout(opts: UndoOptions): Promise<UndoResult> {
   const missing = await missingIdentity(source.root)
   if (missing.length > 0) throw new UsageError(`git does not know who you are (${missing.join(' and ')} not set), and rollout undo makes a commit: run ${missing.map((k) => `git config --global ${k} ${k === 'user.name' ? '"Your Name"' : 'you@example.com'}`).join(' and ')}`)
   const old = (await source.readFile(commit, file))!.content.toString()
+  const now = findDeployment(file, old, opts.ref)
+  if (now && 'error' in now) throw new UsageError(`deployment/${opts.ref.name} cannot be read at HEAD (${now.error}): fix or revert that commit first`)
   const text = setPodTemplate({file, text: old, ref: opts.ref, from: {file: target.file, text: target.text, raw: target.raw, hash: target.hash}})
   const message = `kgit rollout undo deployment/${opts.ref.name} to revision ${target.revision} (template of ${target.commit.hash.slice(0, 7)})`
   const result: UndoResult = {target, from: history.current, file, branch, message, diff: await diffText(file, old, text)}
