@@ -77,6 +77,11 @@ export class GitSource implements TreeReader {
     return content ? {path, content} : undefined
   }
 
+  /** Objects by name (blob ids, `COMMIT:PATH`) in one git process; undefined where missing. */
+  readBlobs(names: string[]): Promise<(Buffer | undefined)[]> {
+    return this.catBlobs(names)
+  }
+
   /** Paths with uncommitted changes among `paths` (they are not applied). */
   async uncommitted(paths: string[]): Promise<string[]> {
     const status = await this.git.status(['--', ...paths])
