@@ -4,7 +4,7 @@ import type {ObservedPod} from '../engine/types.js'
 /** kubectl's STATUS column, from podman's pod and container states. */
 export function podPhase(p: ObservedPod): {status: string; ready: number; total: number} {
   const total = p.containers.length
-  const ready = p.containers.filter((c) => c.state === 'running').length
+  const ready = p.containers.filter((c) => c.ready ?? c.state === 'running').length
   let status = p.status
   if (total > 0 && ready === total) status = 'Running'
   else if (total > 0 && p.containers.every((c) => c.state === 'exited')) status = p.containers.every((c) => c.exitCode === 0) ? 'Completed' : 'Error'
@@ -24,10 +24,10 @@ export function age(created: string, now = Date.now()): string {
 }
 
 export function podRows(pods: ObservedPod[], opts: {allNamespaces: boolean; wide: boolean}): string[] {
-  const head = [...(opts.allNamespaces ? ['NAMESPACE'] : []), 'NAME', 'READY', 'STATUS', 'AGE', ...(opts.wide ? ['NODE', 'OWNER'] : [])]
+  const head = [...(opts.allNamespaces ? ['NAMESPACE'] : []), 'NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(opts.wide ? ['NODE', 'OWNER'] : [])]
   const rows = pods.map((p) => {
     const ph = podPhase(p)
-    return [...(opts.allNamespaces ? [p.namespace] : []), p.name, `${ph.ready}/${ph.total}`, ph.status, age(p.created), ...(opts.wide ? [p.node, p.owner ? `${p.owner.kind}/${p.owner.name}` : '<none>'] : [])]
+    return [...(opts.allNamespaces ? [p.namespace] : []), p.name, `${ph.ready}/${ph.total}`, ph.status, String(p.restarts ?? 0), age(p.created), ...(opts.wide ? [p.node, p.owner ? `${p.owner.kind}/${p.owner.name}` : '<none>'] : [])]
   })
   return table([head, ...rows])
 }

@@ -133,6 +133,12 @@ export async function planRevision<T>(opts: SessionOptions, then?: (run: PlanRun
   }
 }
 
+/** Observes every node again and plans, on connections a run already holds (watching a rollout). */
+export async function replan(run: PlanRun, conns: Connections): Promise<{plan: Plan; observed: Observed}> {
+  const observed = await observeAll(run.desired.cluster, conns)
+  return {plan: plan(run.desired, observed), observed}
+}
+
 async function commitInfo(loaded: Loaded): Promise<CommitInfo> {
   const {author, subject} = await loaded.source.commitInfo(loaded.commit)
   return {revision: loaded.desired.revision, author, subject}

@@ -272,6 +272,8 @@ export interface ObservedContainer {
   container: string
   /** podman's container ID. */
   id?: string
+  /** Running, and its readiness probe (if any) passes. */
+  ready?: boolean
   state: string
   exitCode?: number
   startedAt?: number

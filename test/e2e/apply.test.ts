@@ -60,7 +60,7 @@ describe('kgit apply on a real lab', () => {
     const lines = wide.stdout.trim().split('\n')
     expect(lines[0]).toMatch(/^NAME\s+READY\s+STATUS\s+AGE\s+NODE\s+OWNER$/)
     expect(lines.slice(1).map((l) => l.split(/\s+/).slice(1, 3).join(' '))).toEqual(['1/1 Running', '1/1 Running', '1/1 Running'])
-    expect(lines.slice(1).map((l) => l.split(/\s+/)[4]).sort()).toEqual(['n1', 'n2', 'n3'])
+    expect(lines.slice(1).map((l) => l.split(/\s+/)[5]).sort()).toEqual(['n1', 'n2', 'n3'])
     const json = JSON.parse((await kgit(repo, 'get', 'pods', '-A', '-o', 'json')).stdout) as {items: {metadata: {namespace: string}; spec: {nodeName: string}}[]}
     expect(json.items.map((i) => i.metadata.namespace)).toEqual(['demo', 'demo', 'demo'])
   })
@@ -70,7 +70,7 @@ describe('kgit apply on a real lab', () => {
     await podman(state, 'n2', 'rm', '--force', '--time', '0', `${victim!.name}_web`)
     const plan = await kgit(repo, 'plan', '--detailed-exitcode')
     expect(plan.exitCode).toBe(2)
-    expect(plan.stdout).toContain(`~ pod demo/${victim!.name.split('_')[1]} (Deployment/hello): container web is missing`)
+    expect(plan.stdout).toContain(`~ pod demo/${victim!.name.split('_')[1]} (Deployment/hello): drift: container web is missing`)
     const r = await kgit(repo, 'apply')
     expect(r.exitCode, r.stderr).toBe(0)
     expect(r.stdout).toContain('0 created, 1 replaced, 0 removed')

@@ -29,6 +29,7 @@ export function assessPod(pod: ObservedPod, probes: ProbeMark[], files: NodeFile
   let readySince = 0
   let notReady: string | undefined
   for (const c of pod.containers) {
+    c.ready = c.state === 'running'
     if (c.state !== 'running') notReady ??= `container ${c.name} is ${c.state}${c.exitCode !== undefined && c.state === 'exited' ? ` (exit code ${c.exitCode})` : ''}`
     else if (c.startedAt) readySince = Math.max(readySince, clock(c.startedAt))
   }
@@ -39,14 +40,22 @@ export function assessPod(pod: ObservedPod, probes: ProbeMark[], files: NodeFile
     const what = m.k === 'ready' ? 'readiness' : 'liveness'
     if (!state || state.token !== pod.podmanName) {
       drift.push(`the ${what} probe of container ${m.c} is not running`)
-      if (m.k === 'ready') notReady ??= `the readiness probe of container ${m.c} is not running`
+      if (m.k === 'ready') {
+        notReady ??= `the readiness probe of container ${m.c} is not running`
+        const c = pod.containers.find((x) => x.name === m.c)
+        if (c) c.ready = false
+      }
       continue
     }
     restarts += state.restarts
     if (files.now - state.lastRun > 3 * m.p + m.t + STALE_SLACK_SECONDS) drift.push(`the ${what} probe of container ${m.c} stopped (last ran ${files.now - state.lastRun}s ago)`)
     if (m.k !== 'ready') continue
     if (state.status === 'ok') readySince = Math.max(readySince, clock(state.since))
-    else notReady ??= `container ${m.c}: ${state.message || 'readiness probe failing'}`
+    else {
+      notReady ??= `container ${m.c}: ${state.message || 'readiness probe failing'}`
+      const c = pod.containers.find((x) => x.name === m.c)
+      if (c) c.ready = false
+    }
   }
   pod.ready = notReady === undefined
   if (pod.ready && readySince > 0) pod.readySince = readySince
