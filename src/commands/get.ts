@@ -2,15 +2,23 @@ import {Args, Flags} from '@oclif/core'
 import chalk from 'chalk'
 import {KgitCommand, clusterFlags} from '../cli/base.js'
 import {podRows, podsJson} from '../cli/render-pods.js'
-import {observeCluster} from '../engine/session.js'
+import {deploymentRows, deploymentViews, nodeRows, replicaSetRows, replicaSetViews} from '../cli/render-workloads.js'
+import {observeCluster, planRevision} from '../engine/session.js'
 import {byText} from '../engine/order.js'
+import type {NodeObservation} from '../engine/types.js'
 
-const POD_NAMES = ['pods', 'pod', 'po']
+/** kubectl's names and short names for what kgit lists. */
+const RESOURCES: Record<string, 'pods' | 'deployments' | 'replicasets' | 'nodes'> = {
+  pods: 'pods', pod: 'pods', po: 'pods',
+  deployments: 'deployments', deployment: 'deployments', deploy: 'deployments', 'deployments.apps': 'deployments',
+  replicasets: 'replicasets', replicaset: 'replicasets', rs: 'replicasets', replicationcontrollers: 'replicasets', replicationcontroller: 'replicasets', rc: 'replicasets',
+  nodes: 'nodes', node: 'nodes', no: 'nodes',
+}
 
 export default class Get extends KgitCommand {
-  static override description = 'List live objects, read from the nodes (pods)'
-  static override examples = ['<%= config.bin %> get pods', '<%= config.bin %> get pods -A -o wide', '<%= config.bin %> get pods -n shop -o json']
-  static override args = {resource: Args.string({required: true, description: 'what to list: pods'})}
+  static override description = 'List live objects, read from the nodes: pods, deployments, replicasets (and replicationcontrollers), nodes'
+  static override examples = ['<%= config.bin %> get pods', '<%= config.bin %> get pods -A -o wide', '<%= config.bin %> get deploy -n shop', '<%= config.bin %> get rs', '<%= config.bin %> get nodes -o wide']
+  static override args = {resource: Args.string({required: true, description: 'what to list: pods (po), deployments (deploy), replicasets (rs, rc), nodes (no)'})}
   static override flags = {
     ...clusterFlags,
     namespace: Flags.string({char: 'n', description: 'namespace', default: 'default'}),
@@ -21,17 +29,40 @@ export default class Get extends KgitCommand {
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Get)
     this.debugMode = flags.debug
-    if (!POD_NAMES.includes(args.resource)) this.fail(`the server doesn't have a resource type "${args.resource}" (this kgit version lists: pods)`)
-    const {observed, cluster} = await observeCluster({dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree']})
-    const order = new Map(cluster.nodes.map((n, i) => [n.name, i]))
-    const pods = observed.nodes
-      .flatMap((n) => (n.reachable ? n.pods : []))
-      .filter((p) => flags['all-namespaces'] || p.namespace === flags.namespace)
-      .sort((a, b) => byText(a.namespace, b.namespace) || byText(a.name, b.name) || order.get(a.node)! - order.get(b.node)!)
-    if (flags.output === 'json') this.log(JSON.stringify(podsJson(pods), null, 2))
-    else if (pods.length === 0) this.logToStderr(flags['all-namespaces'] ? 'No resources found' : `No resources found in ${flags.namespace} namespace.`)
-    else for (const line of podRows(pods, {allNamespaces: flags['all-namespaces'], wide: flags.output === 'wide'})) this.log(line)
-    const down = observed.nodes.filter((n) => !n.reachable)
+    const kind = RESOURCES[args.resource.toLowerCase()]
+    if (!kind) this.fail(`the server doesn't have a resource type "${args.resource}" (kgit lists: pods, deployments, replicasets, replicationcontrollers, nodes)`)
+    const all = flags['all-namespaces']
+    const opts = {dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree']}
+    const empty = (): void => this.logToStderr(all || kind === 'nodes' ? 'No resources found' : `No resources found in ${flags.namespace} namespace.`)
+    if (kind === 'pods') {
+      const {observed, cluster} = await observeCluster(opts)
+      const order = new Map(cluster.nodes.map((n, i) => [n.name, i]))
+      const pods = observed.nodes
+        .flatMap((n) => (n.reachable ? n.pods : []))
+        .filter((p) => all || p.namespace === flags.namespace)
+        .sort((a, b) => byText(a.namespace, b.namespace) || byText(a.name, b.name) || order.get(a.node)! - order.get(b.node)!)
+      if (flags.output === 'json') this.log(JSON.stringify(podsJson(pods), null, 2))
+      else if (pods.length === 0) empty()
+      else for (const line of podRows(pods, {allNamespaces: all, wide: flags.output === 'wide'})) this.log(line)
+      return this.unreachable(observed.nodes)
+    }
+    // Workloads need the revision too: what they should be is in git, what runs is on the nodes.
+    const {run} = await planRevision(opts)
+    const f = all ? {} : {namespace: flags.namespace}
+    if (kind === 'nodes') {
+      if (flags.output === 'json') this.log(JSON.stringify(run.desired.cluster.nodes.map((n) => ({...n, observed: run.observed.nodes.find((o) => o.node === n.name)?.reachable ?? false})), null, 2))
+      else for (const line of nodeRows(run, flags.output === 'wide')) this.log(line)
+      return this.unreachable(run.observed.nodes)
+    }
+    const views = kind === 'deployments' ? deploymentViews(run, f) : replicaSetViews(run, f)
+    if (flags.output === 'json') this.log(JSON.stringify(views, null, 2))
+    else if (views.length === 0) empty()
+    else for (const line of kind === 'deployments' ? deploymentRows(deploymentViews(run, f), all) : replicaSetRows(replicaSetViews(run, f), all)) this.log(line)
+    this.unreachable(run.observed.nodes)
+  }
+
+  private unreachable(nodes: NodeObservation[]): void {
+    const down = nodes.filter((n) => !n.reachable)
     for (const n of down) if (!n.reachable) this.logToStderr(chalk.red('error: ') + `node ${n.node} is unreachable: ${n.reason}; its pods are not listed`)
     if (down.length > 0) this.exit(1)
   }

@@ -110,6 +110,29 @@ describe('rolling updates on a real lab', () => {
     expect((await kgit(repo, 'apply')).stdout).toMatch(/^No changes/m)
   })
 
+  it('get and describe show deployments, replicasets, pods and nodes in kubectl\'s shapes', async () => {
+    const deploy = await kgit(repo, 'get', 'deploy')
+    expect(deploy.stdout).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\nweb\s+6\/6\s+6\s+6\s+\S+$/)
+    const rs = await kgit(repo, 'get', 'rs')
+    expect(rs.stdout).toMatch(/^NAME\s+DESIRED\s+CURRENT\s+READY\s+AGE\nweb-\w+\s+6\s+6\s+6\s+\S+$/)
+    const nodes = await kgit(repo, 'get', 'nodes')
+    expect(nodes.stdout.split('\n').filter((l) => /^n\d\s+Ready\s+/.test(l))).toHaveLength(3)
+    const pods = await kgit(repo, 'get', 'pods')
+    const first = pods.stdout.split('\n')[1]!.split(/\s+/)
+    expect(first.slice(1, 4)).toEqual(['1/1', 'Running', '0'])
+    const pod = await kgit(repo, 'describe', 'pod', first[0]!)
+    expect(pod.exitCode, pod.stderr).toBe(0)
+    expect(pod.stdout).toMatch(/^Name:\s+web-/m)
+    expect(pod.stdout).toMatch(/Readiness:\s+http-get http:\/\/:8080\/index.html delay=0s timeout=1s period=1s #success=1 #failure=3/)
+    expect(pod.stdout).toMatch(/^Controlled By:\s+ReplicaSet\/web-\w+$/m)
+    const d = await kgit(repo, 'describe', 'deployment/web')
+    expect(d.stdout).toMatch(/^Replicas:\s+6 desired \| 6 updated \| 6 total \| 6 available \| 0 unavailable$/m)
+    expect(d.stdout).toMatch(/^RollingUpdateStrategy:\s+1 max unavailable, 1 max surge$/m)
+    const node = await kgit(repo, 'describe', 'node', 'n1')
+    expect(node.stdout).toMatch(/^Runs Commit:\s+[0-9a-f]{12} "web v2" by e2e <e2e@kgit.local>$/m)
+    expect((await kgit(repo, 'describe', 'pod', 'nope')).stderr).toContain('Error from server (NotFound): pods "nope" not found in namespace default')
+  })
+
   it('stops a version that never gets ready at its progress deadline, old pods serving; rollout status says why; undo recovers', async () => {
     await commit(repo, {'manifests/web.yaml': web('v3', {readyPath: '/missing.html', deadline: 15})}, 'web v3: broken readiness')
     const {samples, result} = await sampleDuring(kgit(repo, 'apply'))
@@ -150,7 +173,7 @@ describe('rolling updates on a real lab', () => {
       const [containers, specs] = all.stdout.trim().split('\n').map(Number)
       expect(containers).toBe(specs)
     }
-    const loops = await execa('sh', ['-c', `pgrep -fc 'kgit-probe ${state.stateDir}' || true`])
+    const loops = await execa('sh', ['-c', `pgrep -fc '[k]git-probe ${state.stateDir}' || true`])
     expect(Number(loops.stdout.trim())).toBe(6)
     expect((await kgit(repo, 'apply')).stdout).toMatch(/^No changes/m)
   })

@@ -6,7 +6,7 @@ import {parseYamlFile, type PathPart} from './yaml-docs.js'
 
 export const CLUSTER_API_VERSION = 'kgit.dev/v1alpha1'
 
-const SPEC_FIELDS = ['manifests', 'ssh', 'runtime', 'network', 'nodes']
+const SPEC_FIELDS = ['manifests', 'ssh', 'runtime', 'network', 'nodes', 'unreachableGracePeriodSeconds']
 const SSH_FIELDS = ['user', 'identityFile', 'knownHostsFile', 'connectTimeout']
 const NETWORK_FIELDS = ['podCIDR', 'serviceCIDR', 'clusterDomain']
 const NODE_FIELDS = ['name', 'address', 'port', 'labels', 'taints', 'dataDir']
@@ -35,6 +35,8 @@ export function parseCluster(file: string, text: string): {cluster?: ClusterSpec
     runtime: (r.str(['spec', 'runtime'], {oneOf: ['podman']}) ?? 'podman') as 'podman',
     network: readNetwork(r),
     nodes: readNodes(r),
+    // Kubernetes: 40 s node-monitor grace + 300 s toleration of node.kubernetes.io/unreachable.
+    unreachableGracePeriodSeconds: r.int(['spec', 'unreachableGracePeriodSeconds'], {min: 0, max: 604800}) ?? 300,
   }
   return r.errors.length > 0 ? {errors: r.errors} : {cluster, errors: []}
 }

@@ -1,0 +1,113 @@
+import type {PlanRun} from '../engine/session.js'
+import type {ContainerSpec, DeploymentObject, ObservedPod, Probe} from '../engine/types.js'
+import {podPhase} from './render-pods.js'
+import {replicaSetViews} from './render-workloads.js'
+
+type Lines = string[]
+
+/** kubectl's `Key:  value` blocks: keys padded to one column. */
+function block(pairs: [string, string | string[]][], indent = ''): Lines {
+  const w = Math.max(...pairs.map(([k]) => k.length)) + 2
+  return pairs.flatMap(([k, v]) => {
+    const vals = Array.isArray(v) ? (v.length ? v : ['<none>']) : [v]
+    return vals.map((x, i) => `${indent}${i === 0 ? (k + ':').padEnd(w) : ' '.repeat(w)}${x}`)
+  })
+}
+
+function kv(m: Record<string, string>): string[] {
+  return Object.entries(m).map(([k, v]) => `${k}=${v}`)
+}
+
+export function probeText(p: Probe): string {
+  const h = p.handler
+  const what = 'exec' in h ? `exec [${h.exec.command.join(' ')}]` : 'tcpSocket' in h ? `tcp-socket :${h.tcpSocket.port}` : `http-get ${h.httpGet.scheme.toLowerCase()}://${h.httpGet.host ?? ''}:${h.httpGet.port}${h.httpGet.path}`
+  return `${what} delay=${p.initialDelaySeconds}s timeout=${p.timeoutSeconds}s period=${p.periodSeconds}s #success=${p.successThreshold} #failure=${p.failureThreshold}`
+}
+
+function containerLines(spec: ContainerSpec | undefined, pod: ObservedPod, name: string): Lines {
+  const live = pod.containers.find((c) => c.name === name)
+  const pairs: [string, string | string[]][] = [
+    ['Container ID', live?.id ? `podman://${live.id.slice(0, 12)}` : '<none>'],
+    ['Image', spec?.image ?? '<unknown>'],
+    ...(spec?.command ? [['Command', spec.command] as [string, string[]]] : []),
+    ...(spec?.args ? [['Args', spec.args] as [string, string[]]] : []),
+    ['State', live ? `${live.state}${live.exitCode !== undefined && live.state === 'exited' ? ` (exit code ${live.exitCode})` : ''}` : 'missing'],
+    ['Ready', live?.ready ? 'True' : 'False'],
+    ...(spec?.livenessProbe ? [['Liveness', probeText(spec.livenessProbe)] as [string, string]] : []),
+    ...(spec?.readinessProbe ? [['Readiness', probeText(spec.readinessProbe)] as [string, string]] : []),
+    ['Environment', (spec?.env ?? []).map((e) => `${e.name}: ${e.fieldPath ? `(${e.fieldPath})` : e.value}`)],
+    ['Mounts', (spec?.volumeMounts ?? []).map((m) => `${m.mountPath} from ${m.name} (${m.readOnly ? 'ro' : 'rw'})`)],
+  ]
+  return [`  ${name}:`, ...block(pairs, '    ')]
+}
+
+export function describePod(run: Pick<PlanRun, 'desired'>, p: ObservedPod): Lines {
+  const node = run.desired.cluster.nodes.find((n) => n.name === p.node)
+  const ph = podPhase(p)
+  const lines = block([
+    ['Name', p.name],
+    ['Namespace', p.namespace],
+    ['Node', node ? `${p.node}/${node.address}` : p.node],
+    ['Start Time', p.created],
+    ['Labels', kv(p.labels)],
+    ['Status', ph.status],
+    ['Ready', p.ready ? 'True' : `False (${p.notReady ?? 'not ready'})`],
+    ['Restarts', String(p.restarts ?? 0)],
+    ['Controlled By', p.owner ? (p.owner.kind === 'Deployment' ? `ReplicaSet/${p.owner.name}-${p.templateHash}` : `${p.owner.kind}/${p.owner.name}`) : '<none>'],
+    ['Pod ID', p.podmanName.slice(0, 12)],
+  ])
+  lines.push('Containers:')
+  const names = [...new Set([...(p.spec?.containers.map((c) => c.name) ?? []), ...p.containers.map((c) => c.name)])]
+  for (const n of names) lines.push(...containerLines(p.spec?.containers.find((c) => c.name === n), p, n))
+  lines.push('Volumes:', ...(p.spec?.volumes?.length ? p.spec.volumes.map((v) => `  ${v.name}: ${'emptyDir' in v ? `emptyDir${v.emptyDir.medium ? ` (${v.emptyDir.medium})` : ''}` : `hostPath ${v.hostPath.path}${v.hostPath.type ? ` (${v.hostPath.type})` : ''}`}`) : ['  <none>']))
+  lines.push(...block([['Drift', p.drift ?? '<none>']]))
+  return lines
+}
+
+export function describeDeployment(run: PlanRun, d: DeploymentObject): Lines {
+  const s = d.spec
+  const report = run.plan.rollouts.find((r) => r.kind === 'Deployment' && r.name === d.metadata.name && r.namespace === d.metadata.namespace)
+  const st = report?.status
+  const rs = replicaSetViews(run, {namespace: d.metadata.namespace}).filter((r) => r.owner === `Deployment/${d.metadata.name}`)
+  const current = `${d.metadata.name}-${report?.templateHash ?? ''}`
+  const c = s.template.spec.containers
+  const condition = !st ? 'Unknown' : st.deadlineExceeded ? 'Progressing False ProgressDeadlineExceeded' : st.complete ? 'Progressing True NewReplicaSetAvailable' : st.paused ? 'Progressing Unknown DeploymentPaused' : 'Progressing True ReplicaSetUpdated'
+  return [
+    ...block([
+      ['Name', d.metadata.name],
+      ['Namespace', d.metadata.namespace],
+      ['Source', `${d.source.file}:${d.source.line}`],
+      ['Labels', kv(d.metadata.labels)],
+      ['Annotations', kv(d.metadata.annotations)],
+      ['Selector', kv(s.selector.matchLabels).join(',')],
+      ['Replicas', st ? `${s.replicas} desired | ${st.updated} updated | ${st.updated + st.old} total | ${st.available} available | ${Math.max(0, s.replicas - st.available)} unavailable` : String(s.replicas)],
+      ['StrategyType', s.strategy.type],
+      ['MinReadySeconds', String(s.minReadySeconds)],
+      ...(s.strategy.type === 'RollingUpdate' ? [['RollingUpdateStrategy', `${s.strategy.rollingUpdate.maxUnavailable} max unavailable, ${s.strategy.rollingUpdate.maxSurge} max surge`] as [string, string]] : []),
+      ['Pod Template', c.map((x) => `${x.name}: ${x.image}`)],
+      ['Conditions', [condition, ...(st?.notAvailable ?? [])]],
+      ['OldReplicaSets', rs.filter((r) => r.name !== current && r.current > 0).map((r) => `${r.name} (${r.current}/${r.desired} replicas created)`)],
+      ['NewReplicaSet', rs.filter((r) => r.name === current).map((r) => `${r.name} (${r.current}/${r.desired} replicas created)`)],
+    ]),
+  ]
+}
+
+export function describeNode(run: PlanRun, name: string): Lines {
+  const n = run.desired.cluster.nodes.find((x) => x.name === name)!
+  const o = run.observed.nodes.find((x) => x.node === name)
+  const rec = o?.reachable ? o.record : undefined
+  const pods = o?.reachable ? o.pods : []
+  return [
+    ...block([
+      ['Name', n.name],
+      ['Address', `${n.address}:${n.port}`],
+      ['Labels', kv(n.labels)],
+      ['Taints', n.taints.map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`)],
+      ['Status', !o ? 'Unknown' : o.reachable ? 'Ready' : `Unreachable (${o.reason})`],
+      ['Data Dir', n.dataDir],
+      ['Runs Commit', rec ? `${rec.commit.slice(0, 12)} "${rec.subject}" by ${rec.author}` : '<no record>'],
+      ['Applied', rec ? `${rec.appliedAt} by ${rec.appliedBy}` : '<never>'],
+      ['Pods', pods.map((p) => `${p.namespace}/${p.name} (${p.ready ? 'ready' : 'not ready'})`)],
+    ]),
+  ]
+}
