@@ -13,7 +13,7 @@ import {describeHolder, lock, parseHolder} from './argv/lock.js'
 import {observeNode} from './exec/observe.js'
 import {parseCluster} from './manifest/cluster.js'
 import {loadDesired, type SourceFile} from './manifest/load.js'
-import {plan, type Plan} from './plan/plan.js'
+import {plan, type Action, type Plan} from './plan/plan.js'
 import type {ClusterSpec, Desired, NodeObservation, NodeRecord, Observed} from './types.js'
 import {readFile} from 'node:fs/promises'
 import {isAbsolute, relative, resolve} from 'node:path'
@@ -178,7 +178,14 @@ export async function applyRevision(opts: SessionOptions, hooks: ApplyHooks): Pr
     const total: ApplyResult = {done: [], failed: []}
     let current = r.plan
     let observed = r.observed
+    // Pods this run started: one that needs replacing again right away fails as it starts
+    // (a crash loop); it is reported, not replaced again and again.
+    const started = new Set<string>()
     for (;;) {
+      const again = current.actions.filter((a): a is Extract<Action, {type: 'replace'}> => a.type === 'replace' && started.has(podKey(a.node, a.pod)))
+      for (const a of again) total.failed.push({action: a, error: new Error(`pod ${a.pod.namespace}/${a.pod.name} on node ${a.node} fails right after it starts (${a.reason}); see: kgit logs ${a.pod.name} -n ${a.pod.namespace}`)})
+      if (again.length > 0) break
+      for (const a of current.actions) if (a.type === 'create' || a.type === 'replace') started.add(podKey(a.node, a.pod))
       if (current.actions.length > 0) {
         const res = await applyActions(current.actions, handles, hooks.onEvent)
         total.done.push(...res.done)
@@ -197,6 +204,10 @@ export async function applyRevision(opts: SessionOptions, hooks: ApplyHooks): Pr
     return total
   })
   return {run, result: result!, final: final ?? run.plan}
+}
+
+function podKey(node: string, p: {namespace: string; name: string}): string {
+  return `${node}/${p.namespace}/${p.name}`
 }
 
 /** record.json on every reachable node whose copy differs (through stdin: it can be large). */
