@@ -54,7 +54,9 @@ function withContainer<T>(opts: PodTargetOptions, fn: (t: StreamingTransport, ta
   return withClusterFile(opts, async (cluster, conns) => {
     const {pod, note} = findPod(ref, opts.namespace, await observeEvery(cluster, conns))
     if (note) opts.onNote(note)
-    const hints = opts.container === undefined && pod.containers.length > 1 ? await revisionHints(opts, pod) : undefined
+    // Spec order matters for the default and for listing the valid names when -c is wrong.
+    const needsHints = opts.container === undefined ? pod.containers.length > 1 : !pod.containers.some((c) => c.name === opts.container)
+    const hints = needsHints ? await revisionHints(opts, pod) : undefined
     const chosen = chooseContainer(pod, opts.container, hints)
     if (chosen.note) opts.onNote(chosen.note)
     const c = await conns.nodes.get(pod.node)
