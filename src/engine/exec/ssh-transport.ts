@@ -20,6 +20,9 @@ export interface SshTarget {
   connectTimeoutMs: number
 }
 
+/** After an abort, how long a remote command has to end before it is sent KILL. */
+const ABORT_GRACE_MS = 5000
+
 /** Channels open at once on one connection; sshd's MaxSessions defaults to 10. */
 export const MAX_CHANNELS = 8
 /** Handshakes under way at once; sshd's MaxStartups starts dropping at 10. */
@@ -196,10 +199,17 @@ function pumpChannel(ch: ClientChannel, opts: StreamOptions): Promise<StreamResu
     ch.on('exit', (code: number | null, signal?: string) => {
       result = typeof code === 'number' ? {exitCode: code} : {exitCode: null, signal: signal ?? undefined}
     })
+    let killer: NodeJS.Timeout | undefined
     const onAbort = (): void => {
       result = {exitCode: null, signal: 'TERM'}
       ch.signal('TERM')
       ch.close()
+      // A command that ignores TERM must not keep kgit waiting for its channel.
+      killer = setTimeout(() => {
+        ch.signal('KILL')
+        ch.destroy()
+        resolve(result)
+      }, ABORT_GRACE_MS)
     }
     opts.signal?.addEventListener('abort', onAbort, {once: true})
     const out = opts.stdout as NodeJS.WritableStream & {isTTY?: boolean; rows?: number; columns?: number; on(e: 'resize', f: () => void): unknown; off(e: 'resize', f: () => void): unknown}
@@ -208,6 +218,7 @@ function pumpChannel(ch: ClientChannel, opts: StreamOptions): Promise<StreamResu
     if (opts.stdin) opts.stdin.pipe(ch)
     else ch.end()
     ch.on('close', () => {
+      clearTimeout(killer)
       opts.signal?.removeEventListener('abort', onAbort)
       if (opts.pty && out.isTTY) out.off('resize', onResize)
       if (opts.stdin) {
