@@ -14,11 +14,19 @@ export async function withStopSignals<T>(fn: (signal: AbortSignal) => Promise<T>
   const ac = new AbortController()
   let stoppedBy: NodeJS.Signals | undefined
   const handlers = STOP_SIGNALS.map((s) => [s, () => ((stoppedBy ??= s), ac.abort())] as const)
+  // `kgit logs -f | head`: a reader that went away stops the command like a SIGPIPE would.
+  const onOutputError = (err: NodeJS.ErrnoException): void => {
+    if (err.code !== 'EPIPE') throw err
+    stoppedBy ??= 'SIGPIPE'
+    ac.abort()
+  }
   for (const [s, h] of handlers) process.on(s, h)
+  process.stdout.on('error', onOutputError)
   try {
     return {result: await fn(ac.signal), stoppedBy}
   } finally {
     for (const [s, h] of handlers) process.off(s, h)
+    process.stdout.off('error', onOutputError)
   }
 }
 

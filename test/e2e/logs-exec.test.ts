@@ -1,4 +1,6 @@
 import {execa} from 'execa'
+import {readFile, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 import {labTransport, type LabState} from '../../src/engine/exec/lab/index.js'
 import {commit, kgit, lab} from './helpers.js'
@@ -116,6 +118,17 @@ describe('kgit logs over SSH', () => {
     expect(left).toBe('')
   })
 
+  it('-f into a reader that goes away (| head -1) ends, and stops the podman logs on the node', async () => {
+    const r = await execa('sh', ['-c', `node ${BIN} logs -f talker -c talk | head -1`], {cwd: repo, reject: false, timeout: 60_000, env: {NO_COLOR: '1'}})
+    expect([r.exitCode, r.stdout]).toEqual([0, 'hello'])
+    let left = 'unchecked'
+    for (let i = 0; i < 40 && left !== ''; i++) {
+      left = await logProcesses('default_talker_talk')
+      if (left !== '') await new Promise((res) => setTimeout(res, 250))
+    }
+    expect(left).toBe('')
+  })
+
   it('deployment/NAME uses one of its pods and its default-container annotation, silently', async () => {
     const r = await kgit(repo, 'logs', 'deployment/echoer')
     expect(r.exitCode, r.stderr).toBe(0)
@@ -169,6 +182,16 @@ describe('kgit exec over SSH', () => {
     expect([r.exitCode, r.stdout]).toEqual([0, 'talker'])
     expect(state.nodes.map((n) => n.name)).toContain(node)
     expect((await kgit(repo, 'plan', '--detailed-exitcode')).exitCode).toBe(0)
+  })
+
+  it("names the unreachable node when the pod is not found elsewhere", async () => {
+    const node = await nodeOf('talker')
+    const cluster = (await readFile(join(repo, 'kgit.yaml'), 'utf8')).replace(/(- name: (\S+)\n\s+address: \S+)/g, (all, head: string, name: string) => (name === node ? `${head}\n      port: 1` : all))
+    const file = join(repo, '..', 'unreachable.yaml')
+    await writeFile(file, cluster)
+    const r = await kgit(repo, 'logs', 'talker', '--cluster', file)
+    expect(r.exitCode).toBe(1)
+    expect(r.stderr.split('\n')).toEqual(['Error from server (NotFound): pods "talker" not found in namespace "default"', expect.stringMatching(new RegExp(`^error: node ${node} is unreachable: .+; the pod may be running there$`))])
   })
 
   it('a deleted pod is not found', async () => {
