@@ -228,7 +228,7 @@ async function writeRecords(cluster: ClusterSpec, conns: Connections, observed: 
  * Connects to the nodes of the revision's cluster file alone (manifests are not read),
  * runs `fn`, and closes the connections.
  */
-async function withClusterFile<T>(opts: SessionOptions, fn: (cluster: ClusterSpec, conns: Connections, commit: string) => Promise<T>): Promise<T> {
+export async function withClusterFile<T>(opts: SessionOptions, fn: (cluster: ClusterSpec, conns: Connections, commit: string) => Promise<T>): Promise<T> {
   if (!opts.connector) void preloadSsh()
   const {reader, commit} = await openReader(opts)
   const clusterFile = await readClusterFile(reader, commit, opts.clusterFile)

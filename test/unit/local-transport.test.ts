@@ -1,4 +1,5 @@
-import {describe, expect, it} from 'vitest'
+import {Readable, Writable} from 'node:stream'
+import {describe, expect, it, vi} from 'vitest'
 import {LocalTransport} from '../../src/engine/exec/local-transport.js'
 
 const HOSTILE = ['$(echo pwned)', '`id`', "it's", 'a b', 'x\ny', 'semi;colon', '$HOME']
@@ -24,5 +25,40 @@ describe('LocalTransport', () => {
 
   it('feeds stdin without putting it in argv', async () => {
     expect((await new LocalTransport('local').exec([['cat']], {stdin: 'secret\n'})).stdout).toBe('secret\n')
+  })
+})
+
+class Sink extends Writable {
+  text = ''
+  override _write(chunk: Buffer, _enc: string, done: () => void): void {
+    this.text += chunk.toString()
+    done()
+  }
+}
+
+describe('LocalTransport.stream', () => {
+  it('streams stdout and stderr apart and returns the exit code', async () => {
+    const [out, err] = [new Sink(), new Sink()]
+    const r = await new LocalTransport('local').stream(['sh', '-c', 'echo out; echo err >&2; exit 3'], {stdout: out, stderr: err})
+    expect(r).toEqual({exitCode: 3})
+    expect([out.text, err.text]).toEqual(['out\n', 'err\n'])
+  })
+
+  it('forwards stdin until it ends, argv words arriving as they are', async () => {
+    const out = new Sink()
+    const r = await new LocalTransport('local').stream(['sh', '-c', 'cat; printf %s "$1"', 'sh', '$(id)'], {stdin: Readable.from(['a\n', 'b\n']), stdout: out, stderr: new Sink()})
+    expect(r.exitCode).toBe(0)
+    expect(out.text).toBe('a\nb\n$(id)')
+  })
+
+  it('passes output on before the command ends, and stops it on abort', async () => {
+    const out = new Sink()
+    const ac = new AbortController()
+    const t0 = Date.now()
+    const run = new LocalTransport('local').stream(['sh', '-c', 'echo first; exec sleep 30'], {stdout: out, stderr: new Sink(), signal: ac.signal})
+    await vi.waitFor(() => expect(out.text).toBe('first\n'))
+    ac.abort()
+    expect(await run).toEqual({exitCode: null, signal: 'TERM'})
+    expect(Date.now() - t0).toBeLessThan(10_000)
   })
 })

@@ -1,10 +1,10 @@
 import ssh2 from 'ssh2'
 import type {ClientChannel, ConnectConfig} from 'ssh2'
 import pLimit, {type LimitFunction} from 'p-limit'
-import {shellScript} from '../argv/shell.js'
+import {shellCommand, shellScript} from '../argv/shell.js'
 import {NodeUnreachableError} from '../errors.js'
 import {fingerprint, keyTypeOf, keysForHost, knownHostName, type KnownHostKey} from './known-hosts.js'
-import type {ExecOptions, ExecResult, Transport} from './transport.js'
+import type {ExecOptions, ExecResult, StreamingTransport, StreamOptions, StreamResult} from './transport.js'
 
 const {Client} = ssh2
 
@@ -20,6 +20,9 @@ export interface SshTarget {
   connectTimeoutMs: number
 }
 
+/** After an abort, how long a remote command has to end before it is sent KILL. */
+const ABORT_GRACE_MS = 5000
+
 /** Channels open at once on one connection; sshd's MaxSessions defaults to 10. */
 export const MAX_CHANNELS = 8
 /** Handshakes under way at once; sshd's MaxStartups starts dropping at 10. */
@@ -32,7 +35,7 @@ const HOST_KEY_ALGOS: Record<string, string[]> = {
 }
 
 /** One SSH connection to a node, reused for every command of a run. */
-export class SshTransport implements Transport {
+export class SshTransport implements StreamingTransport {
   private readonly channels: LimitFunction = pLimit(MAX_CHANNELS)
   private closed = false
 
@@ -94,6 +97,24 @@ export class SshTransport implements Transport {
         stream.stderr.on('data', (d: Buffer) => errOut.push(d))
         stream.on('close', (code: number | null) => finish(typeof code === 'number' ? code : null))
         stream.end(opts.stdin ?? '')
+      })
+    })
+  }
+
+  /** One command on its own channel, output streamed as it arrives (logs -f, exec). */
+  async stream(argv: readonly string[], opts: StreamOptions): Promise<StreamResult> {
+    const command = shellCommand(argv)
+    return this.channels(() => this.streamOnce(command, opts))
+  }
+
+  private streamOnce(command: string, opts: StreamOptions): Promise<StreamResult> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new NodeUnreachableError(this.node, 'the SSH connection was closed'))
+      if (opts.signal?.aborted) return resolve({exitCode: null, signal: 'TERM'})
+      const pty = opts.pty ? {pty: {rows: opts.pty.rows, cols: opts.pty.cols, term: opts.pty.term ?? 'xterm-256color'}} : {}
+      this.client.exec(command, pty, (err: Error | undefined, ch: ClientChannel) => {
+        if (err) return reject(new NodeUnreachableError(this.node, `cannot open an SSH channel: ${err.message}`, {cause: err}))
+        resolve(pumpChannel(ch, opts))
       })
     })
   }
@@ -163,4 +184,48 @@ function describeSshError(err: Error & {code?: string; level?: string}, t: SshTa
   if (err.level === 'client-timeout' || /timed out/i.test(err.message)) return `no SSH answer from ${where} within ${Math.round(t.connectTimeoutMs / 1000)} s`
   if (err.level === 'client-authentication') return `authentication as ${t.user} failed on ${where}: the server did not accept the identity file's key (is its public key in ~${t.user}/.ssh/authorized_keys?)`
   return `${err.message} (${where})`
+}
+
+/**
+ * Wires a channel to local streams until it closes. An abort asks the remote command to
+ * stop (a TERM signal, honoured by OpenSSH >= 7.9) and closes the channel, which also
+ * hangs up a remote terminal; without a terminal, the command's next write then fails.
+ */
+function pumpChannel(ch: ClientChannel, opts: StreamOptions): Promise<StreamResult> {
+  return new Promise((resolve) => {
+    let result: StreamResult = {exitCode: null}
+    ch.pipe(opts.stdout, {end: false})
+    ch.stderr.pipe(opts.stderr, {end: false})
+    ch.on('exit', (code: number | null, signal?: string) => {
+      result = typeof code === 'number' ? {exitCode: code} : {exitCode: null, signal: signal ?? undefined}
+    })
+    let killer: NodeJS.Timeout | undefined
+    const onAbort = (): void => {
+      result = {exitCode: null, signal: 'TERM'}
+      ch.signal('TERM')
+      ch.close()
+      // A command that ignores TERM must not keep kgit waiting for its channel.
+      killer = setTimeout(() => {
+        ch.signal('KILL')
+        ch.destroy()
+        resolve(result)
+      }, ABORT_GRACE_MS)
+    }
+    opts.signal?.addEventListener('abort', onAbort, {once: true})
+    const out = opts.stdout as NodeJS.WritableStream & {isTTY?: boolean; rows?: number; columns?: number; on(e: 'resize', f: () => void): unknown; off(e: 'resize', f: () => void): unknown}
+    const onResize = (): void => void ch.setWindow(out.rows ?? 24, out.columns ?? 80, 0, 0)
+    if (opts.pty && out.isTTY) out.on('resize', onResize)
+    if (opts.stdin) opts.stdin.pipe(ch)
+    else ch.end()
+    ch.on('close', () => {
+      clearTimeout(killer)
+      opts.signal?.removeEventListener('abort', onAbort)
+      if (opts.pty && out.isTTY) out.off('resize', onResize)
+      if (opts.stdin) {
+        opts.stdin.unpipe(ch)
+        opts.stdin.pause()
+      }
+      resolve(result)
+    })
+  })
 }
