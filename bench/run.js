@@ -8,7 +8,9 @@ import {join} from 'node:path'
 import {labTransport, loadLabState} from '../dist/engine/exec/lab/index.js'
 
 const ROOT = new URL('..', import.meta.url).pathname
-const LAB = 'bench'
+// KGIT_BENCH_LAB / KGIT_BENCH_SUBNET pick the lab name and address range (shared machines).
+const LAB = process.env.KGIT_BENCH_LAB || 'bench'
+const SUBNET = process.env.KGIT_BENCH_SUBNET || '198.51.100.0/24'
 const kgit = (args, opts = {}) => execa('node', [join(ROOT, 'bin/run.js'), ...args], {reject: false, ...opts})
 const secs = (ms) => (ms / 1000).toFixed(2) + ' s'
 
@@ -65,7 +67,7 @@ async function main() {
   const base = await mkdtemp(join(tmpdir(), 'kgit-bench-'))
   const repo = join(base, 'repo')
   try {
-    const up = await timed(() => kgit(['lab', 'up', '--name', LAB, '--nodes', '3', '--dir', repo]))
+    const up = await timed(() => kgit(['lab', 'up', '--name', LAB, '--nodes', '3', '--subnet', SUBNET, '--dir', repo]))
     if (up.r.exitCode !== 0) throw new Error(`lab up failed:\n${up.r.stderr}\n${up.r.stdout}`)
     const state = await loadLabState(LAB)
     console.log(`lab up (3 nodes): ${secs(up.ms)}`)

@@ -72,7 +72,8 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
   const unschedulable: Unschedulable[] = []
   const down = observed.nodes.filter((n) => !n.reachable).map((n) => n.node)
   claimBarePods(pods, live, ctx, down, unschedulable)
-  for (const g of groups) claimGroup(g, [...live, ...held], ctx, now)
+  const byOwner = podsByOwner([...live, ...held])
+  for (const g of groups) claimGroup(g, byOwner.get(ownerKeyOf(g.namespace, g.owner)) ?? [], ctx, now)
 
   const loads = new Map<string, NodeLoad>()
   for (const [obs, want] of ctx.kept) addToLoad(loadOf(loads, obs.node), want)
@@ -168,10 +169,15 @@ interface Ctx {
   lost: Set<string>
 }
 
+// Indexes by namespace and name (never a scan of every live pod per pod): plans of
+// 10,000 pods stay linear. '/' occurs in no namespace, name or kind.
 function claimBarePods(pods: DesiredPod[], live: ObservedPod[], ctx: Ctx, unreachable: string[], unschedulable: Unschedulable[]): void {
-  for (const p of live) if (!p.owner && p.drift?.includes('not created by kgit') && !pods.some((w) => w.namespace === p.namespace && w.name === p.name)) markDrift(ctx, p)
+  const wanted = new Set(pods.map((w) => `${w.namespace}/${w.name}`))
+  const bare = new Map<string, ObservedPod[]>()
+  for (const o of live) if (!o.owner) push(bare, `${o.namespace}/${o.name}`, o)
+  for (const p of live) if (!p.owner && p.drift?.includes('not created by kgit') && !wanted.has(`${p.namespace}/${p.name}`)) markDrift(ctx, p)
   for (const want of pods) {
-    const found = live.filter((o) => !o.owner && o.namespace === want.namespace && o.name === want.name).sort(oldestFirst)[0]
+    const found = [...(bare.get(`${want.namespace}/${want.name}`) ?? [])].sort(oldestFirst)[0]
     if (found) ctx.kept.set(found, want)
     // A Pod is never started twice: it may still run on a node that does not answer.
     else if (unreachable.length > 0) unschedulable.push({pod: want, reason: `it may still run on unreachable node(s) ${unreachable.join(', ')}; it is not started elsewhere until they answer`})
@@ -184,12 +190,26 @@ function markDrift(ctx: Ctx, p: ObservedPod): void {
   ctx.drift.add(p)
 }
 
-function ownedBy(g: PodGroup): (o: ObservedPod) => boolean {
-  return (o) => o.namespace === g.namespace && o.owner?.kind === g.owner.kind && o.owner.name === g.owner.name
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const list = m.get(k)
+  if (list) list.push(v)
+  else m.set(k, [v])
 }
 
-function claimGroup(g: PodGroup, live: ObservedPod[], ctx: Ctx, now: number): void {
-  const owned = live.filter((o) => ownedBy(g)(o) && !ctx.kept.has(o))
+function ownerKeyOf(namespace: string, owner: {kind: string; name: string}): string {
+  return `${namespace}/${owner.kind}/${owner.name}`
+}
+
+/** Owned pods by namespace/kind/name of their owner, in the order given. */
+function podsByOwner(pods: ObservedPod[]): Map<string, ObservedPod[]> {
+  const out = new Map<string, ObservedPod[]>()
+  for (const o of pods) if (o.owner) push(out, ownerKeyOf(o.namespace, o.owner), o)
+  return out
+}
+
+/** Claims a group's pods; `candidates` are the pods its owner's name and kind point to. */
+function claimGroup(g: PodGroup, candidates: ObservedPod[], ctx: Ctx, now: number): void {
+  const owned = candidates.filter((o) => !ctx.kept.has(o))
   const names = new Set(owned.map((o) => o.name))
   const members: ObservedPod[] = []
   for (const o of owned) {
@@ -216,7 +236,8 @@ function claimGroup(g: PodGroup, live: ObservedPod[], ctx: Ctx, now: number): vo
   for (const o of members) perNode.set(o.node, (perNode.get(o.node) ?? 0) + 1)
   const keep = [...members].sort((a, b) => Number(b.ready ?? false) - Number(a.ready ?? false) || perNode.get(a.node)! - perNode.get(b.node)! || oldestFirst(a, b) || byText(a.name, b.name)).slice(0, g.replicas)
   for (const o of keep) ctx.kept.set(o, o.templateHash === g.templateHash || !o.spec ? {...g.template, name: o.name} : {...g.template, name: o.name, spec: o.spec, specHash: o.specHash, templateHash: o.templateHash!, labels: o.labels})
-  for (const o of members) if (!keep.includes(o)) ctx.why.set(o, `surplus replica (replicas: ${g.replicas})`)
+  const keepSet = new Set(keep)
+  for (const o of members) if (!keepSet.has(o)) ctx.why.set(o, `surplus replica (replicas: ${g.replicas})`)
   addPending(g, names, g.replicas - keep.length, ctx)
   void now
 }
