@@ -74,7 +74,7 @@ function observeEvery(cluster: ClusterSpec, conns: Connections): Promise<NodeObs
   return Promise.all(cluster.nodes.map(async (n): Promise<NodeObservation> => {
     const c = await conns.nodes.get(n.name)
     if (!c) return {node: n.name, reachable: false, reason: 'not connected'}
-    return 'transport' in c ? observeNode(c.transport) : {node: n.name, reachable: false, reason: c.unreachable}
+    return 'transport' in c ? observeNode(c.transport, n.dataDir) : {node: n.name, reachable: false, reason: c.unreachable}
   }))
 }
 

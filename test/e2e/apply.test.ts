@@ -58,7 +58,7 @@ describe('kgit apply on a real lab', () => {
     const wide = await kgit(repo, 'get', 'pods', '-n', 'demo', '-o', 'wide')
     expect(wide.exitCode, wide.stderr).toBe(0)
     const lines = wide.stdout.trim().split('\n')
-    expect(lines[0]).toMatch(/^NAME\s+READY\s+STATUS\s+AGE\s+NODE\s+OWNER$/)
+    expect(lines[0]).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+NODE\s+OWNER$/)
     expect(lines.slice(1).map((l) => l.split(/\s+/).slice(1, 3).join(' '))).toEqual(['1/1 Running', '1/1 Running', '1/1 Running'])
     expect(lines.slice(1).map((l) => l.split(/\s+/)[5]).sort()).toEqual(['n1', 'n2', 'n3'])
     const json = JSON.parse((await kgit(repo, 'get', 'pods', '-A', '-o', 'json')).stdout) as {items: {metadata: {namespace: string}; spec: {nodeName: string}}[]}

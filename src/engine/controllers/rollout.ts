@@ -36,6 +36,8 @@ export interface RolloutStatus {
   progressAt: number
   /** Why pods of the current template are not available, one line per pod. */
   notAvailable: string[]
+  /** Pods of the template on reachable nodes that may yet become available: worth waiting for. */
+  pending: number
 }
 
 /** Kubernetes' rounding: surge rounds up, unavailable rounds down; both zero means one unavailable. */
@@ -132,6 +134,7 @@ export function rolloutStatus(d: RolloutInput): RolloutStatus {
     deadlineExceeded: !complete && !d.paused && progressAt > 0 && d.now - progressAt > d.progressDeadlineSeconds * 1000,
     progressAt,
     notAvailable,
+    pending: d.current.filter((p) => !p.unknown && !avail(p)).length,
   }
 }
 
