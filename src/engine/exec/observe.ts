@@ -1,7 +1,7 @@
 import {NodeUnreachableError, RemoteError} from '../errors.js'
 import {LOCK_HELD_EXIT, LOCK_HELD_MARK, lock} from '../argv/lock.js'
 import {batchFacts} from '../facts/fact.js'
-import {observedPods, podmanContainers, strayContainers} from '../facts/podman-pods.js'
+import {observedPods, podmanContainersCached, strayContainers} from '../facts/podman-pods.js'
 import {nodeFiles} from '../facts/node-files.js'
 import {parseRecord} from '../facts/node-record.js'
 import type {NodeObservation} from '../types.js'
@@ -20,7 +20,8 @@ export interface LockRequest {
  */
 export async function observeNode(t: Transport, dataDir: string, lockReq?: LockRequest): Promise<NodeObservation> {
   const files = nodeFiles(dataDir)
-  const batch = batchFacts([files, podmanContainers])
+  const ps = podmanContainersCached(dataDir)
+  const batch = batchFacts([files, ps])
   const steps = lockReq ? [lock.acquire(lockReq.dataDir, lockReq.token, lockReq.holder), ...batch.steps] : batch.steps
   try {
     const r = await t.exec(steps, {timeoutMs: 60_000})
@@ -37,7 +38,7 @@ export async function observeNode(t: Transport, dataDir: string, lockReq?: LockR
     }
     const [filesOut, containersOut] = batch.split(r.stdout)
     const read = files.parse(filesOut!)
-    const containers = podmanContainers.parse(containersOut!)
+    const containers = ps.parse(containersOut!)
     const obs: NodeObservation = {node: t.node, reachable: true, pods: observedPods(t.node, containers, {files: read, at: Date.now()})}
     const strays = strayContainers(t.node, containers)
     if (strays.length > 0) obs.strays = strays
