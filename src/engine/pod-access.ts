@@ -51,7 +51,7 @@ export function podExec(opts: PodTargetOptions & {command: string[]; io: StreamI
  */
 function withContainer<T>(opts: PodTargetOptions, fn: (t: StreamingTransport, target: Target) => Promise<T>): Promise<T> {
   const ref = parsePodRef(opts.target)
-  return withClusterFile(opts, async (cluster, conns) => {
+  return withClusterFile({...opts, stream: true}, async (cluster, conns) => {
     const {pod, note} = findPod(ref, opts.namespace, await observeEvery(cluster, conns))
     if (note) opts.onNote(note)
     // Spec order matters for the default and for listing the valid names when -c is wrong.

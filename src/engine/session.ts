@@ -104,6 +104,8 @@ export interface SessionOptions extends RevisionOptions {
   connector?: Connector
   /** Take the cluster lock (apply): observe and lock in one round trip per node. */
   lock?: LockOptions
+  /** The run streams (logs -f, exec -i): direct connections, not a connection keeper. */
+  stream?: boolean
 }
 
 /** Load, connect, observe every node in one round trip, and plan. */
@@ -234,7 +236,7 @@ export async function withClusterFile<T>(opts: SessionOptions, fn: (cluster: Clu
   const clusterFile = await readClusterFile(reader, commit, opts.clusterFile)
   const {cluster, errors} = parseCluster(clusterFile.path, clusterFile.content.toString())
   if (!cluster) throw new ErrorList(errors)
-  const conns = await (opts.connector ?? sshConnector(reader, commit))(cluster)
+  const conns = await (opts.connector ?? sshConnector(reader, commit, undefined, {persist: !opts.stream}))(cluster)
   try {
     return await fn(cluster, conns, commit)
   } finally {

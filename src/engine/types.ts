@@ -22,6 +22,8 @@ export interface SshSpec {
   knownHostsFile: string
   /** Seconds to wait for a node's SSH handshake. */
   connectTimeout: number
+  /** Seconds an idle connection keeper holds the connections for the next run (0: none). */
+  controlPersist: number
 }
 
 export interface ClusterSpec {

@@ -5,6 +5,8 @@ import {NodeUnreachableError, UsageError} from '../errors.js'
 import type {ClusterSpec} from '../types.js'
 import type {TreeReader} from './git-source.js'
 import type {Transport} from './transport.js'
+import type {SshTarget} from './ssh-transport.js'
+import {muxConnections, muxSocket, startMux} from './mux.js'
 
 export type NodeConnection = {transport: Transport} | {unreachable: string}
 
@@ -37,7 +39,7 @@ export function expandHome(p: string): string {
  * the known_hosts file pinned in the same commit. A node that fails is recorded,
  * not fatal: the others are still converged.
  */
-export function sshConnector(source: TreeReader, commit: string, knownHostsText?: string): Connector {
+export function sshConnector(source: TreeReader, commit: string, knownHostsText?: string, opts: {persist?: boolean} = {}): Connector {
   return async (cluster) => {
     const keyPath = expandHome(cluster.ssh.identityFile)
     const privateKey = await readFile(isAbsolute(keyPath) ? keyPath : resolve(source.root, keyPath)).catch((err: Error) => {
@@ -51,10 +53,18 @@ export function sshConnector(source: TreeReader, commit: string, knownHostsText?
         })
       : (knownHostsText ?? (await source.readFile(commit, khPath))?.content.toString())
     if (knownHosts === undefined) throw new UsageError(`the known_hosts file ${khPath} (spec.ssh.knownHostsFile) is not in the commit ${commit.slice(0, 12)}: pin the nodes' host keys there and commit it`)
+    const targets: SshTarget[] = cluster.nodes.map((n) => ({node: n.name, host: n.address, port: n.port, user: cluster.ssh.user, privateKey, knownHosts, knownHostsFile: khPath, connectTimeoutMs: cluster.ssh.connectTimeout * 1000}))
+    const persist = opts.persist !== false && cluster.ssh.controlPersist > 0
+    if (persist) {
+      const socket = muxSocket(targets)
+      const kept = await muxConnections(socket, cluster)
+      if (kept) return kept
+      startMux(socket, {targets, idleMs: cluster.ssh.controlPersist * 1000})
+    }
     const {SshTransport} = await preloadSsh()
     const nodes = new Map<string, Promise<NodeConnection>>()
-    for (const n of cluster.nodes) {
-      const target = {node: n.name, host: n.address, port: n.port, user: cluster.ssh.user, privateKey, knownHosts, knownHostsFile: khPath, connectTimeoutMs: cluster.ssh.connectTimeout * 1000}
+    for (const target of targets) {
+      const n = {name: target.node}
       nodes.set(
         n.name,
         SshTransport.connect(target).then(

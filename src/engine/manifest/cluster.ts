@@ -7,7 +7,7 @@ import {parseYamlFile, type PathPart} from './yaml-docs.js'
 export const CLUSTER_API_VERSION = 'kgit.dev/v1alpha1'
 
 const SPEC_FIELDS = ['manifests', 'ssh', 'runtime', 'network', 'nodes', 'unreachableGracePeriodSeconds']
-const SSH_FIELDS = ['user', 'identityFile', 'knownHostsFile', 'connectTimeout']
+const SSH_FIELDS = ['user', 'identityFile', 'knownHostsFile', 'connectTimeout', 'controlPersist']
 const NETWORK_FIELDS = ['podCIDR', 'serviceCIDR', 'clusterDomain']
 const NODE_FIELDS = ['name', 'address', 'port', 'labels', 'taints', 'dataDir']
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const
@@ -49,6 +49,7 @@ function readSsh(r: FieldReader): ClusterSpec['ssh'] {
     identityFile: r.str(['spec', 'ssh', 'identityFile']) ?? '~/.ssh/id_ed25519',
     knownHostsFile: r.str(['spec', 'ssh', 'knownHostsFile']) ?? 'known_hosts',
     connectTimeout: r.int(['spec', 'ssh', 'connectTimeout'], {min: 1, max: 600}) ?? 10,
+    controlPersist: r.int(['spec', 'ssh', 'controlPersist'], {min: 0, max: 86400}) ?? 0,
   }
 }
 
