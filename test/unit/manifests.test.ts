@@ -21,7 +21,7 @@ describe('kgit.yaml', () => {
     const {cluster, errors} = parseCluster('kgit.yaml', CLUSTER)
     expect(errors).toEqual([])
     expect(cluster!.manifests).toEqual(['manifests'])
-    expect(cluster!.ssh).toEqual({user: 'root', identityFile: '~/.ssh/id_ed25519', knownHostsFile: 'known_hosts', connectTimeout: 10})
+    expect(cluster!.ssh).toEqual({user: 'root', identityFile: '~/.ssh/id_ed25519', knownHostsFile: 'known_hosts', connectTimeout: 10, controlPersist: 0})
     expect(cluster!.nodes[0]).toEqual({name: 'n1', address: '198.51.100.2', port: 22, labels: {}, taints: [], dataDir: '/var/lib/kgit'})
     expect(cluster!.nodes[1]!.port).toBe(2222)
   })

@@ -1,8 +1,9 @@
 import {NodeUnreachableError, RemoteError} from '../errors.js'
 import {LOCK_HELD_EXIT, LOCK_HELD_MARK, lock} from '../argv/lock.js'
 import {batchFacts} from '../facts/fact.js'
-import {observedPods, podmanContainersCached, strayContainers} from '../facts/podman-pods.js'
-import {nodeFiles} from '../facts/node-files.js'
+import {observedPods, strayContainers} from '../facts/podman-pods.js'
+import {nodeState} from '../facts/node-state.js'
+import {MANAGED_FILTER} from '../marks.js'
 import {parseRecord} from '../facts/node-record.js'
 import type {NodeObservation} from '../types.js'
 import type {Transport} from './transport.js'
@@ -19,9 +20,8 @@ export interface LockRequest {
  * taking the node's lock when asked (an apply), so a no-op still costs one round trip.
  */
 export async function observeNode(t: Transport, dataDir: string, lockReq?: LockRequest): Promise<NodeObservation> {
-  const files = nodeFiles(dataDir)
-  const ps = podmanContainersCached(dataDir)
-  const batch = batchFacts([files, ps])
+  const state = nodeState(dataDir, MANAGED_FILTER)
+  const batch = batchFacts([state])
   const steps = lockReq ? [lock.acquire(lockReq.dataDir, lockReq.token, lockReq.holder), ...batch.steps] : batch.steps
   try {
     const r = await t.exec(steps, {timeoutMs: 60_000})
@@ -36,9 +36,8 @@ export async function observeNode(t: Transport, dataDir: string, lockReq?: LockR
       const err = new RemoteError({node: t.node, argv: batch.steps.flat(), exitCode: r.exitCode, stderr: r.stderr, what: 'cannot read podman state'})
       return {node: t.node, reachable: false, reason: err.message}
     }
-    const [filesOut, containersOut] = batch.split(r.stdout)
-    const read = files.parse(filesOut!)
-    const containers = ps.parse(containersOut!)
+    const [stateOut] = batch.split(r.stdout)
+    const {files: read, containers} = state.parse(stateOut!)
     const obs: NodeObservation = {node: t.node, reachable: true, pods: observedPods(t.node, containers, {files: read, at: Date.now()})}
     const strays = strayContainers(t.node, containers)
     if (strays.length > 0) obs.strays = strays

@@ -1,4 +1,3 @@
-import type {Fact} from './fact.js'
 
 /** What one probe loop last wrote (templates/node/kgit-probe.sh). */
 export interface ProbeState {
@@ -27,19 +26,8 @@ export interface NodeFiles {
 }
 
 const RECORD_MARK = '@@kgit-record@@'
-const SCRIPT = [
-  'date +%s',
-  'cd "$1" 2>/dev/null || exit 0',
-  'grep -H "" ids/*.pod ids/*.ctr probes/*.state 2>/dev/null',
-  `if [ -f record.json ]; then echo ${RECORD_MARK}; cat record.json; echo; fi`,
-  'exit 0',
-].join('\n')
 
-/** One process reads every kgit file a plan needs; missing ones are simply absent. */
-export function nodeFiles(dataDir: string): Fact<NodeFiles> {
-  return {name: 'kgit files', argv: ['sh', '-c', SCRIPT, 'kgit-files', dataDir], parse: parseNodeFiles}
-}
-
+/** Parses the kgit-files part of the node state script's answer (facts/node-state.ts). */
 export function parseNodeFiles(stdout: string): NodeFiles {
   const at = stdout.indexOf(`${RECORD_MARK}\n`)
   const head = at >= 0 ? stdout.slice(0, at) : stdout

@@ -41,40 +41,6 @@ export const podmanContainers: Fact<RawContainer[]> = {
   parse: (stdout) => parseJsonArray<RawContainer>('podman ps', stdout),
 }
 
-/**
- * The same answer, kept under the node's dataDir and reused while podman's state database
- * is unchanged (podman writes it on every create, start, stop, exit and removal; `podman
- * ps` only reads it) and every container it lists as running still has its process. A
- * no-op run then starts no podman process: `podman ps` costs ~0.1 s of CPU per node.
- */
-const PS_CACHED = [
-  'c="$1/cache"',
-  'db=$(cat "$c/podman-db" 2>/dev/null)',
-  'if [ -z "$db" ] || [ ! -e "$db" ]; then',
-  '  root=$(podman info --format "{{.Store.GraphRoot}}") || exit 1',
-  '  db=',
-  '  for f in "$root/libpod/db.sql" "$root/libpod/bolt_state.db"; do [ -z "$db" ] && [ -e "$f" ] && db=$f; done',
-  '  mkdir -p "$c" && printf "%s" "$db" >"$c/podman-db"',
-  'fi',
-  'key=$(stat -c "%y %s %i" "$db" "$db-wal" 2>/dev/null | tr \'\\n\' \' \')',
-  'if [ -n "$db" ] && [ -f "$c/ps" ]; then',
-  '  IFS= read -r old <"$c/ps"',
-  '  if [ "$old" = "$key" ]; then',
-  '    live=1',
-  '    for p in $(sed -n \'s/^ *"Pid": \\([1-9][0-9]*\\),*$/\\1/p\' "$c/ps"); do [ -d "/proc/$p" ] || live=; done',
-  '    if [ -n "$live" ]; then tail -n +2 "$c/ps"; exit 0; fi',
-  '  fi',
-  'fi',
-  'out=$(podman ps --all --filter "$2" --format json) || exit 1',
-  'printf \'%s\\n\' "$out"',
-  'if [ -n "$db" ] && mkdir -p "$c"; then printf \'%s\\n%s\\n\' "$key" "$out" >"$c/ps.$$" && mv -f "$c/ps.$$" "$c/ps"; fi',
-  'exit 0',
-].join('\n')
-
-export function podmanContainersCached(dataDir: string): Fact<RawContainer[]> {
-  return {name: 'podman containers', argv: ['sh', '-c', PS_CACHED, 'kgit-ps', dataDir, MANAGED_FILTER], parse: podmanContainers.parse}
-}
-
 export function parseOwner(label: string | undefined): OwnerRef | undefined {
   if (!label) return undefined
   const i = label.indexOf('/')
