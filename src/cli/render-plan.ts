@@ -17,8 +17,8 @@ export function actionLabel(a: Action): string {
   return `pod ${pod.namespace}/${pod.name}${owner}`
 }
 
-function isDrift(a: Action): boolean {
-  return a.type !== 'create' && a.drift === true
+export function isDrift(a: Action): boolean {
+  return a.drift === true
 }
 
 /** Terraform-style: per node, `+ ~ -` lines with the reason and the fields that change, then a summary. */

@@ -22,7 +22,7 @@ function actionJson(a: Action): Record<string, unknown> {
     name: pod.name,
     owner: pod.owner ? `${pod.owner.kind}/${pod.owner.name}` : undefined,
     reason: a.reason,
-    drift: a.type !== 'create' && a.drift === true,
+    drift: a.drift === true,
     ...(a.type === 'replace' && a.changes ? {changes: a.changes} : {}),
   }
 }

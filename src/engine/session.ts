@@ -184,8 +184,10 @@ export async function applyRevision(opts: SessionOptions, hooks: ApplyHooks): Pr
     // (a crash loop); it is reported, not replaced again and again.
     const started = new Set<string>()
     for (;;) {
-      const again = current.actions.filter((a): a is Extract<Action, {type: 'replace'}> => a.type === 'replace' && started.has(podKey(a.node, a.pod)))
-      for (const a of again) total.failed.push({action: a, error: new Error(`pod ${a.pod.namespace}/${a.pod.name} on node ${a.node} fails right after it starts (${a.reason}); see: kgit logs ${a.pod.name} -n ${a.pod.namespace}`)})
+      // A pod this run started that the next step would replace or remove: it fails as it
+      // starts, or what the node shows is not what kgit made. Report it, never churn.
+      const again = current.actions.filter((a): a is Extract<Action, {type: 'replace' | 'delete'}> => (a.type === 'replace' || a.type === 'delete') && started.has(podKey(a.node, a.old)))
+      for (const a of again) total.failed.push({action: a, error: new Error(`pod ${a.old.namespace}/${a.old.name} on node ${a.node}, started by this run, would be ${a.type === 'delete' ? 'removed' : 'replaced'} again (${a.reason}); see: kgit describe pod ${a.old.name} -n ${a.old.namespace}`)})
       if (again.length > 0) break
       for (const a of current.actions) if (a.type === 'create' || a.type === 'replace') started.add(podKey(a.node, a.pod))
       if (current.actions.length > 0) {

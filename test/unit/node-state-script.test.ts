@@ -25,7 +25,8 @@ beforeAll(async () => {
   await writeFile(join(bin, 'podman'), `#!/bin/sh\necho "$@" >> ${dir}/calls\nif [ "$1" = info ]; then echo ${dir}/graph; exit 0; fi\ncat ${dir}/ps.json\n`, {mode: 0o755})
   await writeFile(join(dir, 'ps.json'), `[\n  {\n    "Id": "c1",\n    "Pid": ${process.pid},\n    "State": "running"\n  }\n]`)
   await mkdir(join(dir, 'data', 'ids'), {recursive: true})
-  await writeFile(join(dir, 'data', 'ids', 'default_web-1.pod'), 'p1\n')
+  // podman writes ID files without a final newline.
+  await writeFile(join(dir, 'data', 'ids', 'default_web-1.pod'), 'p1')
 })
 
 afterAll(async () => {

@@ -15,7 +15,8 @@ const SCRIPT = String.raw`d=$1 filter=$2
 printf '%(%s)T\n' -1
 if cd "$d" 2>/dev/null; then
   for f in ids/*.pod ids/*.ctr probes/*.state; do
-    [[ -f $f ]] && IFS= read -r line <"$f" && printf '%s:%s\n' "$f" "$line"
+    # podman writes ID files without a final newline: read then fails but fills the line.
+    [[ -f $f ]] && { IFS= read -r line <"$f" || [[ -n $line ]]; } && printf '%s:%s\n' "$f" "$line"
   done
   if [[ -f record.json ]]; then
     IFS= read -r -d '' rec <record.json
@@ -24,7 +25,7 @@ if cd "$d" 2>/dev/null; then
 fi
 printf '@@kgit-ps@@\n'
 c=$d/cache db=
-[[ -f $c/podman-db ]] && IFS= read -r db <"$c/podman-db"
+[[ -f $c/podman-db ]] && { IFS= read -r db <"$c/podman-db" || true; }
 if [[ -z $db || ! -e $db ]]; then
   root=$(podman info --format '{{.Store.GraphRoot}}') || exit 1
   db=
@@ -33,7 +34,7 @@ if [[ -z $db || ! -e $db ]]; then
 fi
 if [[ -n $db && -f $c/ps && -f $c/ps.t && -f $c/ps.pids && $c/ps.t -nt $db && ! ( -e $db-wal && $db-wal -nt $c/ps.t ) ]]; then
   live=1
-  IFS= read -r pids <"$c/ps.pids"
+  IFS= read -r pids <"$c/ps.pids" || true
   for p in $pids; do [[ -d /proc/$p ]] || live=; done
   if [[ -n $live ]]; then
     IFS= read -r -d '' out <"$c/ps"

@@ -8,7 +8,7 @@ import {byText} from '../order.js'
 import {specChanges} from './spec-diff.js'
 
 export type Action =
-  | {type: 'create'; node: string; pod: DesiredPod; reason: string}
+  | {type: 'create'; node: string; pod: DesiredPod; reason: string; drift?: boolean}
   | {type: 'replace'; node: string; pod: DesiredPod; old: ObservedPod; reason: string; drift?: boolean; changes?: string[]}
   | {type: 'delete'; node: string; old: ObservedPod; reason: string; drift?: boolean}
   | {type: 'remove-stray'; node: string; stray: StrayContainer; reason: string; drift: true}
@@ -107,10 +107,18 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
     else unchanged.push({node: obs.node, pod: want})
   }
   for (const n of observed.nodes) if (n.reachable) for (const s of n.strays ?? []) actions.push({type: 'remove-stray', node: n.node, stray: s, reason: `drift: ${s.reason}`, drift: true})
+  // The nodes already ran this very commit: whatever differs now was changed on the nodes.
+  if (record?.commit === desired.revision) for (const a of actions) markActionDrift(a)
   const unreachable = observed.nodes.flatMap((n) => (n.reachable ? [] : [{node: n.node, reason: n.reason, ...(record?.unreachableSince[n.node] ? {since: record.unreachableSince[n.node]} : {})}]))
   // Waiting makes sense only for pods that can still become available: not for a node that is down.
   const waiting = ctx.reports.filter((r) => !r.status.complete && !r.status.paused && !r.status.deadlineExceeded && r.status.pending > 0)
   return {revision: desired.revision, actions: sortActions(actions, order), unschedulable, unreachable, unchanged, rollouts: ctx.reports, waiting, kept, held}
+}
+
+function markActionDrift(a: Action): void {
+  if (a.drift) return
+  a.drift = true
+  a.reason = a.type === 'create' ? 'drift: missing (removed from the node)' : `drift: ${a.reason}`
 }
 
 function changesOf(obs: ObservedPod, want: DesiredPod): {changes?: string[]} {
