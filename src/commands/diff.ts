@@ -20,7 +20,8 @@ export default class Diff extends KgitCommand {
     const {run} = await planRevision({dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree']})
     const drift = run.plan.actions.filter(isDrift)
     const pending = run.plan.actions.filter((a) => !isDrift(a))
-    const rollouts = run.plan.rollouts.filter((r) => !r.status.complete)
+    // A rollout is pending while pods of an older template run; one short of pods by drift is drift.
+    const rollouts = run.plan.rollouts.filter((r) => !r.status.complete && r.status.old > 0)
     if (flags.output === 'json') {
       const row = (a: Action): Record<string, unknown> => ({node: a.node, action: a.type, what: actionLabel(a).replace(/\x1b\[[0-9;]*m/g, ''), reason: a.reason, ...(a.type === 'replace' && a.changes ? {changes: a.changes} : {})}) // eslint-disable-line no-control-regex
       this.log(JSON.stringify({revision: run.plan.revision, drift: drift.map(row), pending: pending.map(row), rollouts: rollouts.map((r) => ({kind: r.kind, namespace: r.namespace, name: r.name, ...r.status, changes: r.changes})), unreachable: run.plan.unreachable}, null, 2))

@@ -276,6 +276,8 @@ export interface ObservedContainer {
   id?: string
   /** Running, and its readiness probe (if any) passes. */
   ready?: boolean
+  /** Its liveness probe is restarting it right now. */
+  restarting?: boolean
   state: string
   exitCode?: number
   startedAt?: number

@@ -77,9 +77,14 @@ while mine; do
     bad=$((bad + 1)) ok=0
     if [ "$kind" = live ] && [ "$bad" -ge "$failure" ]; then
       restarts=$((restarts + 1)) bad=0
-      msg="Liveness probe failed: $msg; container restarted"
+      msg="Liveness probe failed: $msg"
+      # Said before the restart, so that kgit does not take the stopped container for drift.
+      status=fail since=$(date +%s)
+      [ "$onfail" = stop ] || { msg="$msg; restarting the container"; write; }
       if [ "$onfail" = stop ]; then podman stop -t "$grace" "$container" >/dev/null 2>&1; else podman restart -t "$grace" "$container" >/dev/null 2>&1; fi
-      pid= since=$(date +%s)
+      msg="${msg%; restarting the container}; container ${onfail/%stop/stopped}"
+      msg=${msg/%restart/restarted}
+      status=ok pid= since=$(date +%s)
       write
       sleep "$initial"
       continue

@@ -55,6 +55,15 @@ describe('kgit files on a node', () => {
     expect(stale.drift).toMatch(/^the liveness probe of container app stopped \(last ran 602s ago\)$/)
   })
 
+  it('a container its liveness loop is restarting is marked so, not taken for drift', () => {
+    const f = parseNodeFiles(FILES.replace('ok 1795715900 1795715998 2 p1 ', 'fail 1795715998 1795715999 3 p1 Liveness probe failed: exit 1; restarting the container'))
+    const p = obsPod({containers: [{name: 'app', container: 'default_web-1_app', id: 'c1', state: 'exited'}]})
+    assessPod(p, [{c: 'app', k: 'live', p: 10, t: 1}], f, (s) => s)
+    expect(p.containers[0]).toMatchObject({restarting: true, ready: false})
+    expect(p.restarts).toBe(3)
+    expect(p.drift).toBeUndefined()
+  })
+
   it('ready since the later of container start and readiness success, on this machine’s clock', () => {
     const f = parseNodeFiles(FILES.replace('fail 1795715990', 'ok 1795715990'))
     const p = obsPod()

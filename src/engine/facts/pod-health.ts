@@ -10,6 +10,11 @@ export interface ProbeMark {
   t: number
 }
 
+/** The liveness loop's message while it restarts a container (templates/node/kgit-probe.sh). */
+const RESTARTING = 'restarting the container'
+/** A restart that has not finished in this long (past the grace period) is not one any more. */
+const RESTART_WINDOW_SECONDS = 120
+
 /** A probe loop that has not written for this long (past its period) is gone. */
 const STALE_SLACK_SECONDS = 15
 
@@ -48,6 +53,10 @@ export function assessPod(pod: ObservedPod, probes: ProbeMark[], files: NodeFile
       continue
     }
     restarts += state.restarts
+    if (m.k === 'live' && state.status === 'fail' && state.message.endsWith(RESTARTING) && files.now - state.lastRun < RESTART_WINDOW_SECONDS) {
+      const c = pod.containers.find((x) => x.name === m.c)
+      if (c) c.restarting = true
+    }
     if (files.now - state.lastRun > 3 * m.p + m.t + STALE_SLACK_SECONDS) drift.push(`the ${what} probe of container ${m.c} stopped (last ran ${files.now - state.lastRun}s ago)`)
     if (m.k !== 'ready') continue
     if (state.status === 'ok') readySince = Math.max(readySince, clock(state.since))

@@ -108,7 +108,7 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
   }
   for (const n of observed.nodes) if (n.reachable) for (const s of n.strays ?? []) actions.push({type: 'remove-stray', node: n.node, stray: s, reason: `drift: ${s.reason}`, drift: true})
   // The nodes already ran this very commit: whatever differs now was changed on the nodes.
-  if (record?.commit === desired.revision) for (const a of actions) markActionDrift(a)
+  if (record?.commit === desired.revision) for (const a of actions) if (!(a.type === 'delete' && lost.has(a.old.node))) markActionDrift(a)
   const unreachable = observed.nodes.flatMap((n) => (n.reachable ? [] : [{node: n.node, reason: n.reason, ...(record?.unreachableSince[n.node] ? {since: record.unreachableSince[n.node]} : {})}]))
   // Waiting makes sense only for pods that can still become available: not for a node that is down.
   const waiting = ctx.reports.filter((r) => !r.status.complete && !r.status.paused && !r.status.deadlineExceeded && r.status.pending > 0)
@@ -268,7 +268,8 @@ function replaceReason(obs: ObservedPod, want: DesiredPod): {reason: string; dri
   for (const c of want.spec.containers) {
     const oc = obs.containers.find((x) => x.name === c.name)
     if (!oc) return {reason: `drift: container ${c.name} is missing`, drift: true}
-    if (want.spec.restartPolicy === 'Always' && oc.state !== 'running') return {reason: `container ${c.name} is ${oc.state}${oc.exitCode !== undefined && oc.state === 'exited' ? ` (exit code ${oc.exitCode})` : ''}`, drift: oc.state !== 'exited'}
+    // A container its liveness probe is restarting is not drift.
+    if (want.spec.restartPolicy === 'Always' && oc.state !== 'running' && !oc.restarting) return {reason: `container ${c.name} is ${oc.state}${oc.exitCode !== undefined && oc.state === 'exited' ? ` (exit code ${oc.exitCode})` : ''}`, drift: oc.state !== 'exited'}
   }
   const extra = obs.containers.find((x) => !want.spec.containers.some((c) => c.name === x.name))
   if (extra) return {reason: `drift: unexpected container ${extra.name}`, drift: true}
