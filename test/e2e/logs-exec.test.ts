@@ -41,9 +41,10 @@ spec:
 
 async function nodeOf(pod: string): Promise<string> {
   const r = await kgit(repo, 'get', 'pods', '-o', 'wide')
-  const row = r.stdout.split('\n').find((l) => l.startsWith(pod + ' '))
+  const lines = r.stdout.split('\n')
+  const row = lines.find((l) => l.startsWith(pod + ' '))
   if (!row) throw new Error(`pod ${pod} not listed:\n${r.stdout}`)
-  return row.split(/\s+/)[4]!
+  return row.split(/\s+/)[lines[0]!.split(/\s+/).indexOf('NODE')]!
 }
 
 /** podman logs processes still running for the container (the nodes share this machine's process table). */

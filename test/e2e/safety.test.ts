@@ -24,7 +24,8 @@ const HOSTILE: Record<string, string> = {
 function hostilePod(): string {
   const args = Object.values(HOSTILE)
   const script = [
-    'for v in ' + Object.keys(HOSTILE).join(' ') + '; do eval "printf %s \\"\\$$v\\"" > /tmp/env.$v; done',
+    // `$$` is Kubernetes' escape for `$` in command and args: `$$$$v` reaches the shell as `$$v`.
+    'for v in ' + Object.keys(HOSTILE).join(' ') + '; do eval "printf %s \\"\\$$$$v\\"" > /tmp/env.$v; done',
     'i=0; for a in "$@"; do printf %s "$a" > /tmp/arg.$i; i=$((i+1)); done',
     'exec sleep 3600',
   ].join('\n')
