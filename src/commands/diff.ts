@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 import {KgitCommand, clusterFlags} from '../cli/base.js'
-import {actionLabel, isDrift, rolloutLines, shortRev} from '../cli/render-plan.js'
+import {actionLabel, isDrift, rolloutLines, shortRev, SIGN_TEXT} from '../cli/render-plan.js'
 import {printLoadNotes} from '../cli/render-run.js'
 import type {Action} from '../engine/plan/plan.js'
 import {planRevision} from '../engine/session.js'
@@ -32,7 +32,7 @@ export default class Diff extends KgitCommand {
       this.log(chalk.bold(`Pending (${shortRev(run.plan.revision)} differs from what runs): ${pending.length + rollouts.length}`))
       for (const r of rollouts) for (const l of rolloutLines(r)) this.log(`  ${l}`)
       for (const a of pending) {
-        this.log(`  ${a.node}: ${a.type === 'create' ? '+' : a.type === 'replace' ? '~' : '-'} ${actionLabel(a)}: ${a.reason}`)
+        this.log(`  ${a.node}: ${SIGN_TEXT[a.type]} ${actionLabel(a)}: ${a.reason}`)
         if (a.type === 'replace') for (const c of a.changes ?? []) this.log(chalk.dim(`        ${c}`))
       }
       for (const u of run.plan.unreachable) this.logToStderr(chalk.red('error: ') + `node ${u.node} is unreachable: ${u.reason}`)

@@ -1,11 +1,9 @@
 import {BugError, UsageError} from './errors.js'
 import {containerExec, containerLogs, type LogsOptions} from './argv/podman-access.js'
-import type {Connections} from './exec/connect.js'
-import {observeNode} from './exec/observe.js'
 import {canStream, type PtyOptions, type StreamingTransport, type StreamResult} from './exec/transport.js'
 import {chooseContainer, containerHints, findPod, parsePodRef, type ContainerHints} from './pod-target.js'
-import {loadRevision, withClusterFile, type SessionOptions} from './session.js'
-import type {ClusterSpec, NodeObservation, ObservedContainer, ObservedPod} from './types.js'
+import {loadRevision, observeAll, withClusterFile, type SessionOptions} from './session.js'
+import type {ObservedContainer, ObservedPod} from './types.js'
 
 export interface PodTargetOptions extends SessionOptions {
   /** `POD`, `pod/NAME` or `deployment/NAME`. */
@@ -52,7 +50,7 @@ export function podExec(opts: PodTargetOptions & {command: string[]; io: StreamI
 function withContainer<T>(opts: PodTargetOptions, fn: (t: StreamingTransport, target: Target) => Promise<T>): Promise<T> {
   const ref = parsePodRef(opts.target)
   return withClusterFile({...opts, stream: true}, async (cluster, conns) => {
-    const {pod, note} = findPod(ref, opts.namespace, await observeEvery(cluster, conns))
+    const {pod, note} = findPod(ref, opts.namespace, (await observeAll(cluster, conns)).nodes)
     if (note) opts.onNote(note)
     // Spec order matters for the default and for listing the valid names when -c is wrong.
     const needsHints = opts.container === undefined ? pod.containers.length > 1 : !pod.containers.some((c) => c.name === opts.container)
@@ -70,13 +68,6 @@ function withContainer<T>(opts: PodTargetOptions, fn: (t: StreamingTransport, ta
   })
 }
 
-function observeEvery(cluster: ClusterSpec, conns: Connections): Promise<NodeObservation[]> {
-  return Promise.all(cluster.nodes.map(async (n): Promise<NodeObservation> => {
-    const c = await conns.nodes.get(n.name)
-    if (!c) return {node: n.name, reachable: false, reason: 'not connected'}
-    return 'transport' in c ? observeNode(c.transport, n.dataDir) : {node: n.name, reachable: false, reason: c.unreachable}
-  }))
-}
 
 /**
  * The container order and default-container annotation live only in git (podman does

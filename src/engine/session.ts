@@ -257,7 +257,8 @@ export function observeCluster(opts: SessionOptions): Promise<{observed: Observe
   return withClusterFile(opts, async (cluster, conns, commit) => ({observed: await observeAll(cluster, conns), cluster, commit}))
 }
 
-async function observeAll(cluster: ClusterSpec, conns: Connections, claim?: Claim): Promise<Observed> {
+/** Every node in one round trip each, in parallel; a node that fails is recorded, not fatal. */
+export async function observeAll(cluster: ClusterSpec, conns: Connections, claim?: Claim): Promise<Observed> {
   const nodes = await observeNodes(cluster, conns, claim)
   return {nodes, at: Date.now()}
 }

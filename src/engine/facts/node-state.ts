@@ -11,7 +11,36 @@ import {podmanContainers, type RawContainer} from './podman-pods.js'
  *   database on every create, start, stop, exit and removal; `ps` only reads it) and
  *   every container it lists as running still has its process.
  */
-const SCRIPT = String.raw`d=$1 filter=$2
+const SCRIPT = String.raw`d=$1 filter=$2 c=$1/cache db= out=
+# podman first, kgit's files after: a probe state read after the containers can explain them
+# (a liveness loop that is restarting a container says so before it stops it).
+ps_json() {
+  [[ -f $c/podman-db ]] && { IFS= read -r db <"$c/podman-db" || true; }
+  if [[ -z $db || ! -e $db ]]; then
+    root=$(podman info --format '{{.Store.GraphRoot}}') || return 1
+    db=
+    for f in "$root/libpod/db.sql" "$root/libpod/bolt_state.db"; do [[ -z $db && -e $f ]] && db=$f; done
+    mkdir -p "$c" && printf '%s\n' "$db" >"$c/podman-db"
+  fi
+  if [[ -n $db && -f $c/ps && -f $c/ps.t && -f $c/ps.pids && $c/ps.t -nt $db && ! ( -e $db-wal && $db-wal -nt $c/ps.t ) ]]; then
+    local live=1 pids p
+    IFS= read -r pids <"$c/ps.pids" || true
+    for p in $pids; do [[ -d /proc/$p ]] || live=; done
+    if [[ -n $live ]]; then
+      IFS= read -r -d '' out <"$c/ps"
+      return 0
+    fi
+  fi
+  [[ -n $db ]] && mkdir -p "$c" && : >"$c/ps.t.$$"
+  out=$(podman ps --all --filter "$filter" --format json) || { rm -f "$c/ps.t.$$"; return 1; }
+  out+=$'\n'
+  if [[ -n $db && -f $c/ps.t.$$ ]]; then
+    pids=$(printf '%s' "$out" | sed -n 's/^ *"Pid": \([1-9][0-9]*\),*$/\1/p' | tr '\n' ' ')
+    printf '%s' "$out" >"$c/ps.$$" && printf '%s\n' "$pids" >"$c/ps.pids.$$" && mv -f "$c/ps.pids.$$" "$c/ps.pids" && mv -f "$c/ps.$$" "$c/ps" && mv -f "$c/ps.t.$$" "$c/ps.t"
+  fi
+  rm -f "$c/ps.t.$$"
+}
+ps_json || exit 1
 printf '%(%s)T\n' -1
 if cd "$d" 2>/dev/null; then
   for f in ids/*.pod ids/*.ctr probes/*.state; do
@@ -23,33 +52,7 @@ if cd "$d" 2>/dev/null; then
     printf '@@kgit-record@@\n%s\n' "$rec"
   fi
 fi
-printf '@@kgit-ps@@\n'
-c=$d/cache db=
-[[ -f $c/podman-db ]] && { IFS= read -r db <"$c/podman-db" || true; }
-if [[ -z $db || ! -e $db ]]; then
-  root=$(podman info --format '{{.Store.GraphRoot}}') || exit 1
-  db=
-  for f in "$root/libpod/db.sql" "$root/libpod/bolt_state.db"; do [[ -z $db && -e $f ]] && db=$f; done
-  mkdir -p "$c" && printf '%s\n' "$db" >"$c/podman-db"
-fi
-if [[ -n $db && -f $c/ps && -f $c/ps.t && -f $c/ps.pids && $c/ps.t -nt $db && ! ( -e $db-wal && $db-wal -nt $c/ps.t ) ]]; then
-  live=1
-  IFS= read -r pids <"$c/ps.pids" || true
-  for p in $pids; do [[ -d /proc/$p ]] || live=; done
-  if [[ -n $live ]]; then
-    IFS= read -r -d '' out <"$c/ps"
-    printf '%s' "$out"
-    exit 0
-  fi
-fi
-[[ -n $db ]] && mkdir -p "$c" && : >"$c/ps.t.$$"
-out=$(podman ps --all --filter "$filter" --format json) || { rm -f "$c/ps.t.$$"; exit 1; }
-printf '%s\n' "$out"
-if [[ -n $db && -f $c/ps.t.$$ ]]; then
-  pids=$(printf '%s\n' "$out" | sed -n 's/^ *"Pid": \([1-9][0-9]*\),*$/\1/p' | tr '\n' ' ')
-  printf '%s\n' "$out" >"$c/ps.$$" && printf '%s\n' "$pids" >"$c/ps.pids.$$" && mv -f "$c/ps.pids.$$" "$c/ps.pids" && mv -f "$c/ps.$$" "$c/ps" && mv -f "$c/ps.t.$$" "$c/ps.t"
-fi
-rm -f "$c/ps.t.$$"
+printf '@@kgit-ps@@\n%s' "$out"
 exit 0`
 
 export interface NodeState {

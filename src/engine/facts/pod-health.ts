@@ -14,6 +14,8 @@ export interface ProbeMark {
 const RESTARTING = 'restarting the container'
 /** A restart that has not finished in this long (past the grace period) is not one any more. */
 const RESTART_WINDOW_SECONDS = 120
+const RESTARTED = 'container restarted'
+const JUST_RESTARTED_SECONDS = 10
 
 /** A probe loop that has not written for this long (past its period) is gone. */
 const STALE_SLACK_SECONDS = 15
@@ -53,7 +55,10 @@ export function assessPod(pod: ObservedPod, probes: ProbeMark[], files: NodeFile
       continue
     }
     restarts += state.restarts
-    if (m.k === 'live' && state.status === 'fail' && state.message.endsWith(RESTARTING) && files.now - state.lastRun < RESTART_WINDOW_SECONDS) {
+    const restarting = state.status === 'fail' && state.message.endsWith(RESTARTING) && files.now - state.lastRun < RESTART_WINDOW_SECONDS
+    // Restarted a moment ago: podman's answer, read just before, may still show it stopped.
+    const justRestarted = state.status === 'ok' && state.message.endsWith(RESTARTED) && files.now - state.since < JUST_RESTARTED_SECONDS
+    if (m.k === 'live' && (restarting || justRestarted)) {
       const c = pod.containers.find((x) => x.name === m.c)
       if (c) c.restarting = true
     }
