@@ -1,5 +1,6 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 import {KgitCommand, clusterFlags} from '../../cli/base.js'
+import {deploymentArgs, namespaceFlag} from '../../cli/rollout-args.js'
 import {parseDuration} from '../../cli/duration.js'
 import {rolloutMessage} from '../../cli/render-rollout-status.js'
 import {parseDeploymentArg} from '../../engine/controllers/rollout-history.js'
@@ -9,13 +10,10 @@ import type {RolloutReport} from '../../engine/plan/plan.js'
 export default class RolloutStatus extends KgitCommand {
   static override description = "Where a Deployment's rollout stands on the nodes, and why it waits: watches until it is complete, like kubectl"
   static override examples = ['<%= config.bin %> rollout status deployment/web', '<%= config.bin %> rollout status deploy/web -n shop --watch=false', '<%= config.bin %> rollout status deployment/web --timeout 5m']
-  static override args = {
-    resource: Args.string({required: true, description: 'deployment/NAME (also deploy/NAME, deployments/NAME)'}),
-    name: Args.string({description: 'NAME, when the first argument is only "deployment"'}),
-  }
+  static override args = deploymentArgs
   static override flags = {
     ...clusterFlags,
-    namespace: Flags.string({char: 'n', description: 'namespace', default: 'default'}),
+    namespace: namespaceFlag,
     watch: Flags.boolean({char: 'w', description: 'wait until the rollout is complete (or past its progress deadline)', default: true, allowNo: true}),
     timeout: Flags.string({description: 'give up watching after this long (0: never)', default: '0'}),
   }

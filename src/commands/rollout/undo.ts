@@ -1,20 +1,18 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 import {KgitCommand, clusterFlags} from '../../cli/base.js'
+import {deploymentArgs, namespaceFlag} from '../../cli/rollout-args.js'
 import {parseDeploymentArg} from '../../engine/controllers/rollout-history.js'
 import {undoRollout} from '../../engine/rollout.js'
 
 export default class RolloutUndo extends KgitCommand {
   static override description = "Go back to an earlier revision of a Deployment: commit its pod template on the current branch, then apply"
   static override examples = ['<%= config.bin %> rollout undo deployment/web -n shop', '<%= config.bin %> rollout undo deploy/web --to-revision 2 --dry-run', '<%= config.bin %> rollout undo deployment/web --no-apply']
-  static override args = {
-    resource: Args.string({required: true, description: 'deployment/NAME (also deploy/NAME, deployments/NAME)'}),
-    name: Args.string({description: 'NAME, when the first argument is only "deployment"'}),
-  }
+  static override args = deploymentArgs
   static override flags = {
     dir: clusterFlags.dir,
     cluster: clusterFlags.cluster,
     debug: clusterFlags.debug,
-    namespace: Flags.string({char: 'n', description: 'namespace', default: 'default'}),
+    namespace: namespaceFlag,
     'to-revision': Flags.integer({description: 'the revision to go back to (default: the one before the current)', min: 0}),
     'dry-run': Flags.boolean({description: 'print the diff of the file it would commit and change nothing', default: false}),
     apply: Flags.boolean({description: 'run kgit apply after the commit (--no-apply: only commit)', default: true, allowNo: true}),
