@@ -4,6 +4,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {LOCK_HELD_EXIT, LOCK_HELD_MARK, describeHolder, lock, parseHolder} from '../../src/engine/argv/lock.js'
 import {LocalTransport} from '../../src/engine/exec/local-transport.js'
+import {lockedError} from '../../src/engine/exec/cluster-lock.js'
 import {parseDuration} from '../../src/cli/duration.js'
 
 let base: string
@@ -29,6 +30,23 @@ describe('the node lock scripts (run by a real shell)', () => {
     await t.exec([lock.release(dir, 'tok-1')])
     expect((await t.exec([lock.read(dir)])).stdout).toBe('')
     expect((await t.exec([lock.acquire(dir, 'tok-2', '{}')])).exitCode).toBe(0)
+  })
+
+  it('waits a moment for the holder file of a run that has just taken the lock', async () => {
+    const dir = join(base, 'fresh')
+    const {mkdir, writeFile} = await import('node:fs/promises')
+    await mkdir(join(dir, 'lock'), {recursive: true})
+    setTimeout(() => void writeFile(join(dir, 'lock', 'holder'), holder), 200)
+    const r = await t.exec([lock.acquire(dir, 'tok', '{}')])
+    expect(r.exitCode).toBe(LOCK_HELD_EXIT)
+    expect(r.stdout).toBe(`${LOCK_HELD_MARK}\n${holder}`)
+  })
+
+  it('names the known holder when another node still showed an empty holder file', () => {
+    const h = parseHolder(holder)
+    const msg = lockedError([{node: 'n1'}, {node: 'n2', holder: h}, {node: 'n3', holder: h}], 0).message
+    expect(msg).toBe('the cluster is locked by root@h1 pid 42 (kgit apply of abcdef123456, since 2026-11-26T00:00:00Z) on node(s) n1, n2, n3; wait for that run, retry with --lock-timeout 5m, or if it is gone: kgit unlock')
+    expect(lockedError([{node: 'n1'}], 0).message).toContain('locked by an unknown holder on node(s) n1')
   })
 
   it('breaks a lock and says whose it was', async () => {

@@ -7,6 +7,8 @@ const ACQUIRE = [
   'd="$1/lock"',
   'mkdir -p "$1" || exit 2',
   'if mkdir "$d" 2>/dev/null; then printf %s "$2" > "$d/token" && printf %s "$3" > "$d/holder" && exit 0; fi',
+  // The holder writes its file just after mkdir: give it a moment before reading.
+  'i=0; while [ -d "$d" ] && [ ! -s "$d/holder" ] && [ $i -lt 20 ]; do sleep 0.05; i=$((i+1)); done',
   'printf "%s\\n" "$4"; cat "$d/holder" 2>/dev/null; exit 3',
 ].join('\n')
 

@@ -64,7 +64,9 @@ export function releaseClaim(cluster: ClusterSpec, conns: Connections, token: st
 }
 
 export function lockedError(locked: {node: string; holder?: LockHolder}[], timeoutMs: number): UsageError {
-  const holders = [...new Set(locked.map((l) => describeHolder(l.holder)))]
+  // A holder file being written while another run looks reads as empty: name the known holders.
+  const known = locked.some((l) => l.holder) ? locked.filter((l) => l.holder) : locked
+  const holders = [...new Set(known.map((l) => describeHolder(l.holder)))]
   const waited = timeoutMs > 0 ? ` (waited ${Math.round(timeoutMs / 1000)} s)` : ''
   return new UsageError(
     `the cluster is locked by ${holders.join('; ')} on node(s) ${locked.map((l) => l.node).join(', ')}${waited}; wait for that run, retry with --lock-timeout 5m, or if it is gone: kgit unlock`,
