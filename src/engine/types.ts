@@ -8,6 +8,67 @@ export interface NodeSpec {
   labels: Record<string, string>
   taints: Taint[]
   dataDir: string
+  /** Cordoned: no new pod is placed here (`kgit cordon`). */
+  unschedulable: boolean
+  /** Drained: cordoned, and its pods are moved to other nodes (`kgit drain`). */
+  drain: boolean
+  /** Overrides what the node reports (cpu in millicores, memory in bytes, other resources as counts). */
+  capacity?: Resources
+  /** What pods may use; default: capacity minus reserved. */
+  allocatable?: Resources
+  /** Kept for the system (kubelet's system-reserved + kube-reserved): subtracted from capacity. */
+  reserved?: Resources
+}
+
+/**
+ * Amounts of resources: `cpu` in millicores, `memory` and `ephemeral-storage` in bytes,
+ * `pods` and extended resources (`example.com/gpu`) as counts.
+ */
+export type Resources = Record<string, number>
+
+/** A container's resources, parsed (Kubernetes: a limit with no request requests the limit). */
+export interface ResourceRequirements {
+  requests: Resources
+  limits: Resources
+}
+
+/** A node selector term: all expressions must hold (terms of a list are ORed). */
+export interface NodeSelectorTerm {
+  matchExpressions?: NodeSelectorRequirement[]
+  /** Only `metadata.name` is a field Kubernetes allows here. */
+  matchFields?: NodeSelectorRequirement[]
+}
+
+export interface NodeSelectorRequirement {
+  key: string
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist' | 'Gt' | 'Lt'
+  values?: string[]
+}
+
+export interface PodAffinityTerm {
+  labelSelector?: LabelSelector
+  /** Namespaces the selector looks in; none and no namespaceSelector: the pod's own. */
+  namespaces?: string[]
+  namespaceSelector?: LabelSelector
+  topologyKey: string
+}
+
+export interface Affinity {
+  nodeAffinity?: {
+    required?: NodeSelectorTerm[]
+    preferred?: {weight: number; preference: NodeSelectorTerm}[]
+  }
+  podAffinity?: {required?: PodAffinityTerm[]; preferred?: {weight: number; podAffinityTerm: PodAffinityTerm}[]}
+  podAntiAffinity?: {required?: PodAffinityTerm[]; preferred?: {weight: number; podAffinityTerm: PodAffinityTerm}[]}
+}
+
+export interface Toleration {
+  key?: string
+  operator: 'Equal' | 'Exists'
+  value?: string
+  /** Absent: every effect. */
+  effect?: Taint['effect']
+  tolerationSeconds?: number
 }
 
 export interface Taint {
@@ -99,6 +160,8 @@ export interface ContainerSpec {
   volumeMounts?: VolumeMount[]
   livenessProbe?: Probe
   readinessProbe?: Probe
+  /** Set when the manifest gives requests or limits. */
+  resources?: ResourceRequirements
 }
 
 export interface PodSpec {
@@ -107,6 +170,11 @@ export interface PodSpec {
   terminationGracePeriodSeconds: number
   hostname?: string
   volumes?: Volume[]
+  /** Scheduling: set only when the manifest says so (absent fields keep spec hashes as they were). */
+  nodeName?: string
+  nodeSelector?: Record<string, string>
+  affinity?: Affinity
+  tolerations?: Toleration[]
 }
 
 export interface ObjectMeta {
@@ -327,7 +395,7 @@ export interface StrayContainer {
 }
 
 export type NodeObservation =
-  | {node: string; reachable: true; pods: ObservedPod[]; strays?: StrayContainer[]; record?: NodeRecord}
+  | {node: string; reachable: true; pods: ObservedPod[]; strays?: StrayContainer[]; record?: NodeRecord; /** What the node reports it has (cpu, memory). */ capacity?: Resources}
   | {node: string; reachable: false; reason: string; /** Set when another kgit run holds the node's lock (its holder file, maybe empty). */ lockedBy?: string}
 
 export interface Observed {
