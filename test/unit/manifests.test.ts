@@ -22,7 +22,7 @@ describe('kgit.yaml', () => {
     expect(errors).toEqual([])
     expect(cluster!.manifests).toEqual(['manifests'])
     expect(cluster!.ssh).toEqual({user: 'root', identityFile: '~/.ssh/id_ed25519', knownHostsFile: 'known_hosts', connectTimeout: 10, controlPersist: 0})
-    expect(cluster!.nodes[0]).toEqual({name: 'n1', address: '198.51.100.2', port: 22, labels: {}, taints: [], dataDir: '/var/lib/kgit'})
+    expect(cluster!.nodes[0]).toEqual({name: 'n1', address: '198.51.100.2', port: 22, labels: {}, taints: [], dataDir: '/var/lib/kgit', unschedulable: false, drain: false})
     expect(cluster!.nodes[1]!.port).toBe(2222)
   })
 
@@ -158,13 +158,15 @@ describe('references and features kgit does not run yet', () => {
 
   it('accepts references that exist or are optional, and warns about fields it ignores', () => {
     const sa = 'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: robot}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {a: "1"}\n---\n'
-    const r = load([file('p.yaml', sa + podWith('  serviceAccountName: robot\n  nodeSelector: {disk: ssd}\n  containers:\n    - name: c\n      image: busybox:1.35\n      env: [{name: A, valueFrom: {configMapKeyRef: {name: cfg, key: a}}}, {name: B, valueFrom: {secretKeyRef: {name: nope, key: b, optional: true}}}]\n'))])
+    const r = load([file('p.yaml', sa + podWith('  serviceAccountName: robot\n  nodeSelector: {disk: ssd}\n  dnsPolicy: ClusterFirst\n  containers:\n    - name: c\n      image: busybox:1.35\n      env: [{name: A, valueFrom: {configMapKeyRef: {name: cfg, key: a}}}, {name: B, valueFrom: {secretKeyRef: {name: nope, key: b, optional: true}}}]\n'))])
     expect(r.errors).toEqual([])
-    expect(r.warnings).toContain('p.yaml:15 spec.nodeSelector: nodeSelector is not acted on by this version of kgit yet; the pod runs without it')
+    expect(r.warnings).toContain('p.yaml:16 spec.dnsPolicy: dnsPolicy is not acted on by this version of kgit yet; the pod runs without it')
+    expect(r.warnings.filter((w) => w.includes('nodeSelector'))).toEqual([])
     expect(r.warnings.filter((w) => w.includes('is not in namespace'))).toEqual([])
     const pod = r.desired!.objects.find((o) => o.kind === 'Pod')
     expect(pod?.kind === 'Pod' && pod.notes.unsupported).toEqual(['containers[0].env[1].valueFrom.secretKeyRef'])
     expect(pod?.kind === 'Pod' && pod.spec.containers[0]!.env).toEqual([{name: 'A', value: '1'}])
+    expect(pod?.kind === 'Pod' && pod.spec.nodeSelector).toEqual({disk: 'ssd'})
   })
 })
 

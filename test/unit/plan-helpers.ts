@@ -45,7 +45,7 @@ export class FakeFleet {
       if (a.type !== 'create') list.splice(list.findIndex((p) => p.podmanName === a.old.podmanName), 1)
       if (a.type !== 'delete') {
         const p = a.pod
-        const o: ObservedPod = {node: a.node, podmanName: podmanPodName(p.namespace, p.name), namespace: p.namespace, name: p.name, specHash: p.specHash, labels: p.labels, status: 'Running', created: '2026-01-01T00:00:00Z', ready: true, readySince: 0, containers: p.spec.containers.map((c) => ({name: c.name, container: c.name, state: 'running'}))}
+        const o: ObservedPod = {node: a.node, podmanName: podmanPodName(p.namespace, p.name), namespace: p.namespace, name: p.name, specHash: p.specHash, labels: p.labels, status: 'Running', created: '2026-01-01T00:00:00Z', ready: true, readySince: 0, containers: p.spec.containers.map((c) => ({name: c.name, container: c.name, state: 'running'})), spec: p.spec}
         if (p.owner) o.owner = p.owner
         if (p.templateHash) o.templateHash = p.templateHash
         list.push(o)

@@ -104,7 +104,7 @@ describe('plan', () => {
     const p = plan(desired(3, deployment('web', 4, {hostPort: 8080})), new FakeFleet(3).observed())
     expect(p.actions).toHaveLength(3)
     expect(new Set(p.actions.map((a) => a.node)).size).toBe(3)
-    expect(p.unschedulable.map((u) => u.reason)).toEqual(["0/3 nodes available: 3 node(s) didn't have free ports for the requested pod ports"])
+    expect(p.unschedulable.map((u) => u.reason)).toEqual(["0/3 nodes are available: 3 node(s) didn't have free ports for the requested pod ports."])
   })
 
   it('does not move running pods when a node is added', () => {

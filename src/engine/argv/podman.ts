@@ -59,6 +59,19 @@ export interface RunOptions {
   dataDir: string
 }
 
+/**
+ * Limits as the kubelet sets them: cpu limit as a CFS quota (--cpus), memory limit as
+ * the cgroup's memory limit, cpu request as cpu shares (1024 per core, at least 2).
+ */
+export function resourceArgs(c: ContainerSpec): string[] {
+  const out: string[] = []
+  const {requests = {}, limits = {}} = c.resources ?? {}
+  if (limits.cpu !== undefined && limits.cpu > 0) out.push('--cpus', String(limits.cpu / 1000))
+  if (limits.memory !== undefined && limits.memory > 0) out.push('--memory', String(limits.memory))
+  if (requests.cpu !== undefined) out.push('--cpu-shares', String(Math.max(2, Math.floor((requests.cpu * 1024) / 1000))))
+  return out
+}
+
 /** `podman run --detach` of one container into its pod (starting the pod's infra container with the first). */
 export function containerRun(pod: DesiredPod, c: ContainerSpec, opts: RunOptions): string[] {
   const {dataDir} = opts
@@ -69,6 +82,7 @@ export function containerRun(pod: DesiredPod, c: ContainerSpec, opts: RunOptions
   const env = containerEnv(pod, c, opts.node)
   for (const e of env) argv.push('--env', `${e.name}=${e.value}`)
   if (c.workingDir) argv.push('--workdir', c.workingDir)
+  argv.push(...resourceArgs(c))
   argv.push(...mountArgs(pod, c.volumeMounts ?? []))
   // Kubernetes expands $(VAR) in command and args with the container's environment.
   const vars = new Map(env.map((e) => [e.name, e.value]))

@@ -6,6 +6,7 @@ import {DNS1123_LABEL, DNS1123_SUBDOMAIN, FieldReader} from './field-reader.js'
 import {checkLabels, selectorMatches, type LabelSelector} from './labels.js'
 import {podFeatures} from './pod-features.js'
 import {readProbe} from './probes.js'
+import {readContainerResources, readScheduling} from './scheduling.js'
 import {readReplicaSet} from './replica-set.js'
 import {readVolumeMounts, readVolumes} from './volumes.js'
 import type {ParsedDoc, PathPart} from './yaml-docs.js'
@@ -149,6 +150,7 @@ export function readPodSpec(r: FieldReader, base: PathPart[], envOut: ContainerE
     terminationGracePeriodSeconds: r.int([...base, 'terminationGracePeriodSeconds'], {min: 0}) ?? 30,
     ...(r.str([...base, 'hostname'], {pattern: DNS1123_LABEL, patternMsg: 'must be a DNS-1123 label'}) !== undefined ? {hostname: r.get([...base, 'hostname']) as string} : {}),
     ...(volumes.length > 0 ? {volumes} : {}),
+    ...readScheduling(r, base),
   }
 }
 
@@ -172,6 +174,8 @@ function readContainer(r: FieldReader, p: PathPart[], podBase: PathPart[], volum
   const readiness = readProbe(r, [...p, 'readinessProbe'], c.ports, false)
   if (liveness) c.livenessProbe = liveness
   if (readiness) c.readinessProbe = readiness
+  const resources = readContainerResources(r, p)
+  if (resources) c.resources = resources
   return sources ? {container: c, sources} : {container: c}
 }
 

@@ -1,3 +1,4 @@
+import {parseQuantity, resourceAmount} from './quantity.js'
 import type {HostPathType, Volume, VolumeMount} from '../types.js'
 import {DNS1123_LABEL, type FieldReader} from './field-reader.js'
 import {isRecord, type PathPart} from './yaml-docs.js'
@@ -6,8 +7,6 @@ import {isRecord, type PathPart} from './yaml-docs.js'
 export const SUPPORTED_VOLUME_TYPES = ['emptyDir', 'hostPath'] as const
 const HOST_PATH_TYPES: readonly HostPathType[] = ['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice']
 /** Kubernetes' resource.Quantity syntax (a number with an optional binary, decimal or exponent suffix). */
-const QUANTITY = /^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$/
-const SUFFIX: Record<string, number> = {n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60}
 
 /** The source fields a volume entry sets (all but `name`). */
 export function volumeSourceKeys(v: unknown): string[] {
@@ -40,7 +39,8 @@ function readEmptyDir(r: FieldReader, p: PathPart[]): Extract<Volume, {emptyDir:
   const raw = r.get([...p, 'sizeLimit'])
   if (raw === undefined || raw === null) return {medium}
   const sizeLimit = String(raw)
-  if ((typeof raw !== 'string' && typeof raw !== 'number') || !QUANTITY.test(sizeLimit)) {
+  const q = typeof raw === 'string' || typeof raw === 'number' ? parseQuantity(raw) : undefined
+  if (q === undefined || q < 0) {
     r.fail([...p, 'sizeLimit'], `must be a quantity such as 64Mi or 1G, got ${JSON.stringify(raw)}`)
     return {medium}
   }
@@ -84,10 +84,7 @@ export function readVolumeMounts(r: FieldReader, p: PathPart[], volumes: Set<str
 
 /** Bytes of a Kubernetes quantity, rounded up ("64Mi" -> 67108864, "1G" -> 1000000000). */
 export function quantityBytes(q: string): number {
-  const m = QUANTITY.exec(q)
-  if (!m) throw new TypeError(`not a quantity: ${q}`)
-  const suffix = m[3] ?? ''
-  const number = Number(m[1])
-  const factor = /^[eE]/.test(suffix) ? 10 ** Number(suffix.slice(1)) : SUFFIX[suffix]!
-  return Math.ceil(number * factor)
+  const v = parseQuantity(q)
+  if (v === undefined) throw new TypeError(`not a quantity: ${q}`)
+  return resourceAmount('memory', v)
 }

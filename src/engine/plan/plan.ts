@@ -2,7 +2,9 @@ import {safeEncode, fnv32a} from '../controllers/hash.js'
 import {expandWorkloads} from '../controllers/workloads.js'
 import {rolloutStep, type RolloutStatus} from '../controllers/rollout.js'
 import {latestRecord} from '../facts/node-record.js'
-import {addToLoad, emptyLoad, placeRoundRobin, type NodeLoad} from '../scheduler/round-robin.js'
+import {nodeAllocatable} from '../scheduler/capacity.js'
+import {nodeLabels, taintText, untoleratedTaint} from '../scheduler/predicates.js'
+import {ownerKey, schedule, staticReason, type ExistingPod, type SchedNode} from '../scheduler/scheduler.js'
 import type {Desired, DesiredPod, NodeRecord, NodeSpec, Observed, ObservedPod, PodGroup, StrayContainer} from '../types.js'
 import {byText} from '../order.js'
 import {specChanges} from './spec-diff.js'
@@ -71,20 +73,30 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
   const ctx: Ctx = {kept: new Map(), pending: [], why: new Map(), drift: new Set(), reports: [], lost}
   const unschedulable: Unschedulable[] = []
   const down = observed.nodes.filter((n) => !n.reachable).map((n) => n.node)
-  claimBarePods(pods, live, ctx, down, unschedulable)
-  const byOwner = podsByOwner([...live, ...held])
+  const specOf = new Map(nodes.map((n) => [n.name, n]))
+  // NoExecute taints and drained nodes send pods away: their owners start them elsewhere.
+  const claimable = live.filter((o) => {
+    const why = evictionReason(specOf.get(o.node), o)
+    if (why) ctx.why.set(o, why)
+    return !why
+  })
+  claimBarePods(pods, claimable, ctx, down, unschedulable)
+  const byOwner = podsByOwner([...claimable, ...held])
   for (const g of groups) claimGroup(g, byOwner.get(ownerKeyOf(g.namespace, g.owner)) ?? [], ctx, now)
 
-  const loads = new Map<string, NodeLoad>()
-  for (const [obs, want] of ctx.kept) addToLoad(loadOf(loads, obs.node), want)
-  const candidates = nodes.filter((n: NodeSpec) => reachable.has(n.name))
+  const schedNodes: SchedNode[] = nodes.map((n: NodeSpec) => {
+    const o = observed.nodes.find((x) => x.node === n.name)
+    return {spec: n, allocatable: nodeAllocatable(n, o?.reachable ? o.capacity : undefined), ...(reachable.has(n.name) ? {} : {unreachable: true})}
+  })
+  movePodsThatNoLongerFit(ctx, schedNodes)
   const actions: Action[] = []
   const runnable = ctx.pending.filter((p) => {
     if (!p.unsupported) return true
     unschedulable.push({pod: p, reason: cannotRun(p.unsupported)})
     return false
   })
-  for (const p of placeRoundRobin(runnable, candidates, loads)) {
+  const placements = schedule({nodes: schedNodes, existing: staying(live, ctx), pending: runnable, namespaceLabels: namespaceLabels(desired)})
+  for (const p of placements) {
     if (p.node === undefined) unschedulable.push({pod: p.pod, reason: p.reason})
     else actions.push({type: 'create', node: p.node, pod: p.pod, reason: p.pod.owner ? 'new replica' : 'missing'})
   }
@@ -131,10 +143,43 @@ function cannotRun(features: string[]): string {
   return `it uses ${features.join(', ')}, which this version of kgit cannot run yet`
 }
 
-function loadOf(loads: Map<string, NodeLoad>, node: string): NodeLoad {
-  let l = loads.get(node)
-  if (!l) loads.set(node, (l = emptyLoad()))
-  return l
+/** Why a running pod must leave its node: the node is drained, or has a NoExecute taint it does not tolerate. */
+function evictionReason(node: NodeSpec | undefined, o: ObservedPod): string | undefined {
+  if (!node || o.unknown) return undefined
+  if (node.drain) return `evicted: node ${node.name} is drained`
+  const t = untoleratedTaint(node.taints, o.spec?.tolerations, ['NoExecute'])
+  return t ? `evicted: node ${node.name} has taint ${taintText(t)} with effect NoExecute, which the pod does not tolerate` : undefined
+}
+
+/** A Pod whose new spec no longer fits its node (nodeSelector, affinity, taints) is started on another. */
+function movePodsThatNoLongerFit(ctx: Ctx, nodes: SchedNode[]): void {
+  const byName = new Map(nodes.map((n) => [n.spec.name, n]))
+  for (const [obs, want] of ctx.kept) {
+    if (want.owner || obs.specHash === want.specHash) continue
+    const node = byName.get(obs.node)
+    const why = node ? staticReason(node, nodeLabels(node.spec), want.spec) : undefined
+    if (!why) continue
+    ctx.kept.delete(obs)
+    ctx.why.set(obs, `its new spec does not fit node ${obs.node}: ${why.replace('node(s)', 'the node')}`)
+    ctx.pending.push(want)
+  }
+}
+
+/** Pods that stay where they run, as the scheduler counts them: kept, old replicas still in a rollout, pods kept by annotation. */
+function staying(live: ObservedPod[], ctx: Ctx): ExistingPod[] {
+  const out: ExistingPod[] = []
+  for (const o of live) {
+    const want = ctx.kept.get(o)
+    const why = ctx.why.get(o)
+    if (!want && why !== null && !(why === undefined && o.keep)) continue
+    const spec = want?.spec ?? o.spec
+    out.push({node: o.node, namespace: o.namespace, labels: want?.labels ?? o.labels, owner: want ? ownerKey(want) : o.owner ? ownerKeyOf(o.namespace, o.owner) : `${o.namespace}/Pod/${o.name}`, ...(spec ? {spec} : {})})
+  }
+  return out
+}
+
+function namespaceLabels(desired: Desired): Map<string, Record<string, string>> {
+  return new Map(desired.objects.filter((o) => o.kind === 'Namespace').map((o) => [o.metadata.name, o.metadata.labels]))
 }
 
 /** Nodes that were unreachable past the grace period and answer again: their replicas were replaced. */
