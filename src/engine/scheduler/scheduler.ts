@@ -103,6 +103,11 @@ class Scheduler {
   private readonly nsLabels: Map<string, Record<string, string>>
   private readonly toFind: number
   private start = 0
+  // Scratch space of one search, reused pod after pod.
+  private readonly feasible: Int32Array
+  private readonly taintCounts: Float64Array
+  private readonly prefNode: Float64Array
+  private readonly interPod: Float64Array
   // The counts of the owner being placed, dense, for the spread score.
   private curOwner: string | undefined
   private readonly curNode: Int32Array
@@ -136,6 +141,10 @@ class Scheduler {
     })
     this.nsLabels = input.namespaceLabels ?? new Map()
     this.toFind = nodesToFind(n)
+    this.feasible = new Int32Array(this.toFind)
+    this.taintCounts = new Float64Array(this.toFind)
+    this.prefNode = new Float64Array(this.toFind)
+    this.interPod = new Float64Array(this.toFind)
     for (const e of input.existing) {
       const i = this.index.get(e.node)
       if (i === undefined) continue
@@ -195,13 +204,18 @@ class Scheduler {
     const spec = pod.spec
     const statics = this.staticReasons(spec)
     const req = podRequests(spec)
+    const cpu = req.cpu ?? 0
+    const memory = req.memory ?? 0
+    const extras = Object.entries(req).filter(([k, v]) => k !== 'cpu' && k !== 'memory' && v > 0)
     const ports = hostPortsOf(spec)
     const affinity = this.affinityContext(pod)
-    const feasible: number[] = []
-    const reasons = new Map<string, number>()
-    const fail = (why: string): void => void reasons.set(why, (reasons.get(why) ?? 0) + 1)
+    const feasible = this.feasible
+    let found = 0
+    let reasons: Map<string, number> | undefined
+    const fail = (why: string): void => void (reasons ??= new Map()).set(why, (reasons.get(why) ?? 0) + 1)
+    const {req: used, alloc} = this
     let processed = 0
-    for (; processed < n && feasible.length < this.toFind; processed++) {
+    for (; processed < n && found < this.toFind; processed++) {
       const i = (this.start + processed) % n
       const s = statics[i]
       if (s !== undefined) {
@@ -212,9 +226,15 @@ class Scheduler {
         fail(REASONS.ports)
         continue
       }
-      const fit = this.fitProblems(i, req)
-      if (fit) {
-        for (const f of fit) fail(f)
+      const pods = used.pods[i]! + 1 > alloc.pods[i]!
+      const cpuShort = cpu > 0 && used.cpu[i]! + cpu > alloc.cpu[i]!
+      const memShort = memory > 0 && used.memory[i]! + memory > alloc.memory[i]!
+      const extraShort = extras.length > 0 && extras.some(([k, v]) => this.short(i, k, v))
+      if (pods || cpuShort || memShort || extraShort) {
+        if (pods) fail(REASONS.tooManyPods)
+        if (cpuShort) fail('Insufficient cpu')
+        if (memShort) fail('Insufficient memory')
+        if (extraShort) for (const [k, v] of extras) if (this.short(i, k, v)) fail(`Insufficient ${k}`)
         continue
       }
       const a = affinity ? affinity.problem(i) : undefined
@@ -222,26 +242,19 @@ class Scheduler {
         fail(a)
         continue
       }
-      feasible.push(i)
+      feasible[found++] = i
     }
     this.start = (this.start + processed) % n
-    if (feasible.length === 0) {
-      const hist = [...reasons].map(([why, count]) => ({why, count})).sort((a, b) => (a.why < b.why ? -1 : a.why > b.why ? 1 : 0))
+    if (found === 0) {
+      const hist = [...(reasons ?? [])].map(([why, count]) => ({why, count})).sort((a, b) => (a.why < b.why ? -1 : a.why > b.why ? 1 : 0))
       return `0/${n} nodes are available: ${hist.map((h) => `${h.count} ${h.why}`).join(', ')}.`
     }
-    return feasible.length === 1 ? feasible[0]! : this.best(pod, feasible, affinity)
+    return found === 1 ? feasible[0]! : this.best(pod, found, affinity)
   }
 
-  private fitProblems(i: number, req: Resources): string[] | undefined {
-    let out: string[] | undefined
-    if (this.req.pods[i]! + 1 > this.alloc.pods[i]!) (out ??= []).push(REASONS.tooManyPods)
-    for (const [k, v] of Object.entries(req)) {
-      if (v <= 0) continue
-      const used = k === 'cpu' ? this.req.cpu[i]! : k === 'memory' ? this.req.memory[i]! : (this.extra.get(k)?.[i] ?? 0)
-      const cap = k === 'cpu' ? this.alloc.cpu[i]! : k === 'memory' ? this.alloc.memory[i]! : (this.nodes[i]!.allocatable[k] ?? 0)
-      if (used + v > cap) (out ??= []).push(`Insufficient ${k}`)
-    }
-    return out
+  /** An extended resource (example.com/gpu) the node has too little of. */
+  private short(i: number, k: string, v: number): boolean {
+    return (this.extra.get(k)?.[i] ?? 0) + v > (this.nodes[i]!.allocatable[k] ?? 0)
   }
 
   /** Per node: why the pod's own constraints rule it out, whatever runs there (cached per spec). */
@@ -258,14 +271,11 @@ class Scheduler {
     return out
   }
 
-  private best(pod: DesiredPod, feasible: number[], affinity: AffinityContext | undefined): number {
+  private best(pod: DesiredPod, f: number, affinity: AffinityContext | undefined): number {
     const spec = pod.spec
     const s = scoringRequests(spec)
     this.loadOwner(ownerKey(pod))
-    const f = feasible.length
-    const taintCounts = new Float64Array(f)
-    const prefNode = new Float64Array(f)
-    const interPod = new Float64Array(f)
+    const {feasible, taintCounts, prefNode, interPod} = this
     let maxTaint = 0
     let maxPref = 0
     let maxOwner = 0
@@ -276,6 +286,9 @@ class Scheduler {
     for (let k = 0; k < f; k++) {
       const i = feasible[k]!
       const node = this.nodes[i]!.spec
+      taintCounts[k] = 0
+      prefNode[k] = 0
+      interPod[k] = 0
       if (node.taints.length > 0) {
         let c = 0
         for (const t of node.taints) if (t.effect === 'PreferNoSchedule' && !tolerated(spec.tolerations, t)) c++
