@@ -6,6 +6,7 @@ import type {Resources} from '../types.js'
 /**
  * Everything a plan needs from a node, in one bash process made of builtins (on a small
  * VM every exec costs ~7 ms, and a no-op run must stay cheap on every node):
+ * - what the node has (online CPUs, MemTotal, a cgroup v2 limit), for scheduling;
  * - kgit's files under dataDir: pod and container IDs, probe states, record.json;
  * - `podman ps` of kgit's containers, from a cache on the node that is reused while
  *   podman's state database is older than the cache's time stamp (podman writes the
