@@ -1,6 +1,7 @@
 import type {PlanRun} from '../engine/session.js'
 import type {ContainerSpec, DeploymentObject, ObservedPod, Probe} from '../engine/types.js'
 import {podPhase} from './render-pods.js'
+import {allocatedLines, nodePodLines, nodeResources, resourceLines} from './render-resources.js'
 import {replicaSetViews} from './render-workloads.js'
 
 type Lines = string[]
@@ -96,18 +97,24 @@ export function describeNode(run: PlanRun, name: string): Lines {
   const n = run.desired.cluster.nodes.find((x) => x.name === name)!
   const o = run.observed.nodes.find((x) => x.node === name)
   const rec = o?.reachable ? o.record : undefined
-  const pods = o?.reachable ? o.pods : []
+  const res = nodeResources(n, o)
   return [
     ...block([
       ['Name', n.name],
       ['Address', `${n.address}:${n.port}`],
       ['Labels', kv(n.labels)],
       ['Taints', n.taints.map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`)],
+      ['Unschedulable', n.drain ? 'true (drained: its pods move to other nodes)' : String(n.unschedulable)],
       ['Status', !o ? 'Unknown' : o.reachable ? 'Ready' : `Unreachable (${o.reason})`],
       ['Data Dir', n.dataDir],
       ['Runs Commit', rec ? `${rec.commit.slice(0, 12)} "${rec.subject}" by ${rec.author}` : '<no record>'],
       ['Applied', rec ? `${rec.appliedAt} by ${rec.appliedBy}` : '<never>'],
-      ['Pods', pods.map((p) => `${p.namespace}/${p.name} (${p.ready ? 'ready' : 'not ready'})`)],
     ]),
+    'Capacity:',
+    ...resourceLines(res.capacity),
+    'Allocatable:',
+    ...resourceLines(res.allocatable),
+    ...nodePodLines(o, res),
+    ...allocatedLines(res),
   ]
 }

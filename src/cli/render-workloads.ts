@@ -4,6 +4,7 @@ import type {ObservedPod} from '../engine/types.js'
 import {isAvailable} from '../engine/controllers/rollout.js'
 import {podTemplateHash} from '../engine/controllers/hash.js'
 import {age} from './render-pods.js'
+import {nodeResources, nodeStatus, shortAmount} from './render-resources.js'
 import {table} from './table.js'
 
 export interface Filter {
@@ -79,14 +80,16 @@ export function replicaSetRows(views: ReplicaSetView[], all: boolean): string[] 
   return table([[...(all ? ['NAMESPACE'] : []), 'NAME', 'DESIRED', 'CURRENT', 'READY', 'AGE'], ...views.map((r) => [...(all ? [r.namespace] : []), r.name, String(r.desired), String(r.current), String(r.ready), r.created ? age(r.created) : '<none>'])])
 }
 
-/** Nodes of the cluster file with what kgit sees of them. */
+/** Nodes of the cluster file with what kgit sees of them; wide adds what pods request of what is allocatable. */
 export function nodeRows(run: PlanRun, wide: boolean): string[] {
-  const rows = [['NAME', 'STATUS', 'ADDRESS', 'PODS', 'COMMIT', ...(wide ? ['DATADIR', 'LABELS'] : [])]]
+  const rows = [['NAME', 'STATUS', 'ADDRESS', 'PODS', 'COMMIT', ...(wide ? ['CPU(REQ/ALLOC)', 'MEMORY(REQ/ALLOC)', 'DATADIR', 'LABELS'] : [])]]
   for (const n of run.desired.cluster.nodes) {
     const o = run.observed.nodes.find((x) => x.node === n.name)
-    const status = !o ? 'Unknown' : o.reachable ? 'Ready' : chalk.red('Unreachable')
+    const status = nodeStatus(n, o)
     const labels = Object.entries(n.labels).map(([k, v]) => `${k}=${v}`).join(',') || '<none>'
-    rows.push([n.name, status, `${n.address}:${n.port}`, o?.reachable ? String(o.pods.length) : '-', o?.reachable && o.record ? o.record.commit.slice(0, 12) : '<none>', ...(wide ? [n.dataDir, labels] : [])])
+    const res = wide ? nodeResources(n, o) : undefined
+    const share = (r: string): string => `${res?.requested ? shortAmount(r, res.requested[r] ?? 0) : '-'}/${shortAmount(r, res?.allocatable[r])}`
+    rows.push([n.name, o && !o.reachable ? chalk.red(status) : status, `${n.address}:${n.port}`, o?.reachable ? String(o.pods.length) : '-', o?.reachable && o.record ? o.record.commit.slice(0, 12) : '<none>', ...(wide ? [share('cpu'), share('memory'), n.dataDir, labels] : [])])
   }
   return table(rows)
 }

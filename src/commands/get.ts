@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import chalk from 'chalk'
 import {KgitCommand, clusterFlags} from '../cli/base.js'
 import {podRows, podsJson} from '../cli/render-pods.js'
+import {nodesJson} from '../cli/render-resources.js'
 import {deploymentRows, deploymentViews, nodeRows, replicaSetRows, replicaSetViews} from '../cli/render-workloads.js'
 import {observeCluster, planRevision} from '../engine/session.js'
 import {byText} from '../engine/order.js'
@@ -50,7 +51,7 @@ export default class Get extends KgitCommand {
     const {run} = await planRevision(opts)
     const f = all ? {} : {namespace: flags.namespace}
     if (kind === 'nodes') {
-      if (flags.output === 'json') this.log(JSON.stringify(run.desired.cluster.nodes.map((n) => ({...n, observed: run.observed.nodes.find((o) => o.node === n.name)?.reachable ?? false})), null, 2))
+      if (flags.output === 'json') this.log(JSON.stringify(nodesJson(run), null, 2))
       else for (const line of nodeRows(run, flags.output === 'wide')) this.log(line)
       return this.unreachable(run.observed.nodes)
     }

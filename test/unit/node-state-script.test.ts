@@ -1,4 +1,5 @@
 import {execa} from 'execa'
+import {readFileSync} from 'node:fs'
 import {mkdir, mkdtemp, rm, utimes, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -9,8 +10,8 @@ import {nodeState} from '../../src/engine/facts/node-state.js'
 let dir: string
 let bin: string
 
-async function run(): Promise<{out: ReturnType<ReturnType<typeof nodeState>['parse']>; calls: number}> {
-  const f = nodeState(join(dir, 'data'), 'label=kgit.dev/managed=true')
+async function run(sysRoot = ''): Promise<{out: ReturnType<ReturnType<typeof nodeState>['parse']>; calls: number}> {
+  const f = nodeState(join(dir, 'data'), 'label=kgit.dev/managed=true', sysRoot)
   const r = await execa(f.argv[0]!, f.argv.slice(1), {env: {PATH: `${bin}:${process.env.PATH}`}})
   const calls = Number((await execa('sh', ['-c', `cat ${dir}/calls 2>/dev/null | wc -l`])).stdout.trim())
   return {out: f.parse(r.stdout), calls}
@@ -57,5 +58,41 @@ describe('node state script', () => {
     await writeFile(join(dir, 'ps.json'), `[\n  {\n    "Id": "c1",\n    "Pid": ${process.pid},\n    "State": "running"\n  }\n]`)
     expect((await run()).calls).toBe(n + 2)
     expect((await run()).calls).toBe(n + 2)
+  })
+
+  it('reports the online CPUs and MemTotal of this machine', async () => {
+    const {out} = await run()
+    const nproc = Number((await execa('nproc', ['--all'])).stdout.trim())
+    const memKb = Number(/^MemTotal:\s+(\d+) kB$/m.exec(readFileSync('/proc/meminfo', 'utf8'))![1])
+    // A cgroup v2 limit on this machine's root cgroup would lower both; none on a host.
+    expect(out.capacity!.cpu).toBeLessThanOrEqual(nproc * 1000)
+    expect(out.capacity!.cpu).toBeGreaterThan(0)
+    expect(out.capacity!.memory).toBeLessThanOrEqual(memKb * 1024)
+    expect(out.capacity!.memory).toBeGreaterThan(0)
+    expect(out.files.now).toBeGreaterThan(0)
+  })
+
+  it('counts CPU ranges, falls back to /proc/cpuinfo, and honours cgroup v2 cpu.max and memory.max', async () => {
+    const root = join(dir, 'root')
+    const put = async (path: string, text: string): Promise<void> => {
+      await mkdir(join(root, path, '..'), {recursive: true})
+      await writeFile(join(root, path), text)
+    }
+    await put('proc/meminfo', 'MemTotal:        4005888 kB\nMemFree:  1 kB\n')
+    await put('sys/devices/system/cpu/online', '0-3,8-11,16\n')
+    expect((await run(root)).out.capacity).toEqual({cpu: 9000, memory: 4005888 * 1024})
+    await rm(join(root, 'sys/devices/system/cpu/online'))
+    await put('proc/cpuinfo', 'processor\t: 0\nmodel name\t: x\n\nprocessor\t: 1\nmodel name\t: x\n')
+    expect((await run(root)).out.capacity).toEqual({cpu: 2000, memory: 4005888 * 1024})
+    await put('sys/fs/cgroup/cpu.max', '150000 100000\n')
+    await put('sys/fs/cgroup/memory.max', '1073741824\n')
+    expect((await run(root)).out.capacity).toEqual({cpu: 1500, memory: 1073741824})
+    await put('sys/fs/cgroup/cpu.max', 'max 100000\n')
+    await put('sys/fs/cgroup/memory.max', 'max\n')
+    expect((await run(root)).out.capacity).toEqual({cpu: 2000, memory: 4005888 * 1024})
+    await rm(join(root, 'proc'), {recursive: true})
+    const r = await run(root)
+    expect(r.out.capacity).toBeUndefined()
+    expect(r.out.files.podIds.get('default_web-1')).toBe('p1')
   })
 })

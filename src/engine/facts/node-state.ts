@@ -1,17 +1,19 @@
 import type {Fact} from './fact.js'
 import {parseNodeFiles, type NodeFiles} from './node-files.js'
 import {podmanContainers, type RawContainer} from './podman-pods.js'
+import type {Resources} from '../types.js'
 
 /**
  * Everything a plan needs from a node, in one bash process made of builtins (on a small
  * VM every exec costs ~7 ms, and a no-op run must stay cheap on every node):
+ * - what the node has (online CPUs, MemTotal, a cgroup v2 limit), for scheduling;
  * - kgit's files under dataDir: pod and container IDs, probe states, record.json;
  * - `podman ps` of kgit's containers, from a cache on the node that is reused while
  *   podman's state database is older than the cache's time stamp (podman writes the
  *   database on every create, start, stop, exit and removal; `ps` only reads it) and
  *   every container it lists as running still has its process.
  */
-const SCRIPT = String.raw`d=$1 filter=$2 c=$1/cache db= out=
+const SCRIPT = String.raw`d=$1 filter=$2 c=$1/cache db= out= sys=$3
 # podman first, kgit's files after: a probe state read after the containers can explain them
 # (a liveness loop that is restarting a container says so before it stops it).
 ps_json() {
@@ -40,8 +42,34 @@ ps_json() {
   fi
   rm -f "$c/ps.t.$$"
 }
+# What the node has, as the kubelet counts it: online CPUs and MemTotal, lowered by a cgroup v2
+# limit on the root of the node's cgroup namespace (a container or a VM slice given as a node).
+capacity() {
+  local l r cpu=0 mem=0 k v q p IFS=,
+  # online is a list of ranges: 0-3,8-11 or 0.
+  if read -r l 2>/dev/null <"$sys/sys/devices/system/cpu/online"; then
+    for r in $l; do
+      if [[ $r =~ ^([0-9]+)-([0-9]+)$ ]]; then cpu=$((cpu + BASH_REMATCH[2] - BASH_REMATCH[1] + 1)); elif [[ $r =~ ^[0-9]+$ ]]; then cpu=$((cpu + 1)); fi
+    done
+  fi
+  IFS=$' \t\n'
+  if ((cpu == 0)); then
+    while IFS= read -r l; do [[ $l == processor* ]] && cpu=$((cpu + 1)); done 2>/dev/null <"$sys/proc/cpuinfo"
+  fi
+  cpu=$((cpu * 1000))
+  if read -r q p 2>/dev/null <"$sys/sys/fs/cgroup/cpu.max" && [[ $q =~ ^[0-9]+$ && $p =~ ^[1-9][0-9]*$ ]]; then
+    q=$(((q * 1000 + p - 1) / p))
+    ((cpu == 0 || q < cpu)) && cpu=$q
+  fi
+  while read -r k v _; do [[ $k == MemTotal: ]] && { mem=$((v * 1024)); break; }; done 2>/dev/null <"$sys/proc/meminfo"
+  if read -r q 2>/dev/null <"$sys/sys/fs/cgroup/memory.max" && [[ $q =~ ^[0-9]+$ ]]; then
+    ((mem == 0 || q < mem)) && mem=$q
+  fi
+  printf '@@kgit-capacity@@ cpu=%s memory=%s\n' "$cpu" "$mem"
+}
 ps_json || exit 1
 printf '%(%s)T\n' -1
+capacity
 if cd "$d" 2>/dev/null; then
   for f in ids/*.pod ids/*.ctr probes/*.state; do
     # podman writes ID files without a final newline: read then fails but fills the line.
@@ -58,18 +86,48 @@ exit 0`
 export interface NodeState {
   files: NodeFiles
   containers: RawContainer[]
+  /** cpu (millicores) and memory (bytes) the node reports; absent when it could not tell. */
+  capacity?: Resources
 }
 
 const PS_MARK = '@@kgit-ps@@\n'
+const CAPACITY_MARK = '@@kgit-capacity@@ '
 
-export function nodeState(dataDir: string, filter: string): Fact<NodeState> {
+/**
+ * @param sysRoot prefix of `/proc` and `/sys` (tests point it at a fake tree); '' on nodes.
+ */
+export function nodeState(dataDir: string, filter: string, sysRoot = ''): Fact<NodeState> {
   return {
     name: 'node state',
-    argv: ['bash', '-c', SCRIPT, 'kgit-observe', dataDir, filter],
+    argv: ['bash', '-c', SCRIPT, 'kgit-observe', dataDir, filter, ...(sysRoot ? [sysRoot] : [])],
     parse(stdout: string): NodeState {
       const at = stdout.indexOf(PS_MARK)
       if (at < 0) throw new Error('the node state script ended early (no podman section)')
-      return {files: parseNodeFiles(stdout.slice(0, at)), containers: podmanContainers.parse(stdout.slice(at + PS_MARK.length))}
+      const {rest, capacity} = takeCapacity(stdout.slice(0, at))
+      const out: NodeState = {files: parseNodeFiles(rest), containers: podmanContainers.parse(stdout.slice(at + PS_MARK.length))}
+      if (capacity) out.capacity = capacity
+      return out
     },
   }
+}
+
+/** Takes the capacity line (printed right after the clock, before any file) out of the head of the answer. */
+function takeCapacity(head: string): {rest: string; capacity?: Resources} {
+  const start = head.indexOf('\n' + CAPACITY_MARK) + 1
+  if (start === 0) return {rest: head}
+  const end = head.indexOf('\n', start)
+  const stop = end < 0 ? head.length : end + 1
+  const capacity = parseCapacity(head.slice(start + CAPACITY_MARK.length, stop))
+  const rest = head.slice(0, start) + head.slice(stop)
+  return capacity ? {rest, capacity} : {rest}
+}
+
+/** `cpu=2000 memory=4102344704` -> resources; zero or malformed amounts are left out. */
+export function parseCapacity(line: string): Resources | undefined {
+  const out: Resources = {}
+  for (const word of line.trim().split(/\s+/)) {
+    const m = /^([a-z][a-z0-9./-]*)=([0-9]+)$/.exec(word)
+    if (m && Number(m[2]) > 0) out[m[1]!] = Number(m[2])
+  }
+  return Object.keys(out).length > 0 ? out : undefined
 }
