@@ -1,0 +1,95 @@
+import {readFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import type {LabState} from '../../src/engine/exec/lab/index.js'
+import {commit, kgit, lab, podCounts, podman} from './helpers.js'
+
+const repo = inject('labRepo')
+let state: LabState
+let original: string
+
+/** The lab's kgit.yaml with extra fields (YAML lines) on some nodes. */
+function clusterWith(fields: Record<string, string[]>): string {
+  return original.replace(/( {4}- name: (\S+)\n(\s+)address: \S+)/g, (all, head: string, name: string, indent: string) => (fields[name] ? `${head}\n${fields[name].map((f) => `${indent}${f}`).join('\n')}` : all))
+}
+
+function deployment(name: string, replicas: number, pod = '', container = ''): string {
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}}
+spec:
+  replicas: ${replicas}
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      terminationGracePeriodSeconds: 1
+${pod}      containers:
+        - name: main
+          image: localhost/busybox:1.35
+          command: [sleep, "3600"]
+${container}`
+}
+
+const SMALL = {n1: ['capacity: {cpu: "2", memory: 1Gi}'], n2: ['capacity: {cpu: "2", memory: 1Gi}'], n3: ['capacity: {cpu: "2", memory: 1Gi}']}
+
+beforeAll(async () => {
+  state = await lab(inject('labName'))
+  original = await readFile(join(repo, 'kgit.yaml'), 'utf8')
+})
+
+afterAll(async () => {
+  await commit(repo, {'kgit.yaml': original, manifests: null, 'manifests/.gitkeep': ''}, 'e2e: clean up')
+  await kgit(repo, 'apply')
+})
+
+describe('the scheduler on a real lab', () => {
+  it('reports a pod that fits nowhere with the reasons, applies the rest, exits 1; limits reach the container', async () => {
+    const fits = deployment('fits', 2, '', '          resources: {requests: {cpu: 250m, memory: 64Mi}, limits: {cpu: 500m, memory: 96Mi}}\n')
+    const huge = deployment('huge', 1, '', '          resources: {requests: {memory: 2Gi}}\n')
+    await commit(repo, {'kgit.yaml': clusterWith(SMALL), 'manifests/fits.yaml': fits, 'manifests/huge.yaml': huge}, 'too big')
+    const r = await kgit(repo, 'apply')
+    expect(r.exitCode).toBe(1)
+    expect(r.stderr).toMatch(/pod default\/huge-\S+ cannot be scheduled: 0\/3 nodes are available: 3 Insufficient memory\./)
+    expect((await podCounts(state, 'Deployment/fits')).reduce((a, b) => a + b)).toBe(2)
+    expect((await podCounts(state, 'Deployment/huge')).reduce((a, b) => a + b)).toBe(0)
+    // The kubelet's way: a cpu limit is a CFS quota, a memory limit the cgroup's limit.
+    const node = state.nodes[(await podCounts(state, 'Deployment/fits')).findIndex((c) => c > 0)]!.name
+    const ids = (await podman(state, node, 'ps', '-q', '--filter', 'label=kgit.dev/container=main', '--filter', 'label=kgit.dev/pod')).trim().split('\n')
+    const inspect = JSON.parse(await podman(state, node, 'inspect', ids[0]!)) as {HostConfig: {Memory: number; CpuQuota: number; CpuPeriod: number; CpuShares: number}}[]
+    expect(inspect[0]!.HostConfig.Memory).toBe(96 * 2 ** 20)
+    expect(inspect[0]!.HostConfig.CpuQuota / inspect[0]!.HostConfig.CpuPeriod).toBe(0.5)
+    expect(inspect[0]!.HostConfig.CpuShares).toBe(256)
+    const plan = await kgit(repo, 'plan')
+    expect(plan.exitCode).toBe(1)
+    expect(plan.stdout).toContain('0/3 nodes are available: 3 Insufficient memory.')
+  })
+
+  it('a tainted node gets only the pods that tolerate its taint', async () => {
+    const tainted = {...SMALL, n1: [...SMALL.n1, 'taints: [{key: dedicated, value: db, effect: NoSchedule}]']}
+    const db = deployment('db', 1, '      tolerations: [{key: dedicated, value: db, effect: NoSchedule}]\n      nodeSelector: {kubernetes.io/hostname: n1}\n')
+    await commit(repo, {'kgit.yaml': clusterWith(tainted), 'manifests/huge.yaml': null, 'manifests/fits.yaml': null, 'manifests/web.yaml': deployment('web', 4), 'manifests/db.yaml': db}, 'taint n1')
+    const r = await kgit(repo, 'apply')
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(await podCounts(state, 'Deployment/web')).toEqual([0, 2, 2])
+    expect(await podCounts(state, 'Deployment/db')).toEqual([1, 0, 0])
+  })
+
+  it('a cordoned node gets no new pods; drain moves its pods to the others', async () => {
+    await commit(repo, {'kgit.yaml': clusterWith({...SMALL, n2: [...SMALL.n2, 'unschedulable: true']}), 'manifests/db.yaml': null, 'manifests/web.yaml': deployment('web', 6)}, 'cordon n2')
+    expect((await kgit(repo, 'apply')).exitCode).toBe(0)
+    const counts = await podCounts(state, 'Deployment/web')
+    expect(counts[1]).toBe(2)
+    expect(counts[0]! + counts[2]!).toBe(4)
+    const nodes = await kgit(repo, 'get', 'nodes')
+    expect(nodes.stdout).toMatch(/n2\s+Ready,SchedulingDisabled/)
+    await commit(repo, {'kgit.yaml': clusterWith({...SMALL, n2: [...SMALL.n2, 'unschedulable: true', 'drain: true']})}, 'drain n2')
+    const r = await kgit(repo, 'apply')
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(r.stdout).toContain('evicted: node n2 is drained')
+    const after = await podCounts(state, 'Deployment/web')
+    expect(after[1]).toBe(0)
+    expect(after[0]! + after[2]!).toBe(6)
+    expect((await kgit(repo, 'apply')).stdout).toMatch(/^No changes/m)
+  })
+})
