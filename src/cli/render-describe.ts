@@ -1,5 +1,7 @@
 import type {PlanRun} from '../engine/session.js'
-import type {ContainerSpec, DeploymentObject, ObservedPod, Probe} from '../engine/types.js'
+import {qosClass} from '../engine/facts/node-resources.js'
+import {formatAmount} from '../engine/manifest/quantity.js'
+import type {ContainerSpec, DeploymentObject, ObservedPod, Probe, Resources} from '../engine/types.js'
 import {podPhase} from './render-pods.js'
 import {allocatedLines, nodePodLines, nodeResources, resourceLines} from './render-resources.js'
 import {replicaSetViews} from './render-workloads.js'
@@ -25,6 +27,15 @@ export function probeText(p: Probe): string {
   return `${what} delay=${p.initialDelaySeconds}s timeout=${p.timeoutSeconds}s period=${p.periodSeconds}s #success=${p.successThreshold} #failure=${p.failureThreshold}`
 }
 
+/** kubectl's Limits/Requests blocks of a container, when it sets any. */
+function resourcePairs(spec: ContainerSpec | undefined): [string, string[]][] {
+  const amounts = (r: Resources | undefined): string[] => Object.entries(r ?? {}).map(([k, v]) => `${k}: ${formatAmount(k, v)}`)
+  const out: [string, string[]][] = []
+  if (spec?.resources && Object.keys(spec.resources.limits).length > 0) out.push(['Limits', amounts(spec.resources.limits)])
+  if (spec?.resources && Object.keys(spec.resources.requests).length > 0) out.push(['Requests', amounts(spec.resources.requests)])
+  return out
+}
+
 function containerLines(spec: ContainerSpec | undefined, pod: ObservedPod, name: string): Lines {
   const live = pod.containers.find((c) => c.name === name)
   const pairs: [string, string | string[]][] = [
@@ -34,6 +45,7 @@ function containerLines(spec: ContainerSpec | undefined, pod: ObservedPod, name:
     ...(spec?.args ? [['Args', spec.args] as [string, string[]]] : []),
     ['State', live ? `${live.state}${live.exitCode !== undefined && live.state === 'exited' ? ` (exit code ${live.exitCode})` : ''}` : 'missing'],
     ['Ready', live?.ready ? 'True' : 'False'],
+    ...resourcePairs(spec),
     ...(spec?.livenessProbe ? [['Liveness', probeText(spec.livenessProbe)] as [string, string]] : []),
     ...(spec?.readinessProbe ? [['Readiness', probeText(spec.readinessProbe)] as [string, string]] : []),
     ['Environment', (spec?.env ?? []).map((e) => `${e.name}: ${e.fieldPath ? `(${e.fieldPath})` : e.value}`)],
@@ -61,7 +73,12 @@ export function describePod(run: Pick<PlanRun, 'desired'>, p: ObservedPod): Line
   const names = [...new Set([...(p.spec?.containers.map((c) => c.name) ?? []), ...p.containers.map((c) => c.name)])]
   for (const n of names) lines.push(...containerLines(p.spec?.containers.find((c) => c.name === n), p, n))
   lines.push('Volumes:', ...(p.spec?.volumes?.length ? p.spec.volumes.map((v) => `  ${v.name}: ${'emptyDir' in v ? `emptyDir${v.emptyDir.medium ? ` (${v.emptyDir.medium})` : ''}` : `hostPath ${v.hostPath.path}${v.hostPath.type ? ` (${v.hostPath.type})` : ''}`}`) : ['  <none>']))
-  lines.push(...block([['Drift', p.drift ?? '<none>']]))
+  lines.push(...block([
+    ['QoS Class', p.spec ? qosClass(p.spec) : '<unknown>'],
+    ['Node-Selectors', kv(p.spec?.nodeSelector ?? {})],
+    ['Tolerations', (p.spec?.tolerations ?? []).map((t) => `${t.key ?? ''}${t.operator === 'Exists' ? '' : `=${t.value ?? ''}`}${t.effect ? `:${t.effect}` : ''}${t.operator === 'Exists' && !t.key ? ' op=Exists' : ''}${t.tolerationSeconds !== undefined ? ` for ${t.tolerationSeconds}s` : ''}`)],
+    ['Drift', p.drift ?? '<none>'],
+  ]))
   return lines
 }
 

@@ -60,6 +60,10 @@ describe('the scheduler on a real lab', () => {
     expect(inspect[0]!.HostConfig.Memory).toBe(96 * 2 ** 20)
     expect(inspect[0]!.HostConfig.CpuQuota / inspect[0]!.HostConfig.CpuPeriod).toBe(0.5)
     expect(inspect[0]!.HostConfig.CpuShares).toBe(256)
+    const name = (await kgit(repo, 'get', 'pods')).stdout.split('\n').find((l) => l.startsWith('fits-'))!.split(/\s+/)[0]!
+    const described = (await kgit(repo, 'describe', 'pod', name)).stdout
+    expect(described).toMatch(/QoS Class:\s+Burstable/)
+    expect(described).toMatch(/Limits:\s+cpu: 500m\n\s+memory: 96Mi\n\s+Requests:\s+cpu: 250m\n\s+memory: 64Mi/)
     const plan = await kgit(repo, 'plan')
     expect(plan.exitCode).toBe(1)
     expect(plan.stdout).toContain('0/3 nodes are available: 3 Insufficient memory.')

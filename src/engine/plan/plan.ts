@@ -2,7 +2,7 @@ import {safeEncode, fnv32a} from '../controllers/hash.js'
 import {expandWorkloads} from '../controllers/workloads.js'
 import {rolloutStep, type RolloutStatus} from '../controllers/rollout.js'
 import {latestRecord} from '../facts/node-record.js'
-import {nodeAllocatable} from '../scheduler/capacity.js'
+import {isTerminated, nodeAllocatable} from '../facts/node-resources.js'
 import {nodeLabels, taintText, untoleratedTaint} from '../scheduler/predicates.js'
 import {ownerKey, schedule, staticReason, type ExistingPod, type SchedNode} from '../scheduler/scheduler.js'
 import type {Desired, DesiredPod, NodeRecord, NodeSpec, Observed, ObservedPod, PodGroup, StrayContainer} from '../types.js'
@@ -86,7 +86,7 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
 
   const schedNodes: SchedNode[] = nodes.map((n: NodeSpec) => {
     const o = observed.nodes.find((x) => x.node === n.name)
-    return {spec: n, allocatable: nodeAllocatable(n, o?.reachable ? o.capacity : undefined), ...(reachable.has(n.name) ? {} : {unreachable: true})}
+    return {spec: n, allocatable: nodeAllocatable(n, o), ...(reachable.has(n.name) ? {} : {unreachable: true})}
   })
   movePodsThatNoLongerFit(ctx, schedNodes)
   const actions: Action[] = []
@@ -171,7 +171,7 @@ function staying(live: ObservedPod[], ctx: Ctx): ExistingPod[] {
   for (const o of live) {
     const want = ctx.kept.get(o)
     const why = ctx.why.get(o)
-    if (!want && why !== null && !(why === undefined && o.keep)) continue
+    if ((!want && why !== null && !(why === undefined && o.keep)) || isTerminated(o)) continue
     const spec = want?.spec ?? o.spec
     out.push({node: o.node, namespace: o.namespace, labels: want?.labels ?? o.labels, owner: want ? ownerKey(want) : o.owner ? ownerKeyOf(o.namespace, o.owner) : `${o.namespace}/Pod/${o.name}`, ...(spec ? {spec} : {})})
   }

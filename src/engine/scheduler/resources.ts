@@ -1,3 +1,4 @@
+import {podRequests} from '../facts/node-resources.js'
 import type {PodSpec, Resources} from '../types.js'
 
 /** Kubernetes' scoring defaults for a container that requests nothing (100m cpu, 200Mi memory). */
@@ -7,13 +8,10 @@ export const DEFAULT_SCORING_MEMORY = 200 * 2 ** 20
 const requestsCache = new WeakMap<PodSpec, Resources>()
 const scoringCache = new WeakMap<PodSpec, Resources>()
 
-/** What a pod requests: the sum of its containers' requests. */
-export function podRequests(spec: PodSpec): Resources {
+/** What a pod requests, computed once per spec object (pods of one template share theirs). */
+export function cachedRequests(spec: PodSpec): Resources {
   let r = requestsCache.get(spec)
-  if (r) return r
-  r = {}
-  for (const c of spec.containers) for (const [k, v] of Object.entries(c.resources?.requests ?? {})) r[k] = (r[k] ?? 0) + v
-  requestsCache.set(spec, r)
+  if (!r) requestsCache.set(spec, (r = podRequests(spec)))
   return r
 }
 

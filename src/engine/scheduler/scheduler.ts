@@ -1,6 +1,7 @@
 import type {DesiredPod, NodeSpec, PodAffinityTerm, PodSpec, Resources} from '../types.js'
 import {labelSelectorMatches, nodeAffinityMatches, nodeLabels, taintText, termMatches, tolerated, untoleratedTaint, zoneOf} from './predicates.js'
-import {hostPortsOf, portTaken, podRequests, scoringRequests} from './resources.js'
+import {DEFAULT_MAX_PODS} from '../facts/node-resources.js'
+import {cachedRequests, hostPortsOf, portTaken, scoringRequests} from './resources.js'
 
 /**
  * Kubernetes' scheduler, run over the plan's pending pods: for each pod, filters
@@ -44,8 +45,6 @@ export interface ScheduleInput {
 export type Placement = {pod: DesiredPod; node: string} | {pod: DesiredPod; node?: undefined; reason: string}
 
 export const WEIGHTS = {taint: 3, nodeAffinity: 2, leastAllocated: 1, balanced: 1, interPod: 2, spread: 2} as const
-/** Kubernetes' default max pods per node (kubelet --max-pods). */
-export const DEFAULT_MAX_PODS = 110
 /** SelectorSpread: how much the zone counts against the node when nodes have zones. */
 const ZONE_WEIGHTING = 2 / 3
 
@@ -164,7 +163,7 @@ class Scheduler {
   }
 
   private occupy(i: number, owner: string, namespace: string, labels: Record<string, string>, spec: PodSpec | undefined): void {
-    const r = spec ? podRequests(spec) : undefined
+    const r = spec ? cachedRequests(spec) : undefined
     const s = spec ? scoringRequests(spec) : undefined
     this.req.pods[i]!++
     if (r) {
@@ -203,7 +202,7 @@ class Scheduler {
     if (n === 0) return 'no node is reachable'
     const spec = pod.spec
     const statics = this.staticReasons(spec)
-    const req = podRequests(spec)
+    const req = cachedRequests(spec)
     const cpu = req.cpu ?? 0
     const memory = req.memory ?? 0
     const extras = Object.entries(req).filter(([k, v]) => k !== 'cpu' && k !== 'memory' && v > 0)
