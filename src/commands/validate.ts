@@ -19,7 +19,7 @@ export default class Validate extends KgitCommand {
     const {flags, argv} = await this.parse(Validate)
     this.debugMode = flags.debug
     try {
-      const loaded = await loadRevision({dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree'], paths: argv as string[]})
+      const loaded = await loadRevision({dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree'], paths: argv as string[], admission: true})
       if (flags.output === 'json') this.log(JSON.stringify({revision: loaded.commit, valid: true, objects: loaded.desired.objects.length, errors: [], warnings: loaded.warnings}, null, 2))
       else {
         for (const w of loaded.warnings) this.logToStderr(chalk.yellow('warning: ') + w)
