@@ -2,6 +2,7 @@ import {describe, expect, it} from 'vitest'
 import {checkPlanQuotas, checkRevisionQuotas, planQuotaChange} from '../../src/engine/admission/quota.js'
 import {plan} from '../../src/engine/plan/plan.js'
 import type {Desired} from '../../src/engine/types.js'
+import {describeNamespace, findNamespace} from '../../src/cli/render-namespace.js'
 import {revision} from '../support/resources.js'
 import {FakeFleet, deployment} from './plan-helpers.js'
 
@@ -116,5 +117,35 @@ describe('ResourceQuota on a revision alone', () => {
   it('refuses a scope on a resource it cannot track, and a quantity that is not one', () => {
     expect(revision([quota('configmaps: "1"', '\n  scopes: [BestEffort]')]).errors).toEqual(['manifests/all.yaml:5 spec.hard.configmaps: Invalid value: "configmaps": unsupported scope applied to resource (scopes BestEffort track pods)'])
     expect(revision([quota('memory: lots')]).errors).toEqual(['manifests/all.yaml:5 spec.hard.memory: Invalid value: "lots": must be a quantity such as 500m, 64Mi, 1.5Gi or 2'])
+  })
+})
+
+describe('kgit describe namespace', () => {
+  it('shows used (pods that run now) against hard, and the LimitRanges as a table', () => {
+    const fleet = new FakeFleet(2)
+    const lr = 'apiVersion: v1\nkind: LimitRange\nmetadata: {name: limits}\nspec:\n  limits:\n    - {type: Container, max: {memory: 1Gi}, defaultRequest: {cpu: 100m}, maxLimitRequestRatio: {memory: 2}}\n'
+    const d = load(quota('requests.memory: 2Gi, pods: "10", count/deployments.apps: "5"'), lr, app('web', 3))
+    run(fleet, d)
+    expect(describeNamespace({desired: d, observed: fleet.observed()}, findNamespace(d.objects, 'default')!)).toEqual([
+      'Name:         default',
+      'Labels:       <none>',
+      'Annotations:  <none>',
+      'Status:       Active',
+      '',
+      'Resource Quotas',
+      '  Name:            compute',
+      '  Resource                 Used     Hard',
+      '  --------                 ---      ---',
+      '  count/deployments.apps   1        5',
+      '  pods                     3        10',
+      '  requests.memory          1536Mi   2Gi',
+      '',
+      'Resource Limits',
+      ' Type        Resource   Min   Max   Default Request   Default Limit   Max Limit/Request Ratio',
+      ' ----        --------   ---   ---   ---------------   -------------   -----------------------',
+      ' Container   cpu        -     -     100m              -               -',
+      ' Container   memory     -     1Gi   1Gi               1Gi             2',
+    ])
+    expect(findNamespace(d.objects, 'shop')).toBeUndefined()
   })
 })
