@@ -17,7 +17,7 @@ export default class Diff extends KgitCommand {
   async run(): Promise<void> {
     const {flags} = await this.parse(Diff)
     this.debugMode = flags.debug
-    const {run} = await planRevision({dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree']})
+    const {run} = await planRevision({dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree'], admission: true})
     const drift = run.plan.actions.filter(isDrift)
     const pending = run.plan.actions.filter((a) => !isDrift(a))
     // A rollout is pending while pods of an older template run; one short of pods by drift is drift.

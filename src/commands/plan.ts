@@ -16,7 +16,7 @@ export default class Plan extends KgitCommand {
   async run(): Promise<void> {
     const {flags} = await this.parse(Plan)
     this.debugMode = flags.debug
-    const {run} = await planRevision({dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree']})
+    const {run} = await planRevision({dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree'], admission: true})
     if (flags.output === 'json') this.log(JSON.stringify(planJson(run), null, 2))
     else {
       printLoadNotes(run, (l) => this.logToStderr(l))

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import chalk from 'chalk'
 import {KgitCommand, clusterFlags} from '../cli/base.js'
-import {ErrorList, ManifestError} from '../engine/errors.js'
+import {AdmissionError, ErrorList, ManifestError} from '../engine/errors.js'
 import {loadRevision} from '../engine/session.js'
 import {shortRev} from '../cli/render-plan.js'
 
@@ -19,7 +19,7 @@ export default class Validate extends KgitCommand {
     const {flags, argv} = await this.parse(Validate)
     this.debugMode = flags.debug
     try {
-      const loaded = await loadRevision({dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree'], paths: argv as string[]})
+      const loaded = await loadRevision({dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree'], paths: argv as string[], admission: true})
       if (flags.output === 'json') this.log(JSON.stringify({revision: loaded.commit, valid: true, objects: loaded.desired.objects.length, errors: [], warnings: loaded.warnings}, null, 2))
       else {
         for (const w of loaded.warnings) this.logToStderr(chalk.yellow('warning: ') + w)
@@ -28,7 +28,7 @@ export default class Validate extends KgitCommand {
     } catch (err) {
       if (flags.output !== 'json' || !(err instanceof Error)) throw err
       const list = err instanceof ErrorList ? err.errors : [err]
-      const errors = list.map((e) => (e instanceof ManifestError ? {file: e.pos.file, line: e.pos.line, field: e.pos.path, message: e.detail} : {message: e.message}))
+      const errors = list.map((e) => (e instanceof ManifestError ? {file: e.pos.file, line: e.pos.line, field: e.pos.path, message: e.detail} : e instanceof AdmissionError ? {file: e.pos.file, line: e.pos.line, message: e.message} : {message: e.message}))
       this.log(JSON.stringify({valid: false, errors}, null, 2))
       this.exit(1)
     }

@@ -79,3 +79,14 @@ export function tailLines(text: string, n: number): string {
   const lines = text.split('\n').map((l) => l.trim()).filter(Boolean)
   return lines.slice(-n).join('; ')
 }
+
+/** A change an admission check refuses (a ResourceQuota exceeded): nothing was applied. */
+export class AdmissionError extends UsageError {
+  override name = 'AdmissionError'
+  constructor(
+    readonly pos: SourcePos,
+    message: string,
+  ) {
+    super(message)
+  }
+}

@@ -86,7 +86,7 @@ export const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-conta
 export function containerHints(objects: KObject[], pod: ObservedPod): ContainerHints | undefined {
   const owner = pod.owner ?? {kind: 'Pod', name: pod.name}
   const o = objects.find((x) => x.kind === owner.kind && x.metadata.name === owner.name && x.metadata.namespace === pod.namespace)
-  if (!o || o.kind === 'Namespace' || o.kind === 'ConfigMap') return undefined
+  if (!o || !('notes' in o)) return undefined
   const [spec, annotations] = o.kind === 'Pod' ? [o.spec, o.metadata.annotations] : [o.spec.template.spec, o.spec.template.metadata.annotations]
   const order = spec.containers.map((c) => c.name)
   const observed = pod.containers.map((c) => c.name)

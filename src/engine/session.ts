@@ -14,6 +14,7 @@ import {observeNode} from './exec/observe.js'
 import {parseCluster} from './manifest/cluster.js'
 import {loadDesired, type SourceFile} from './manifest/load.js'
 import {plan, type Action, type Plan} from './plan/plan.js'
+import {checkPlanQuotas, checkRevisionQuotas, planQuotaChange} from './admission/quota.js'
 import type {ClusterSpec, Desired, NodeObservation, NodeRecord, Observed} from './types.js'
 import {readFile} from 'node:fs/promises'
 import {isAbsolute, relative, resolve} from 'node:path'
@@ -28,6 +29,11 @@ export interface RevisionOptions {
   workingTree?: boolean
   /** Only these files or folders (paths on disk) instead of spec.manifests. */
   paths?: string[]
+  /**
+   * Run the admission checks (ResourceQuota) and refuse what they refuse, before any node
+   * is touched: the revision's end state when it is read, and the plan once nodes are observed.
+   */
+  admission?: boolean
 }
 
 export interface Loaded {
@@ -58,6 +64,8 @@ export async function loadRevision(opts: RevisionOptions): Promise<Loaded> {
   const {desired, errors, warnings, schemaClean} = loadDesired({revision: opts.workingTree ? `${commit}+working-tree` : commit, clusterFile, files: marked, schema})
   await cache.remember(schemaClean.map((p) => keys.get(p)!))
   if (!desired) throw new ErrorList(errors)
+  const refused = opts.admission ? checkRevisionQuotas(desired) : []
+  if (refused.length > 0) throw new ErrorList(refused)
   return {desired, source, reader, commit, warnings, uncommitted, knownHosts: extra[0]?.content.toString()}
 }
 
@@ -127,12 +135,21 @@ export async function planRevision<T>(opts: SessionOptions, then?: (run: PlanRun
       observed = await observeLocked(cluster, conns, claim, opts.lock!)
       planned = plan(loaded.desired, observed)
     }
+    if (opts.admission) admit(loaded.desired, planned, observed, (errors) => {
+      throw new ErrorList(errors)
+    })
     const run: PlanRun = {...loaded, observed, plan: planned, ...(info ? {commitInfo: info} : {})}
     return {run, result: then ? await then(run, conns) : undefined}
   } finally {
     if (claim?.taken) await releaseClaim(cluster, conns, claim.token)
     await conns.close()
   }
+}
+
+/** ResourceQuota on a plan step: `refuse` gets every violation, and nothing of the step is done. */
+function admit(desired: Desired, p: Plan, observed: Observed, refuse: (errors: Error[]) => void): void {
+  const errors = checkPlanQuotas(desired.objects, planQuotaChange(p, observed))
+  if (errors.length > 0) refuse(errors)
 }
 
 /** Observes every node again and plans, on connections a run already holds (watching a rollout). */
@@ -170,7 +187,7 @@ export interface ApplyHooks {
  */
 export async function applyRevision(opts: SessionOptions, hooks: ApplyHooks): Promise<{run: PlanRun; result: ApplyResult; final: Plan}> {
   let final: Plan | undefined
-  const {run, result} = await planRevision(opts, async (r, conns) => {
+  const {run, result} = await planRevision({...opts, admission: true}, async (r, conns) => {
     await hooks.beforeApply?.(r)
     const handles = new Map<string, NodeHandle>()
     for (const n of r.desired.cluster.nodes) {
@@ -202,6 +219,14 @@ export async function applyRevision(opts: SessionOptions, hooks: ApplyHooks): Pr
       }
       observed = await observeAll(r.desired.cluster, conns)
       current = plan(r.desired, observed)
+      // A later step (a rollout's next pods) may not fit the quota: it is refused, as Kubernetes refuses the pod.
+      let refused = false
+      admit(r.desired, current, observed, (errors) => {
+        const first = current.actions.find((a) => a.type === 'create' || a.type === 'replace')!
+        for (const error of errors) total.failed.push({action: first, error})
+        refused = true
+      })
+      if (refused) break
     }
     final = current
     if (r.commitInfo) await writeRecords(r.desired.cluster, conns, observed, recordFor(r.commitInfo, observed))

@@ -290,7 +290,41 @@ export interface ReplicaSetObject extends Sourced {
   notes: PodNotes
 }
 
-export type KObject = NamespaceObject | PodObject | DeploymentObject | ReplicaSetObject | ConfigMapObject
+/** One entry of a LimitRange, with Kubernetes' defaulting done (default from max, defaultRequest from default or min). */
+export interface LimitRangeItem {
+  type: 'Container' | 'Pod' | 'PersistentVolumeClaim'
+  min: Resources
+  max: Resources
+  /** Default limits. */
+  default: Resources
+  defaultRequest: Resources
+  /** limit / request, as a plain ratio (not millicores). */
+  maxLimitRequestRatio: Resources
+  /** Where the item is written, for messages. */
+  source: SourcePos
+}
+
+export interface LimitRangeObject extends Sourced {
+  kind: 'LimitRange'
+  apiVersion: string
+  metadata: ObjectMeta
+  spec: {limits: LimitRangeItem[]}
+}
+
+/** Quota scopes kgit enforces (every kgit pod is NotTerminating: activeDeadlineSeconds is not run). */
+export type QuotaScope = 'BestEffort' | 'NotBestEffort' | 'Terminating' | 'NotTerminating'
+
+export interface ResourceQuotaObject extends Sourced {
+  kind: 'ResourceQuota'
+  apiVersion: string
+  metadata: ObjectMeta
+  /** hard: `requests.cpu` in millicores, memory in bytes, counts otherwise. */
+  spec: {hard: Resources; scopes: QuotaScope[]}
+  /** Set when the quota uses scopes kgit cannot tell (PriorityClass...): it is then not enforced. */
+  unenforced?: string
+}
+
+export type KObject = NamespaceObject | PodObject | DeploymentObject | ReplicaSetObject | ConfigMapObject | LimitRangeObject | ResourceQuotaObject
 
 /** What git says the cluster should be, at one commit. */
 export interface Desired {

@@ -88,7 +88,7 @@ export function resolveEnv(objects: KObject[]): {errors: ManifestError[]; warnin
   const maps = new Map(objects.filter((o): o is ConfigMapObject => o.kind === 'ConfigMap').map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, o]))
   for (const o of objects) {
     const spec = podSpecOf(o)
-    if (!spec || o.kind === 'Namespace' || o.kind === 'ConfigMap' || !o.notes.env) continue
+    if (!spec || !('notes' in o) || !o.notes.env) continue
     for (const c of o.notes.env) {
       const container = spec.containers[c.container]
       if (container) container.env = resolveContainer(c, (name) => maps.get(`${o.metadata.namespace}/${name}`), o.metadata.namespace, errors, warnings)

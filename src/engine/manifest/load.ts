@@ -6,6 +6,7 @@ import {parseObject} from './objects.js'
 import type {CrdIndex, SchemaResult} from './schema.js'
 import {parseYamlFile, type ParsedDoc} from './yaml-docs.js'
 import {byText} from '../order.js'
+import {applyLimitRanges} from '../admission/limit-ranger.js'
 
 export interface SourceFile {
   path: string
@@ -48,6 +49,7 @@ export function loadDesired(input: LoadInput): LoadResult {
   const {cluster, errors: clusterErrors} = clusterText === undefined ? {cluster: undefined, errors: []} : parseCluster(input.clusterFile.path, clusterText)
   errors.push(...clusterErrors)
   const objects: KObject[] = []
+  const docOf = new Map<KObject, ParsedDoc>()
   const parsed: ParsedDoc[] = []
   const trusted = new Set(input.files.filter((f) => f.schemaChecked).map((f) => f.path))
   for (const f of [...input.files].sort((a, b) => byText(a.path, b.path))) {
@@ -76,8 +78,11 @@ export function loadDesired(input: LoadInput): LoadResult {
     if (checked.errors.length > 0) continue
     if (res.skipped) warnings.push(`${formatPos(doc.posOf([]))}: skipped: ${res.skipped}`)
     if (res.object) objects.push(res.object)
+    if (res.object) docOf.set(res.object, doc)
   }
   errors.push(...crossChecks(objects))
+  // LimitRange defaults are part of the pods' specs: filled in before anything hashes them.
+  errors.push(...applyLimitRanges(objects, (o, path) => docOf.get(o)?.posOf(path) ?? o.source))
   const env = resolveEnv(objects)
   errors.push(...env.errors)
   warnings.push(...env.warnings)
@@ -149,7 +154,7 @@ function checkRefs(objects: KObject[], ids: Set<string>): {errors: ManifestError
   const errors: ManifestError[] = []
   const warnings: string[] = []
   for (const o of objects) {
-    if (o.kind === 'Namespace' || o.kind === 'ConfigMap') continue
+    if (!('notes' in o)) continue
     for (const ref of o.notes.refs) {
       if (ref.optional || ids.has(`${ref.kind}/${o.metadata.namespace}/${ref.name}`)) continue
       const what = `${ref.kind} "${ref.name}" is not in namespace ${o.metadata.namespace} of this revision`

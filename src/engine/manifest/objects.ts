@@ -8,6 +8,7 @@ import {podFeatures} from './pod-features.js'
 import {readProbe} from './probes.js'
 import {readContainerResources, readScheduling} from './scheduling.js'
 import {readReplicaSet} from './replica-set.js'
+import {readLimitRange, readResourceQuota} from './resource-policy.js'
 import {readVolumeMounts, readVolumes} from './volumes.js'
 import type {ParsedDoc, PathPart} from './yaml-docs.js'
 
@@ -19,6 +20,8 @@ export const SERVED_VERSIONS: Record<string, readonly string[]> = {
   ReplicaSet: ['apps/v1', 'apps/v1beta2', 'extensions/v1beta1'],
   ReplicationController: ['v1'],
   ConfigMap: ['v1'],
+  ResourceQuota: ['v1'],
+  LimitRange: ['v1'],
 }
 
 export type ParseResult = {object?: KObject; skipped?: string; errors: ManifestError[]; warnings: string[]}
@@ -43,6 +46,8 @@ export function parseObject(doc: ParsedDoc): ParseResult {
   if (kind === 'Deployment') object = readDeployment(r, apiVersion, source)
   if (kind === 'ReplicaSet' || kind === 'ReplicationController') object = readReplicaSet(r, kind, apiVersion, source, readMeta(r, true))
   if (kind === 'ConfigMap') object = readConfigMap(r, apiVersion, source, readMeta(r, true))
+  if (kind === 'ResourceQuota') object = readResourceQuota(r, apiVersion, source, readMeta(r, true))
+  if (kind === 'LimitRange') object = readLimitRange(r, apiVersion, source, readMeta(r, true))
   return r.errors.length > 0 ? {errors: r.errors, warnings: r.warnings} : {object, errors: [], warnings: r.warnings}
 }
 

@@ -1,0 +1,186 @@
+import {AdmissionError, formatPos, type SourcePos} from '../errors.js'
+import {expandWorkloads} from '../controllers/workloads.js'
+import {formatAmount} from '../manifest/quantity.js'
+import type {Plan} from '../plan/plan.js'
+import type {Desired, DesiredPod, KObject, Observed, PodSpec, ResourceQuotaObject, Resources} from '../types.js'
+
+/** A pod that runs and stays (its spec may be unknown: a pod on a node that does not answer). */
+export interface PodInUse {
+  namespace: string
+  spec?: PodSpec
+}
+
+/** What a change adds and what it keeps. */
+export interface QuotaChange {
+  /** Pods that run now and stay: neither removed nor replaced. */
+  staying: PodInUse[]
+  /** Pods the change starts (new ones, and the new spec of replaced ones). */
+  incoming: DesiredPod[]
+}
+
+/** How kgit counts one resource of `spec.hard`. */
+export type Tracking = {by: 'pods'} | {by: 'compute'; kind: 'requests' | 'limits'; resource: string} | {by: 'objects'; kinds: string[]} | {by: 'none'; why: string}
+
+const OBJECT_COUNTS: Record<string, string[]> = {
+  configmaps: ['ConfigMap'],
+  replicationcontrollers: ['ReplicationController'],
+  resourcequotas: ['ResourceQuota'],
+  'count/configmaps': ['ConfigMap'],
+  'count/replicationcontrollers': ['ReplicationController'],
+  'count/resourcequotas': ['ResourceQuota'],
+  'count/limitranges': ['LimitRange'],
+  'count/deployments.apps': ['Deployment'],
+  // Each Deployment has one current ReplicaSet (kgit keeps no old ones as objects).
+  'count/replicasets.apps': ['ReplicaSet', 'Deployment'],
+}
+
+/** Which resources of a quota kgit enforces, and how it counts them. */
+export function quotaTracking(key: string): Tracking {
+  if (key === 'pods' || key === 'count/pods') return {by: 'pods'}
+  if (key === 'cpu' || key === 'memory' || key === 'ephemeral-storage') return {by: 'compute', kind: 'requests', resource: key}
+  const m = /^(requests|limits)\.(.+)$/.exec(key)
+  if (m && m[2] !== 'storage') return {by: 'compute', kind: m[1] as 'requests' | 'limits', resource: m[2]!}
+  const kinds = OBJECT_COUNTS[key]
+  if (kinds) return {by: 'objects', kinds}
+  return {by: 'none', why: key.startsWith('count/') || /^(services|secrets|persistentvolumeclaims)/.test(key) ? 'kgit does not run that kind of object yet' : 'kgit does not track that resource'}
+}
+
+/** The amount of one quota resource a pod uses (the sum of its containers). */
+export function podAmount(spec: PodSpec | undefined, key: string): number {
+  const t = quotaTracking(key)
+  if (t.by === 'pods') return 1
+  if (t.by !== 'compute' || !spec) return 0
+  return spec.containers.reduce((sum, c) => sum + (c.resources?.[t.kind][t.resource] ?? 0), 0)
+}
+
+/** Kubernetes' QoS class BestEffort: no container requests or limits cpu or memory. */
+function bestEffort(spec: PodSpec | undefined): boolean {
+  return !spec?.containers.some((c) => ['cpu', 'memory'].some((r) => c.resources?.requests[r] !== undefined || c.resources?.limits[r] !== undefined))
+}
+
+/** Whether a quota's scopes select a pod; every kgit pod is NotTerminating (activeDeadlineSeconds is not run). */
+export function inScope(q: ResourceQuotaObject, spec: PodSpec | undefined): boolean {
+  return q.spec.scopes.every((s) => (s === 'BestEffort' ? bestEffort(spec) : s === 'NotBestEffort' ? !bestEffort(spec) : s === 'NotTerminating'))
+}
+
+/** What the given pods use of each resource a quota tracks (pods and compute). */
+export function podsUsage(q: ResourceQuotaObject, pods: PodInUse[]): Resources {
+  const mine = pods.filter((p) => p.namespace === q.metadata.namespace && inScope(q, p.spec))
+  const out: Resources = {}
+  for (const key of Object.keys(q.spec.hard)) {
+    const t = quotaTracking(key)
+    if (t.by === 'pods' || t.by === 'compute') out[key] = mine.reduce((sum, p) => sum + podAmount(p.spec, key), 0)
+  }
+  return out
+}
+
+/** What a revision's objects use of each object count a quota tracks. */
+export function objectUsage(q: ResourceQuotaObject, objects: KObject[]): Resources {
+  const out: Resources = {}
+  for (const key of Object.keys(q.spec.hard)) {
+    const t = quotaTracking(key)
+    if (t.by === 'objects') out[key] = objects.filter((o) => o.metadata.namespace === q.metadata.namespace && t.kinds.includes(o.kind)).length
+  }
+  return out
+}
+
+function quotas(objects: KObject[]): ResourceQuotaObject[] {
+  return objects.filter((o): o is ResourceQuotaObject => o.kind === 'ResourceQuota' && !o.unenforced)
+}
+
+/**
+ * The ResourceQuota admission check on one step of a plan: in each namespace, the pods
+ * that stay plus the pods the step starts must fit each quota's hard amounts, and a
+ * quota that tracks a compute resource needs every new pod to say it. All violations
+ * are returned; empty: the step is admitted.
+ */
+export function checkPlanQuotas(objects: KObject[], change: QuotaChange): AdmissionError[] {
+  const errors: AdmissionError[] = []
+  for (const q of quotas(objects)) {
+    const incoming = change.incoming.filter((p) => p.namespace === q.metadata.namespace && inScope(q, p.spec))
+    if (incoming.length === 0) continue
+    errors.push(...mustSpecify(q, incoming))
+    const used = podsUsage(q, change.staying)
+    const requested = podsUsage(q, incoming)
+    for (const [key, hard] of Object.entries(q.spec.hard)) {
+      const [u, r] = [used[key], requested[key]]
+      if (u === undefined || !r || u + r <= hard) continue
+      errors.push(exceeded(q, `${key} requested ${formatAmount(key, r)}, used ${formatAmount(key, u)}, hard ${formatAmount(key, hard)}`))
+    }
+  }
+  return errors
+}
+
+/**
+ * The ResourceQuota check on a revision alone (no nodes): all the pods it runs and all
+ * the objects it declares, per namespace, against each quota's hard amounts.
+ */
+export function checkRevisionQuotas(desired: Desired): AdmissionError[] {
+  const qs = quotas(desired.objects)
+  if (qs.length === 0) return []
+  const pods = revisionPods(desired)
+  const errors: AdmissionError[] = []
+  for (const q of qs) {
+    const mine = pods.filter((p) => p.namespace === q.metadata.namespace && inScope(q, p.spec))
+    errors.push(...mustSpecify(q, mine))
+    const requested = {...podsUsage(q, mine), ...objectUsage(q, desired.objects)}
+    for (const [key, hard] of Object.entries(q.spec.hard)) {
+      const r = requested[key]
+      if (r !== undefined && r > hard) errors.push(exceeded(q, `${key} requested ${formatAmount(key, r)} by this revision, hard ${formatAmount(key, hard)}`))
+    }
+  }
+  return errors
+}
+
+/** Every pod the revision runs (replicas of each template), not those kgit cannot run. */
+function revisionPods(desired: Desired): DesiredPod[] {
+  const {pods, groups} = expandWorkloads(desired)
+  return [...pods, ...groups.flatMap((g) => Array.from({length: g.replicas}, () => g.template))].filter((p) => !p.unsupported)
+}
+
+/** Kubernetes: a quota on requests.memory (or cpu, limits.*) refuses a pod whose containers do not say it. */
+function mustSpecify(q: ResourceQuotaObject, pods: DesiredPod[]): AdmissionError[] {
+  const out = new Map<string, AdmissionError>()
+  for (const p of pods) {
+    const missing: string[] = []
+    for (const key of Object.keys(q.spec.hard)) {
+      const t = quotaTracking(key)
+      if (t.by !== 'compute') continue
+      const names = p.spec.containers.filter((c) => c.resources?.[t.kind][t.resource] === undefined).map((c) => c.name)
+      if (names.length > 0) missing.push(`${key} for: ${names.join(',')}`)
+    }
+    const who = p.owner ? `the pods of ${p.owner.kind} ${p.namespace}/${p.owner.name}` : `pod ${p.namespace}/${p.name}`
+    const msg = `${named(q)}: ${who} (${where(p.source)}) must specify ${missing.join('; ')}`
+    if (missing.length > 0 && !out.has(msg)) out.set(msg, new AdmissionError(p.source, msg))
+  }
+  return [...out.values()]
+}
+
+function exceeded(q: ResourceQuotaObject, detail: string): AdmissionError {
+  return new AdmissionError(q.source, `${named(q)}: exceeded quota in namespace ${q.metadata.namespace}: ${detail}`)
+}
+
+function named(q: ResourceQuotaObject): string {
+  return `ResourceQuota ${q.metadata.namespace}/${q.metadata.name} (${where(q.source)})`
+}
+
+function where(pos: SourcePos): string {
+  return formatPos({file: pos.file, ...(pos.line !== undefined ? {line: pos.line} : {})})
+}
+
+/**
+ * What a plan step changes: pods that run now (on nodes that answer, and those counted
+ * as running on nodes that do not) minus those it removes or replaces stay; the pods
+ * it creates, and replaced pods' new specs, come in.
+ */
+export function planQuotaChange(plan: Plan, observed: Observed): QuotaChange {
+  const gone = new Set<string>()
+  const incoming: DesiredPod[] = []
+  for (const a of plan.actions) {
+    if (a.type === 'delete' || a.type === 'replace') gone.add(`${a.node}/${a.old.podmanName}/${a.old.namespace}/${a.old.name}`)
+    if (a.type === 'create' || a.type === 'replace') incoming.push(a.pod)
+  }
+  const live = [...observed.nodes.flatMap((n) => (n.reachable ? n.pods : [])), ...plan.held]
+  const staying = live.filter((p) => !gone.has(`${p.node}/${p.podmanName}/${p.namespace}/${p.name}`)).map((p) => ({namespace: p.namespace, ...(p.spec ? {spec: p.spec} : {})}))
+  return {staying, incoming}
+}
