@@ -116,7 +116,8 @@ describe('ResourceQuota on a revision alone', () => {
 
   it('refuses a scope on a resource it cannot track, and a quantity that is not one', () => {
     expect(revision([quota('configmaps: "1"', '\n  scopes: [BestEffort]')]).errors).toEqual(['manifests/all.yaml:5 spec.hard.configmaps: Invalid value: "configmaps": unsupported scope applied to resource (scopes BestEffort track pods)'])
-    expect(revision([quota('memory: lots')]).errors).toEqual(['manifests/all.yaml:5 spec.hard.memory: Invalid value: "lots": must be a quantity such as 500m, 64Mi, 1.5Gi or 2'])
+    // The API schema says it first, as kubectl's server-side validation would.
+    expect(revision([quota('memory: lots')]).errors).toEqual(['manifests/all.yaml:5 spec.hard.memory: must be a quantity such as 500m, 2 or 128Mi, got string "lots"'])
   })
 })
 
