@@ -34,5 +34,7 @@ describe('podman facts', () => {
     const b = batchFacts([podmanContainers, podmanContainers])
     expect(b.steps).toEqual([['echo', '@@kgit-fact@@0'], podmanContainers.argv, ['echo', '@@kgit-fact@@1'], podmanContainers.argv])
     expect(b.split('@@kgit-fact@@0\n[1]\n@@kgit-fact@@1\n[2]\n')).toEqual(['\n[1]\n', '\n[2]\n'])
+    // Only whole marker lines count; what comes before the first is nobody's.
+    expect(b.split('motd\n@@kgit-fact@@0\na @@kgit-fact@@1\n@@kgit-fact@@x\n@@kgit-fact@@1')).toEqual(['\na @@kgit-fact@@1\n@@kgit-fact@@x\n', ''])
   })
 })
