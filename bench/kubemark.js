@@ -22,7 +22,7 @@ import {createHash} from 'node:crypto'
  * the simulator taught what it now does; then update the fingerprint here.
  */
 export const KNOWN_SCRIPTS = {
-  'kgit-observe': ['6faec4dcfad06163'],
+  'kgit-observe': ['71cad36e13243e4f'],
   'kgit-lock': ['7e63967ea8881e8f'],
   // release (dir, token) and break (dir): the same $0
   'kgit-unlock': ['10467699f8e446ea', '424d079a56b37694'],
@@ -36,7 +36,7 @@ const RELEASE_FP = '10467699f8e446ea'
 
 /** Options of podman subcommands kgit uses: name -> number of values (0: a flag). */
 const POD_CREATE_OPTS = {'--name': 1, '--infra-name': 1, '--pod-id-file': 1, '--hostname': 1, '--label': 1, '--publish': 1}
-const RUN_OPTS = {'--detach': 0, '--pod': 1, '--name': 1, '--cidfile': 1, '--label': 1, '--restart': 1, '--pull': 1, '--env': 1, '--workdir': 1, '--volume': 1, '--entrypoint': 1}
+const RUN_OPTS = {'--detach': 0, '--pod': 1, '--name': 1, '--cidfile': 1, '--label': 1, '--restart': 1, '--pull': 1, '--env': 1, '--workdir': 1, '--volume': 1, '--entrypoint': 1, '--cpus': 1, '--memory': 1, '--cpu-shares': 1}
 const POD_RM_OPTS = {'--force': 0, '--time': 1}
 const RM_OPTS = {'--force': 0, '--time': 1}
 const VOLUME_CREATE_OPTS = {'--label': 1, '--opt': 1}
@@ -100,6 +100,8 @@ export class SimNode {
     this.node = node
     this.latencyMs = opts.latencyMs ?? 0
     this.clock = opts.clock ?? (() => Math.floor(Date.now() / 1000))
+    /** What the node reports it has: cpu in millicores, memory in bytes (a 64-core, 256 GiB machine). */
+    this.capacity = opts.capacity ?? {cpu: 64000, memory: 256 * 2 ** 30}
     this.fleet = opts.fleet
     this.calls = opts.record ? [] : undefined
     /** path -> text; probe state files are {loop: {since, token}} (a running probe loop writes them). */
@@ -245,7 +247,7 @@ export class SimNode {
         states.push(`${path.slice(d.length + 1)}:${s}`)
       }
     }
-    let out = `${now}\n`
+    let out = `${now}\n@@kgit-capacity@@ cpu=${this.capacity.cpu} memory=${this.capacity.memory}\n`
     for (const list of [pods, ctrs, states]) if (list.length > 0) out += list.sort().join('\n') + '\n'
     const rec = this.files.get(`${d}/record.json`)
     if (typeof rec === 'string') out += `@@kgit-record@@\n${rec}\n`

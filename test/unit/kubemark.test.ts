@@ -206,9 +206,9 @@ describe('kubemark: simulated nodes answer kgit’s protocol', () => {
 
   it('refuses what it does not know, loudly', async () => {
     const n = new SimFleet().node('n1')
-    const unknown = n.run([['podman', 'run', '--detach', '--cpus', '1', '--', 'busybox']])
+    const unknown = n.run([['podman', 'run', '--detach', '--oom-score-adj', '1', '--', 'busybox']])
     expect(unknown.exitCode).toBe(1)
-    expect(unknown.stderr).toContain('option --cpus is not known')
+    expect(unknown.stderr).toContain('option --oom-score-adj is not known')
     const changed = n.run([['bash', '-c', 'echo hi', 'kgit-observe', '/var/lib/kgit', 'label=kgit.dev/managed=true']])
     expect(changed.exitCode).toBe(1)
     expect(changed.stderr).toContain('the kgit-observe script changed')
