@@ -241,14 +241,13 @@ function podKey(node: string, p: {namespace: string; name: string}): string {
 
 /** record.json on every reachable node whose copy differs (through stdin: it can be large). */
 async function writeRecords(cluster: ClusterSpec, conns: Connections, observed: Observed, record: NodeRecord): Promise<void> {
-  const stale = new Set(staleRecords(observed, record))
-  const text = JSON.stringify(record)
+  const stale = new Map(staleRecords(observed, record).map((s) => [s.node, s.record]))
   await Promise.all(
     cluster.nodes
       .filter((n) => stale.has(n.name))
       .map(async (n) => {
         const c = await conns.nodes.get(n.name)
-        if (c && 'transport' in c) await c.transport.exec([recordWrite(n.dataDir)], {stdin: text, timeoutMs: 30_000}).catch(() => undefined)
+        if (c && 'transport' in c) await c.transport.exec([recordWrite(n.dataDir)], {stdin: JSON.stringify(stale.get(n.name)), timeoutMs: 30_000}).catch(() => undefined)
       }),
   )
 }

@@ -1,3 +1,4 @@
+import {latestRecord} from '../../src/engine/facts/node-record.js'
 import {execFileSync} from 'node:child_process'
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -154,7 +155,9 @@ describe('kubemark: simulated nodes answer kgit’s protocol', () => {
     // The record, as `kgit status` reads it: the commit and where each pod runs.
     const records = obs.map((n) => n.record as NodeRecord)
     expect(records.every((r) => r?.commit === sha)).toBe(true)
-    expect(Object.values(records[0]!.pods).flat()).toHaveLength(8)
+    // Each node keeps its own pods and its next peers'; together they tell where all run.
+    expect(records.every((r) => Object.keys(r.pods).length === 3)).toBe(true)
+    expect(Object.values(latestRecord(records)!.pods).flat()).toHaveLength(8)
     expect(records[0]!.subject).toBe('v1')
   })
 

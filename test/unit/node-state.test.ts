@@ -3,6 +3,7 @@ import {parseNodeFiles} from '../../src/engine/facts/node-files.js'
 import {assessPod} from '../../src/engine/facts/pod-health.js'
 import {probeSpec, probesStart} from '../../src/engine/argv/probes.js'
 import {nextRecord, staleRecords} from '../../src/engine/plan/records.js'
+import {latestRecord} from '../../src/engine/facts/node-record.js'
 import {specChanges} from '../../src/engine/plan/spec-diff.js'
 import {plan} from '../../src/engine/plan/plan.js'
 import type {DesiredPod, NodeRecord, Observed, ObservedPod} from '../../src/engine/types.js'
@@ -101,7 +102,29 @@ describe('records', () => {
     expect(r2).toMatchObject({appliedAt: 'T1', appliedBy: 'me@host', unreachableSince: {n2: 'T1'}, writtenAt: 'T2'})
     const obs = observed(false)
     obs.nodes[0] = {...obs.nodes[0]!, record: r2} as Observed['nodes'][0]
-    expect(staleRecords(obs, r2)).toEqual(['n2'])
+    expect(staleRecords(obs, r2).map((s) => s.node)).toEqual(['n2'])
+  })
+
+  it('each node keeps its own pods and its next two peers\'; any answering predecessor tells what a silent node ran', () => {
+    const names = ['n1', 'n2', 'n3', 'n4', 'n5']
+    const obs: Observed = {at: 0, nodes: names.map((node) => ({node, reachable: true as const, pods: [obsPod({node, name: `p-${node}`, owner: {kind: 'Deployment', name: 'web'}})]}))}
+    const full = nextRecord(undefined, obs, info, {now: 'T1', by: 'me@host'})
+    const shards = staleRecords(obs, full)
+    expect(shards.map((s) => [s.node, Object.keys(s.record.pods)])).toEqual([
+      ['n1', ['n1', 'n2', 'n3']],
+      ['n2', ['n2', 'n3', 'n4']],
+      ['n3', ['n3', 'n4', 'n5']],
+      ['n4', ['n4', 'n5', 'n1']],
+      ['n5', ['n5', 'n1', 'n2']],
+    ])
+    expect(latestRecord(shards.map((s) => s.record))).toEqual(full)
+    // n3 is silent, and so is n2: n1 still knows what n3 ran.
+    const fromN1 = latestRecord([shards[0]!.record, shards[3]!.record, shards[4]!.record])
+    expect(fromN1?.pods.n3?.map((p) => p.name)).toEqual(['p-n3'])
+    // Written back, nothing is stale; an older full record (before shards) still reads.
+    const written: Observed = {...obs, nodes: obs.nodes.map((n, i) => ({...n, record: shards[i]!.record}) as Observed['nodes'][0])}
+    expect(staleRecords(written, full)).toEqual([])
+    expect(latestRecord([full, shards[0]!.record])?.pods).toEqual(full.pods)
   })
 })
 

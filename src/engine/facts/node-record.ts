@@ -11,11 +11,17 @@ export function parseRecord(text: string): NodeRecord | undefined {
   }
 }
 
-/** The newest record any reachable node holds (they are written together; one may lag). */
+/**
+ * The cluster's record from what the reachable nodes hold: the newest one for the commit
+ * and times (they are written together; one may lag), and each node's pods from the
+ * newest record that lists them (a node keeps its own pods and its next peers').
+ */
 export function latestRecord(records: (NodeRecord | undefined)[]): NodeRecord | undefined {
-  let best: NodeRecord | undefined
-  for (const r of records) if (r && (!best || r.writtenAt > best.writtenAt)) best = r
-  return best
+  const have = records.filter((r): r is NodeRecord => r !== undefined).sort((a, b) => (a.writtenAt < b.writtenAt ? 1 : a.writtenAt > b.writtenAt ? -1 : 0))
+  if (have.length === 0) return undefined
+  const pods: NodeRecord['pods'] = {}
+  for (const r of have) for (const [node, list] of Object.entries(r.pods)) if (!(node in pods)) pods[node] = list
+  return {...have[0]!, pods}
 }
 
 /** A record's content without when it was written: equal content needs no rewrite. */

@@ -37,8 +37,31 @@ export function nextRecord(prev: NodeRecord | undefined, observed: Observed, com
   }
 }
 
-/** Reachable nodes whose record differs from `next` (only they are written). */
-export function staleRecords(observed: Observed, next: NodeRecord): string[] {
-  const key = recordKey(next)
-  return observed.nodes.filter((n) => n.reachable && (!n.record || recordKey(n.record) !== key)).map((n) => n.node)
+/**
+ * How many following nodes (in kgit.yaml's order, round the ring) each node keeps the pods
+ * of, besides its own: what a node that stops answering ran is known while any of the
+ * nodes before it answers. Every node holding every pod would cost nodes x pods.
+ */
+export const RECORD_PEERS = 2
+
+/** The part of the cluster's record one node keeps: everything but other nodes' pods beyond its peers. */
+export function recordShard(full: NodeRecord, order: readonly string[], node: string): NodeRecord {
+  const i = order.indexOf(node)
+  const keep = new Set([node])
+  for (let k = 1; k <= RECORD_PEERS && i >= 0 && k < order.length; k++) keep.add(order[(i + k) % order.length]!)
+  const pods: NodeRecord['pods'] = {}
+  for (const n of keep) if (full.pods[n]) pods[n] = full.pods[n]
+  return {...full, pods}
+}
+
+/** Each reachable node's share of `next`, for the nodes whose record differs (only they are written). */
+export function staleRecords(observed: Observed, next: NodeRecord): {node: string; record: NodeRecord}[] {
+  const order = observed.nodes.map((n) => n.node)
+  const out: {node: string; record: NodeRecord}[] = []
+  for (const n of observed.nodes) {
+    if (!n.reachable) continue
+    const record = recordShard(next, order, n.node)
+    if (!n.record || recordKey(n.record) !== recordKey(record)) out.push({node: n.node, record})
+  }
+  return out
 }
