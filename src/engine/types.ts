@@ -441,7 +441,8 @@ export interface Observed {
 /**
  * What every node holds after an apply (dataDir/record.json): which commit the cluster
  * runs, who made it and when, where each pod runs, and since when nodes do not answer.
- * Each node holds the whole cluster's record, so any one of them can tell about another.
+ * Each node holds the commit and times, its own pods and those of its next RECORD_PEERS
+ * nodes (plan/records.ts), so a node that stops answering is told about by those before it.
  */
 export interface NodeRecord {
   commit: string
