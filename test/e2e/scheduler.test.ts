@@ -2,6 +2,7 @@ import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 import type {LabState} from '../../src/engine/exec/lab/index.js'
+import {deploymentYaml} from '../support/manifests.js'
 import {commit, kgit, lab, podCounts, podman} from './helpers.js'
 
 const repo = inject('labRepo')
@@ -13,22 +14,8 @@ function clusterWith(fields: Record<string, string[]>): string {
   return original.replace(/( {4}- name: (\S+)\n(\s+)address: \S+)/g, (all, head: string, name: string, indent: string) => (fields[name] ? `${head}\n${fields[name].map((f) => `${indent}${f}`).join('\n')}` : all))
 }
 
-function deployment(name: string, replicas: number, pod = '', container = ''): string {
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}}
-spec:
-  replicas: ${replicas}
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec:
-      terminationGracePeriodSeconds: 1
-${pod}      containers:
-        - name: main
-          image: localhost/busybox:1.35
-          command: [sleep, "3600"]
-${container}`
+function deployment(name: string, replicas: number, podSpec = '', container = ''): string {
+  return deploymentYaml(name, replicas, {image: 'localhost/busybox:1.35', command: ['sleep', '3600'], grace: 1, podSpec, container})
 }
 
 const SMALL = {n1: ['capacity: {cpu: "2", memory: 1Gi}'], n2: ['capacity: {cpu: "2", memory: 1Gi}'], n3: ['capacity: {cpu: "2", memory: 1Gi}']}

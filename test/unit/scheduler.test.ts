@@ -5,6 +5,7 @@ import {plan, type Plan} from '../../src/engine/plan/plan.js'
 import {nodesToFind} from '../../src/engine/scheduler/scheduler.js'
 import {tolerates} from '../../src/engine/scheduler/predicates.js'
 import type {Desired, Observed, Resources} from '../../src/engine/types.js'
+import {deploymentYaml} from '../support/manifests.js'
 import {FakeFleet} from './plan-helpers.js'
 
 /** A cluster from node lines (`{name: n1, ...}` flow maps), and manifests. */
@@ -17,20 +18,8 @@ function revision(nodes: string[], ...docs: string[]): Desired {
 }
 
 /** A Deployment whose pod spec gets `extra` (YAML lines at pod-spec level) and container `resources`. */
-function deploy(name: string, replicas: number, opts: {extra?: string; resources?: string; labels?: string} = {}): string {
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}}
-spec:
-  replicas: ${replicas}
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}${opts.labels ? ', ' + opts.labels : ''}}}
-    spec:
-${opts.extra ?? ''}      containers:
-        - name: main
-          image: busybox:1.35
-${opts.resources ? `          resources: ${opts.resources}\n` : ''}`
+function deploy(name: string, replicas: number, opts: {extra?: string; resources?: string} = {}): string {
+  return deploymentYaml(name, replicas, {...(opts.extra ? {podSpec: opts.extra} : {}), ...(opts.resources ? {container: `          resources: ${opts.resources}\n`} : {})})
 }
 
 function podDoc(name: string, extra = ''): string {
