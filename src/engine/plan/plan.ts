@@ -84,8 +84,9 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
   const byOwner = podsByOwner([...claimable, ...held])
   for (const g of groups) claimGroup(g, byOwner.get(ownerKeyOf(g.namespace, g.owner)) ?? [], ctx, now)
 
+  const observedBy = new Map(observed.nodes.map((o) => [o.node, o]))
   const schedNodes: SchedNode[] = nodes.map((n: NodeSpec) => {
-    const o = observed.nodes.find((x) => x.node === n.name)
+    const o = observedBy.get(n.name)
     return {spec: n, allocatable: nodeAllocatable(n, o), ...(reachable.has(n.name) ? {} : {unreachable: true})}
   })
   movePodsThatNoLongerFit(ctx, schedNodes)
