@@ -148,6 +148,7 @@ export async function planRevision<T>(opts: SessionOptions, then?: (run: PlanRun
 
 /** ResourceQuota on a plan step: `refuse` gets every violation, and nothing of the step is done. */
 function admit(desired: Desired, p: Plan, observed: Observed, refuse: (errors: Error[]) => void): void {
+  if (!desired.objects.some((o) => o.kind === 'ResourceQuota')) return
   const errors = checkPlanQuotas(desired.objects, planQuotaChange(p, observed))
   if (errors.length > 0) refuse(errors)
 }

@@ -78,6 +78,15 @@ describe('ResourceQuota on a plan', () => {
     ])
   })
 
+  it('asks that of cpu and memory only, and counts no pod that ran to completion', () => {
+    const fleet = new FakeFleet(1)
+    expect(check(fleet, load(quota('requests.ephemeral-storage: 1Gi, pods: "1"'), deployment('web', 1)))).toEqual([])
+    const job = 'apiVersion: v1\nkind: Pod\nmetadata: {name: once}\nspec:\n  restartPolicy: Never\n  containers: [{name: c, image: "busybox:1.35"}]\n'
+    run(fleet, load(job))
+    for (const p of fleet.pods.get('n1')!) p.containers = p.containers.map((c) => ({...c, state: 'exited', exitCode: 0}))
+    expect(check(fleet, load(quota('pods: "1"'), job, deployment('web', 1)))).toEqual([])
+  })
+
   it('leaves other namespaces and a step with no new pods alone', () => {
     const fleet = new FakeFleet(1)
     run(fleet, load(app('web', 3)))

@@ -103,6 +103,23 @@ describe('scheduler filters', () => {
     expect(p.unschedulable[0]?.reason).toBe('0/5 nodes are available: 3 Insufficient memory, 2 node(s) had untolerated taint {dedicated: db}.')
   })
 
+  it('ephemeral-storage a node does not report is unknown, not zero; an extended resource it does not list is zero', () => {
+    const fleet = new Fleet(1)
+    const p = run(revision(['{name: n1}'], deploy('scratch', 1, {resources: '{requests: {ephemeral-storage: 1Gi}}'}), deploy('gpu', 1, {resources: '{limits: {example.com/gpu: 1}}'})), fleet)
+    expect(fleet.where('scratch')).toEqual({n1: 1})
+    expect(p.unschedulable.map((u) => u.reason)).toEqual(['0/1 nodes are available: 1 Insufficient example.com/gpu.'])
+    const q = plan(revision(['{name: n1, capacity: {example.com/gpu: 2}}'], deploy('gpu', 1, {resources: '{limits: {example.com/gpu: 1}}'})), new Fleet(1).observed())
+    expect(q.unschedulable).toEqual([])
+  })
+
+  it('a cordoned node takes pods that tolerate node.kubernetes.io/unschedulable, value and all', () => {
+    const cordoned = ['{name: n1, unschedulable: true}']
+    const ok = plan(revision(cordoned, deploy('a', 1, {extra: '      tolerations: [{key: node.kubernetes.io/unschedulable, operator: Exists, effect: NoSchedule}]\n'})), new Fleet(1).observed())
+    expect(ok.unschedulable).toEqual([])
+    const wrong = plan(revision(cordoned, deploy('a', 1, {extra: '      tolerations: [{key: node.kubernetes.io/unschedulable, operator: Equal, value: x}]\n'})), new Fleet(1).observed())
+    expect(wrong.unschedulable[0]?.reason).toBe('0/1 nodes are available: 1 node(s) were unschedulable.')
+  })
+
   it('tolerations match as Kubernetes matches them', () => {
     const t = {key: 'k', value: 'v', effect: 'NoSchedule' as const}
     expect(tolerates({operator: 'Exists'}, t)).toBe(true)

@@ -1,3 +1,4 @@
+import {isTerminated, podLimits, podRequests, qosClass} from '../facts/node-resources.js'
 import {AdmissionError, formatPos, type SourcePos} from '../errors.js'
 import {expandWorkloads} from '../controllers/workloads.js'
 import {formatAmount} from '../manifest/quantity.js'
@@ -50,12 +51,12 @@ export function podAmount(spec: PodSpec | undefined, key: string): number {
   const t = quotaTracking(key)
   if (t.by === 'pods') return 1
   if (t.by !== 'compute' || !spec) return 0
-  return spec.containers.reduce((sum, c) => sum + (c.resources?.[t.kind][t.resource] ?? 0), 0)
+  return (t.kind === 'requests' ? podRequests(spec) : podLimits(spec))[t.resource] ?? 0
 }
 
 /** Kubernetes' QoS class BestEffort: no container requests or limits cpu or memory. */
 function bestEffort(spec: PodSpec | undefined): boolean {
-  return !spec?.containers.some((c) => ['cpu', 'memory'].some((r) => c.resources?.requests[r] !== undefined || c.resources?.limits[r] !== undefined))
+  return !spec || qosClass(spec) === 'BestEffort'
 }
 
 /** Whether a quota's scopes select a pod; every kgit pod is NotTerminating (activeDeadlineSeconds is not run). */
@@ -145,7 +146,8 @@ function mustSpecify(q: ResourceQuotaObject, pods: DesiredPod[]): AdmissionError
     const missing: string[] = []
     for (const key of Object.keys(q.spec.hard)) {
       const t = quotaTracking(key)
-      if (t.by !== 'compute') continue
+      // Kubernetes asks it for cpu and memory only; other resources simply count what is given.
+      if (t.by !== 'compute' || (t.resource !== 'cpu' && t.resource !== 'memory')) continue
       const names = p.spec.containers.filter((c) => c.resources?.[t.kind][t.resource] === undefined).map((c) => c.name)
       if (names.length > 0) missing.push(`${key} for: ${names.join(',')}`)
     }
@@ -180,7 +182,8 @@ export function planQuotaChange(plan: Plan, observed: Observed): QuotaChange {
     if (a.type === 'delete' || a.type === 'replace') gone.add(`${a.node}/${a.old.podmanName}/${a.old.namespace}/${a.old.name}`)
     if (a.type === 'create' || a.type === 'replace') incoming.push(a.pod)
   }
-  const live = [...observed.nodes.flatMap((n) => (n.reachable ? n.pods : [])), ...plan.held]
+  // Pods that ran to completion hold nothing, as in Kubernetes.
+  const live = [...observed.nodes.flatMap((n) => (n.reachable ? n.pods : [])), ...plan.held].filter((p) => !isTerminated(p))
   const staying = live.filter((p) => !gone.has(`${p.node}/${p.podmanName}/${p.namespace}/${p.name}`)).map((p) => ({namespace: p.namespace, ...(p.spec ? {spec: p.spec} : {})}))
   return {staying, incoming}
 }

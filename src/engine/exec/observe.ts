@@ -5,7 +5,7 @@ import {observedPods, strayContainers} from '../facts/podman-pods.js'
 import {nodeState} from '../facts/node-state.js'
 import {MANAGED_FILTER} from '../marks.js'
 import {parseRecord} from '../facts/node-record.js'
-import type {NodeObservation, NodeRecord} from '../types.js'
+import type {NodeObservation} from '../types.js'
 import type {Transport} from './transport.js'
 
 /** Taking the node's lock in the same round trip as reading it. */
@@ -42,23 +42,11 @@ export async function observeNode(t: Transport, dataDir: string, lockReq?: LockR
     if (capacity) obs.capacity = capacity
     const strays = strayContainers(t.node, containers)
     if (strays.length > 0) obs.strays = strays
-    const record = read.record ? sameRecord(read.record) : undefined
+    const record = read.record ? parseRecord(read.record) : undefined
     if (record) obs.record = record
     return obs
   } catch (err) {
     const reason = err instanceof NodeUnreachableError ? err.reason : (err as Error).message
     return {node: t.node, reachable: false, reason}
   }
-}
-
-let lastRecord: {text: string; record: NodeRecord | undefined} | undefined
-
-/**
- * Every node holds the same record.json (the whole cluster's pods): parsed once, and the
- * nodes' observations share it (it is never modified). Parsed on each of 5,000 nodes, it
- * cost most of a plan's time and memory.
- */
-function sameRecord(text: string): NodeRecord | undefined {
-  if (lastRecord?.text !== text) lastRecord = {text, record: parseRecord(text)}
-  return lastRecord.record
 }

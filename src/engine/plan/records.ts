@@ -45,8 +45,8 @@ export function nextRecord(prev: NodeRecord | undefined, observed: Observed, com
 export const RECORD_PEERS = 2
 
 /** The part of the cluster's record one node keeps: everything but other nodes' pods beyond its peers. */
-export function recordShard(full: NodeRecord, order: readonly string[], node: string): NodeRecord {
-  const i = order.indexOf(node)
+export function recordShard(full: NodeRecord, order: readonly string[], node: string, at = order.indexOf(node)): NodeRecord {
+  const i = at
   const keep = new Set([node])
   for (let k = 1; k <= RECORD_PEERS && i >= 0 && k < order.length; k++) keep.add(order[(i + k) % order.length]!)
   const pods: NodeRecord['pods'] = {}
@@ -58,9 +58,9 @@ export function recordShard(full: NodeRecord, order: readonly string[], node: st
 export function staleRecords(observed: Observed, next: NodeRecord): {node: string; record: NodeRecord}[] {
   const order = observed.nodes.map((n) => n.node)
   const out: {node: string; record: NodeRecord}[] = []
-  for (const n of observed.nodes) {
+  for (const [i, n] of observed.nodes.entries()) {
     if (!n.reachable) continue
-    const record = recordShard(next, order, n.node)
+    const record = recordShard(next, order, n.node, i)
     if (!n.record || recordKey(n.record) !== recordKey(record)) out.push({node: n.node, record})
   }
   return out

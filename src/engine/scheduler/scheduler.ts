@@ -60,6 +60,9 @@ export const REASONS = {
   existingAntiAffinity: "node(s) didn't satisfy existing pods anti-affinity rules",
 } as const
 
+/** Kubernetes cordons a node with this taint: a pod that tolerates it may still go there. */
+const UNSCHEDULABLE_TAINT = {key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule'} as const
+
 /** How many feasible nodes a search looks for (Kubernetes' percentageOfNodesToScore, adaptive). */
 export function nodesToFind(n: number): number {
   if (n < 100) return n
@@ -251,9 +254,10 @@ class Scheduler {
     return found === 1 ? feasible[0]! : this.best(pod, found, affinity)
   }
 
-  /** An extended resource (example.com/gpu) the node has too little of. */
+  /** A resource other than cpu and memory the node has too little of: extended ones it does not list it has none of; ephemeral-storage it does not report is unknown, not short. */
   private short(i: number, k: string, v: number): boolean {
-    return (this.extra.get(k)?.[i] ?? 0) + v > (this.nodes[i]!.allocatable[k] ?? 0)
+    const cap = this.nodes[i]!.allocatable[k] ?? (k === 'ephemeral-storage' ? Infinity : 0)
+    return (this.extra.get(k)?.[i] ?? 0) + v > cap
   }
 
   /** Per node: why the pod's own constraints rule it out, whatever runs there (cached per spec). */
@@ -273,6 +277,7 @@ class Scheduler {
   private best(pod: DesiredPod, f: number, affinity: AffinityContext | undefined): number {
     const spec = pod.spec
     const s = scoringRequests(spec)
+    const r = cachedRequests(spec)
     this.loadOwner(ownerKey(pod))
     const {feasible, taintCounts, prefNode, interPod} = this
     let maxTaint = 0
@@ -318,10 +323,13 @@ class Scheduler {
       let score = 0
       score += WEIGHTS.taint * (maxTaint === 0 ? 100 : (100 * (maxTaint - taintCounts[k]!)) / maxTaint)
       score += WEIGHTS.nodeAffinity * (maxPref === 0 ? 0 : (100 * prefNode[k]!) / maxPref)
+      // LeastAllocated counts requests with Kubernetes' non-zero defaults; BalancedAllocation the requests as given.
       const cpuFrac = fraction(this.nz.cpu[i]! + (s.cpu ?? 0), this.alloc.cpu[i]!)
       const memFrac = fraction(this.nz.memory[i]! + (s.memory ?? 0), this.alloc.memory[i]!)
       score += WEIGHTS.leastAllocated * ((100 * (1 - cpuFrac) + 100 * (1 - memFrac)) / 2)
-      score += WEIGHTS.balanced * (100 * (1 - Math.abs(cpuFrac - memFrac) / 2))
+      const cpuUsed = fraction(this.req.cpu[i]! + (r.cpu ?? 0), this.alloc.cpu[i]!)
+      const memUsed = fraction(this.req.memory[i]! + (r.memory ?? 0), this.alloc.memory[i]!)
+      score += WEIGHTS.balanced * (100 * (1 - Math.abs(cpuUsed - memUsed) / 2))
       if (affinity && maxInter > minInter) score += WEIGHTS.interPod * ((100 * (interPod[k]! - minInter)) / (maxInter - minInter))
       let spread = maxOwner === 0 ? 100 : (100 * (maxOwner - this.curNode[i]!)) / maxOwner
       const z = this.zone[i]!
@@ -374,7 +382,7 @@ export function staticReason(node: SchedNode, labels: Record<string, string>, sp
     const t = untoleratedTaint(node.spec.taints, spec.tolerations, ['NoExecute'])
     return t ? `node(s) had untolerated taint ${taintText(t)}` : undefined
   }
-  if (node.spec.unschedulable && !(spec.tolerations ?? []).some((t) => (t.key === 'node.kubernetes.io/unschedulable' || (t.key === undefined && t.operator === 'Exists')) && (t.effect === undefined || t.effect === 'NoSchedule'))) return REASONS.unschedulable
+  if (node.spec.unschedulable && !tolerated(spec.tolerations, UNSCHEDULABLE_TAINT)) return REASONS.unschedulable
   const t = untoleratedTaint(node.spec.taints, spec.tolerations, ['NoSchedule', 'NoExecute'])
   if (t) return `node(s) had untolerated taint ${taintText(t)}`
   if (!nodeAffinityMatches(spec, labels, node.spec.name)) return REASONS.nodeAffinity
