@@ -53,6 +53,13 @@ spec:
     expect(msgs).toContain('kgit.yaml:5 spec.network.podCIDR: must be an IPv4 CIDR such as 10.244.0.0/16 (with no host bits set), got "10.0.0.1/8"')
     expect(msgs).toContain('kgit.yaml:4 spec.nodes: required field is missing')
   })
+
+  it('reads node capacity, reserved and allocatable, and refuses a resource name that is a typo', () => {
+    const text = (res: string): string => `apiVersion: kgit.dev/v1alpha1\nkind: Cluster\nmetadata: {name: x}\nspec:\n  nodes:\n    - name: n1\n      address: 10.0.0.1\n      ${res}\n`
+    expect(parseCluster('kgit.yaml', text('capacity: {cpu: "4", memory: 8Gi, pods: 50, example.com/gpu: 2}')).cluster?.nodes[0]?.capacity).toEqual({cpu: 4000, memory: 8 * 2 ** 30, pods: 50, 'example.com/gpu': 2})
+    expect(parseCluster('kgit.yaml', text('reserved: {cpus: 500m}')).errors.map((e) => e.message)).toEqual(['kgit.yaml:8 spec.nodes[0].reserved.cpus: unknown resource "cpus": use cpu, memory, ephemeral-storage, pods, hugepages-<size> or an extended resource with a domain (example.com/gpu)'])
+    expect(parseCluster('kgit.yaml', text('allocatable: {memory: lots}')).errors.map((e) => e.message)).toEqual(['kgit.yaml:8 spec.nodes[0].allocatable.memory: Invalid value: "lots": must be a quantity such as 500m, 64Mi, 1.5Gi or 2'])
+  })
 })
 
 const DEPLOY = `apiVersion: apps/v1

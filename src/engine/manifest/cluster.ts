@@ -1,7 +1,7 @@
 import {ManifestError} from '../errors.js'
-import type {ClusterSpec, NodeSpec, Resources, Taint} from '../types.js'
-import {checkLabels, labelKeyProblem} from './labels.js'
-import {parseQuantity, resourceAmount} from './quantity.js'
+import type {ClusterSpec, NodeSpec, Taint} from '../types.js'
+import {checkLabels} from './labels.js'
+import {readResourceList} from './resources.js'
 import {cidrsOverlap, parseCidr, parseIPv4} from './cidr.js'
 import {DNS1123_LABEL, DNS1123_SUBDOMAIN, FieldReader} from './field-reader.js'
 import {parseYamlFile, type PathPart} from './yaml-docs.js'
@@ -101,26 +101,11 @@ function readNodes(r: FieldReader): NodeSpec[] {
     const drain = r.bool([...p, 'drain']) ?? false
     const node: NodeSpec = {name, address, port, labels, taints: readTaints(r, [...p, 'taints']), dataDir, unschedulable: (r.bool([...p, 'unschedulable']) ?? false) || drain, drain}
     for (const f of ['capacity', 'allocatable', 'reserved'] as const) {
-      const res = readResources(r, [...p, f])
-      if (res) node[f] = res
+      if (r.get([...p, f]) !== undefined) node[f] = readResourceList(r, [...p, f], {names: ['cpu', 'memory', 'ephemeral-storage', 'pods']})
     }
     nodes.push(node)
   })
   return nodes
-}
-
-/** A map of resource name to quantity (`cpu: "4"`, `memory: 8Gi`, `pods: 110`). */
-export function readResources(r: FieldReader, path: PathPart[]): Resources | undefined {
-  const m = r.map(path)
-  if (!m) return undefined
-  const out: Resources = {}
-  for (const [k, v] of Object.entries(m)) {
-    const q = typeof v === 'string' || typeof v === 'number' ? parseQuantity(v) : undefined
-    if (labelKeyProblem(k)) r.fail([...path, k], `"${k}" is not a resource name: ${labelKeyProblem(k)}`)
-    else if (q === undefined || q < 0) r.fail([...path, k], `must be a non-negative quantity such as 500m, 2, 512Mi or 4Gi, got ${JSON.stringify(v)}`)
-    else out[k] = resourceAmount(k, q)
-  }
-  return out
 }
 
 function readTaints(r: FieldReader, path: PathPart[]): Taint[] {

@@ -1,34 +1,13 @@
 import type {LimitRangeItem, LimitRangeObject, ObjectMeta, QuotaScope, ResourceQuotaObject, Resources} from '../types.js'
 import {quotaTracking} from '../admission/quota.js'
 import type {FieldReader} from './field-reader.js'
-import {formatAmount, parseQuantity, resourceAmount} from './quantity.js'
+import {formatAmount} from './quantity.js'
+import {readResourceList} from './resources.js'
 import type {PathPart} from './yaml-docs.js'
 
-const RESOURCE_NAME = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?$/
 const SCOPES = ['BestEffort', 'NotBestEffort', 'Terminating', 'NotTerminating']
 const OTHER_SCOPES = ['PriorityClass', 'CrossNamespacePodAffinity']
 const LIMIT_TYPES = ['Container', 'Pod', 'PersistentVolumeClaim']
-
-/**
- * A map of resource name to quantity (`cpu: 500m`, `requests.memory: 1Gi`), in kgit's
- * units (cpu in millicores); a ratio is kept as the plain number it is.
- */
-export function readResourceList(r: FieldReader, path: PathPart[], opts: {ratio?: boolean; prefixed?: boolean} = {}): Resources {
-  const m = r.map(path)
-  const out: Resources = {}
-  for (const [k, v] of Object.entries(m ?? {})) {
-    const name = opts.prefixed ? k.replace(/^(requests|limits|count)[./]/, '') : k
-    if (!RESOURCE_NAME.test(name) && !(opts.prefixed && k.startsWith('count/'))) {
-      r.fail([...path, k], `Invalid value: "${k}": not a resource name`)
-      continue
-    }
-    const q = typeof v === 'string' || typeof v === 'number' ? parseQuantity(v) : undefined
-    if (q === undefined) r.fail([...path, k], `Invalid value: ${JSON.stringify(v)}: must be a quantity such as 500m, 64Mi, 1.5Gi or 2`)
-    else if (q < 0) r.fail([...path, k], `Invalid value: "${v}": must be greater than or equal to 0`)
-    else out[k] = opts.ratio ? q : resourceAmount(k, q)
-  }
-  return out
-}
 
 /** A ResourceQuota: hard amounts per namespace, optionally for a scope of pods. */
 export function readResourceQuota(r: FieldReader, apiVersion: string, source: ResourceQuotaObject['source'], metadata: ObjectMeta): ResourceQuotaObject {

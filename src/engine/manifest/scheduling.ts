@@ -1,7 +1,8 @@
-import type {Affinity, LabelSelector, NodeSelectorRequirement, NodeSelectorTerm, PodAffinityTerm, PodSpec, ResourceRequirements, Resources, Toleration} from '../types.js'
+import type {Affinity, LabelSelector, NodeSelectorRequirement, NodeSelectorTerm, PodAffinityTerm, PodSpec, ResourceRequirements, Toleration} from '../types.js'
 import type {FieldReader} from './field-reader.js'
 import {labelKeyProblem} from './labels.js'
-import {formatAmount, parseQuantity, resourceAmount} from './quantity.js'
+import {formatAmount} from './quantity.js'
+import {readResourceList} from './resources.js'
 import type {PathPart} from './yaml-docs.js'
 
 /**
@@ -12,13 +13,14 @@ import type {PathPart} from './yaml-docs.js'
 const NODE_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt'] as const
 const LABEL_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const
 const EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const
+const CONTAINER_RESOURCES = {names: ['cpu', 'memory', 'ephemeral-storage']}
 
 /** `resources` of a container: requests default to limits, and none may exceed its limit. */
 export function readContainerResources(r: FieldReader, p: PathPart[]): ResourceRequirements | undefined {
   const base = [...p, 'resources']
   if (!r.map(base)) return undefined
-  const limits = readAmounts(r, [...base, 'limits'])
-  const requests = readAmounts(r, [...base, 'requests'])
+  const limits = readResourceList(r, [...base, 'limits'], CONTAINER_RESOURCES)
+  const requests = readResourceList(r, [...base, 'requests'], CONTAINER_RESOURCES)
   for (const [k, v] of Object.entries(limits)) if (!(k in requests)) requests[k] = v
   for (const [k, v] of Object.entries(requests)) {
     const lim = limits[k]
@@ -26,22 +28,6 @@ export function readContainerResources(r: FieldReader, p: PathPart[]): ResourceR
   }
   if (Object.keys(requests).length === 0 && Object.keys(limits).length === 0) return undefined
   return {requests, limits}
-}
-
-function readAmounts(r: FieldReader, path: PathPart[]): Resources {
-  const m = r.map(path)
-  const out: Resources = {}
-  for (const [k, v] of Object.entries(m ?? {})) {
-    const q = typeof v === 'string' || typeof v === 'number' ? parseQuantity(v) : undefined
-    const problem = labelKeyProblem(k)
-    if (problem) r.fail([...path, k], `"${k}" is not a resource name: ${problem}`)
-    else if (q === undefined) r.fail([...path, k], `must be a quantity such as 250m, 1, 64Mi or 1Gi, got ${JSON.stringify(v)}`)
-    else if (q < 0) r.fail([...path, k], `Invalid value: ${JSON.stringify(v)}: must be greater than or equal to 0`)
-    else if (!['cpu', 'memory', 'ephemeral-storage'].includes(k) && !k.includes('/') && !k.startsWith('hugepages-')) r.fail([...path, k], `unknown resource "${k}": use cpu, memory, ephemeral-storage, hugepages-<size> or an extended resource with a domain (example.com/gpu)`)
-    else if (k.includes('/') && !Number.isInteger(q)) r.fail([...path, k], `Invalid value: ${JSON.stringify(v)}: an extended resource must be a whole number`)
-    else out[k] = resourceAmount(k, q)
-  }
-  return out
 }
 
 /** nodeName, nodeSelector, affinity and tolerations of a pod spec, as far as they are given. */
