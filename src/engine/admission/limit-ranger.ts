@@ -1,4 +1,6 @@
 import {ManifestError, type SourcePos} from '../errors.js'
+import {podLimits, podRequests} from '../facts/node-resources.js'
+import {podSpecOf} from '../manifest/env.js'
 import {formatAmount} from '../manifest/quantity.js'
 import type {PathPart} from '../manifest/yaml-docs.js'
 import type {ContainerSpec, KObject, LimitRangeItem, LimitRangeObject, PodSpec, Resources} from '../types.js'
@@ -26,17 +28,11 @@ export function applyLimitRanges(objects: KObject[], posOf: PosOf): ManifestErro
     for (const lr of [...lrs].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1))) {
       for (const item of lr.spec.limits) {
         if (item.type === 'Container') target.spec.containers.forEach((c, i) => errors.push(...containerLimits(c, item, {lr, at: (p) => at(['containers', i, 'resources', ...p])})))
-        if (item.type === 'Pod') errors.push(...podLimits(target.spec, item, {lr, at}))
+        if (item.type === 'Pod') errors.push(...podBounds(target.spec, item, {lr, at}))
       }
     }
   }
   return errors
-}
-
-function podSpecOf(o: KObject): {spec: PodSpec; base: PathPart[]} | undefined {
-  if (o.kind === 'Pod') return {spec: o.spec, base: ['spec']}
-  if (o.kind === 'Deployment' || o.kind === 'ReplicaSet' || o.kind === 'ReplicationController') return {spec: o.spec.template.spec, base: ['spec', 'template', 'spec']}
-  return undefined
 }
 
 interface Ctx {
@@ -60,13 +56,8 @@ function containerLimits(c: ContainerSpec, item: LimitRangeItem, ctx: Ctx): Mani
 }
 
 /** The pod's total (sum of its containers) against a Pod item. */
-function podLimits(spec: PodSpec, item: LimitRangeItem, ctx: Ctx): ManifestError[] {
-  const sum = (kind: Kind): Resources => {
-    const out: Resources = {}
-    for (const c of spec.containers) for (const [k, v] of Object.entries(c.resources?.[kind] ?? {})) out[k] = (out[k] ?? 0) + v
-    return out
-  }
-  return bounds({requests: sum('requests'), limits: sum('limits')}, item, 'Pod', ctx)
+function podBounds(spec: PodSpec, item: LimitRangeItem, ctx: Ctx): ManifestError[] {
+  return bounds({requests: podRequests(spec), limits: podLimits(spec)}, item, 'Pod', ctx)
 }
 
 /** min, max and maxLimitRequestRatio, with Kubernetes' rules (min bounds the request, max the limit). */

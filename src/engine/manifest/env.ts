@@ -71,9 +71,10 @@ function readValueFrom(r: FieldReader, p: PathPart[], varName: string, podBase: 
   return undefined
 }
 
-function podSpecOf(o: KObject): PodSpec | undefined {
-  if (o.kind === 'Pod') return o.spec
-  if (o.kind === 'Deployment' || o.kind === 'ReplicaSet' || o.kind === 'ReplicationController') return o.spec.template.spec
+/** The pod spec an object runs (a Pod's own, a workload's template) and where it stands in the manifest. */
+export function podSpecOf(o: KObject): {spec: PodSpec; base: PathPart[]} | undefined {
+  if (o.kind === 'Pod') return {spec: o.spec, base: ['spec']}
+  if (o.kind === 'Deployment' || o.kind === 'ReplicaSet' || o.kind === 'ReplicationController') return {spec: o.spec.template.spec, base: ['spec', 'template', 'spec']}
   return undefined
 }
 
@@ -87,7 +88,7 @@ export function resolveEnv(objects: KObject[]): {errors: ManifestError[]; warnin
   const warnings: string[] = []
   const maps = new Map(objects.filter((o): o is ConfigMapObject => o.kind === 'ConfigMap').map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, o]))
   for (const o of objects) {
-    const spec = podSpecOf(o)
+    const spec = podSpecOf(o)?.spec
     if (!spec || !('notes' in o) || !o.notes.env) continue
     for (const c of o.notes.env) {
       const container = spec.containers[c.container]

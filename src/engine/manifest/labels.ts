@@ -44,3 +44,16 @@ export function selectorMatches(sel: LabelSelector, labels: Record<string, strin
   }
   return true
 }
+
+const LABEL_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist']
+
+/** One `matchExpressions` entry of a label selector, checked as the API server checks it. */
+export function readLabelRequirement(r: FieldReader, p: PathPart[]): NonNullable<LabelSelector['matchExpressions']>[number] {
+  const key = r.str([...p, 'key'], {required: true}) ?? ''
+  const operator = r.str([...p, 'operator'], {required: true, oneOf: LABEL_OPERATORS}) ?? ''
+  const values = r.strList([...p, 'values'])
+  const takesValues = operator === 'In' || operator === 'NotIn'
+  if (takesValues && !values?.length) r.fail([...p, 'values'], 'Required value: must be specified when `operator` is \'In\' or \'NotIn\'')
+  if (!takesValues && values?.length) r.fail([...p, 'values'], 'Forbidden: may not be specified when `operator` is \'Exists\' or \'DoesNotExist\'')
+  return values ? {key, operator, values} : {key, operator}
+}

@@ -1,10 +1,7 @@
 import type {LabelSelector, ObjectMeta, ReplicaSetObject} from '../types.js'
 import type {FieldReader} from './field-reader.js'
-import {selectorMatches} from './labels.js'
+import {readLabelRequirement, selectorMatches} from './labels.js'
 import {readTemplate} from './objects.js'
-import type {PathPart} from './yaml-docs.js'
-
-const OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist']
 
 /**
  * A ReplicaSet (apps/v1, or an older served version read as apps/v1) or a
@@ -37,16 +34,6 @@ function rsSelector(r: FieldReader, apiVersion: string, labels: Record<string, s
   if (r.map(['spec', 'selector'], {required: !legacy}) === undefined) return legacy ? {matchLabels: labels} : {matchLabels: {}}
   const selector: LabelSelector = {matchLabels: r.strMap(['spec', 'selector', 'matchLabels'])}
   const exprs = r.list(['spec', 'selector', 'matchExpressions'])
-  if (exprs) selector.matchExpressions = exprs.map((_, i) => readExpression(r, ['spec', 'selector', 'matchExpressions', i]))
+  if (exprs) selector.matchExpressions = exprs.map((_, i) => readLabelRequirement(r, ['spec', 'selector', 'matchExpressions', i]))
   return selector
-}
-
-function readExpression(r: FieldReader, p: PathPart[]): NonNullable<LabelSelector['matchExpressions']>[number] {
-  const key = r.str([...p, 'key'], {required: true}) ?? ''
-  const operator = r.str([...p, 'operator'], {required: true, oneOf: OPERATORS}) ?? ''
-  const values = r.strList([...p, 'values'])
-  const takesValues = operator === 'In' || operator === 'NotIn'
-  if (takesValues && !values?.length) r.fail([...p, 'values'], 'Required value: must be specified when `operator` is \'In\' or \'NotIn\'')
-  if (!takesValues && values?.length) r.fail([...p, 'values'], 'Forbidden: may not be specified when `operator` is \'Exists\' or \'DoesNotExist\'')
-  return values ? {key, operator, values} : {key, operator}
 }

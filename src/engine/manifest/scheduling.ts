@@ -1,6 +1,6 @@
 import type {Affinity, LabelSelector, NodeSelectorRequirement, NodeSelectorTerm, PodAffinityTerm, PodSpec, ResourceRequirements, Toleration} from '../types.js'
 import type {FieldReader} from './field-reader.js'
-import {labelKeyProblem} from './labels.js'
+import {labelKeyProblem, readLabelRequirement} from './labels.js'
 import {formatAmount} from './quantity.js'
 import {readResourceList} from './resources.js'
 import type {PathPart} from './yaml-docs.js'
@@ -11,7 +11,6 @@ import type {PathPart} from './yaml-docs.js'
  * checks them. Each is set only when the manifest gives it.
  */
 const NODE_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt'] as const
-const LABEL_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const
 const EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const
 const CONTAINER_RESOURCES = {names: ['cpu', 'memory', 'ephemeral-storage']}
 
@@ -121,17 +120,7 @@ function readSelector(r: FieldReader, p: PathPart[]): LabelSelector | undefined 
   const s: LabelSelector = {}
   if (r.get([...p, 'matchLabels']) !== undefined) s.matchLabels = r.strMap([...p, 'matchLabels'])
   const exprs = r.list([...p, 'matchExpressions'])
-  if (exprs) {
-    s.matchExpressions = exprs.map((_, i) => {
-      const q = [...p, 'matchExpressions', i]
-      const key = r.str([...q, 'key'], {required: true}) ?? ''
-      const operator = r.str([...q, 'operator'], {required: true, oneOf: LABEL_OPERATORS}) ?? 'In'
-      const values = r.strList([...q, 'values'])
-      if ((operator === 'In' || operator === 'NotIn') && !values?.length) r.fail([...q, 'values'], "Required value: must be specified when `operator` is 'In' or 'NotIn'")
-      if ((operator === 'Exists' || operator === 'DoesNotExist') && values?.length) r.fail([...q, 'values'], "Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'")
-      return values ? {key, operator, values} : {key, operator}
-    })
-  }
+  if (exprs) s.matchExpressions = exprs.map((_, i) => readLabelRequirement(r, [...p, 'matchExpressions', i]))
   return s
 }
 
