@@ -1,7 +1,7 @@
 import type {PlanRun} from '../engine/session.js'
 import type {NodeObservation, NodeSpec, Resources} from '../engine/types.js'
 import {allocated, isTerminated, nodeAllocatable, nodeCapacity, podLimits, podRequests, sum} from '../engine/facts/node-resources.js'
-import {formatAmount} from '../engine/manifest/quantity.js'
+import {formatAmount, roundedAmount} from '../engine/manifest/quantity.js'
 import {byText} from '../engine/order.js'
 import {age} from './render-pods.js'
 import {table} from './table.js'
@@ -31,14 +31,9 @@ export function nodeStatus(n: NodeSpec, o?: NodeObservation): string {
   return n.unschedulable ? `${base},SchedulingDisabled` : base
 }
 
-const BINARY = [['Ti', 2 ** 40], ['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]] as const
-
-/** A short amount for a column: cpu as kubectl writes it, memory rounded to one decimal (`3.8Gi`). */
+/** A short amount for a column (`3.8Gi`), `?` when unknown. */
 export function shortAmount(resource: string, amount: number | undefined): string {
-  if (amount === undefined) return '?'
-  if (resource !== 'memory' && !resource.endsWith('storage')) return formatAmount(resource, amount)
-  for (const [s, f] of BINARY) if (amount >= f) return `${Number((amount / f).toFixed(amount / f < 10 ? 1 : 0))}${s}`
-  return String(amount)
+  return amount === undefined ? '?' : roundedAmount(resource, amount)
 }
 
 /** `750m (37%)`: an amount and its share of what is allocatable (kubectl truncates the percentage). */
@@ -49,8 +44,9 @@ export function withPercent(resource: string, amount: number, of: number | undef
 
 /** The JSON of `get nodes -o json`: the node of kgit.yaml, whether it answered, its resources. */
 export function nodesJson(run: PlanRun): unknown[] {
+  const observedBy = new Map(run.observed.nodes.map((o) => [o.node, o]))
   return run.desired.cluster.nodes.map((n) => {
-    const o = run.observed.nodes.find((x) => x.node === n.name)
+    const o = observedBy.get(n.name)
     return {...n, observed: o?.reachable ?? false, status: nodeStatus(n, o), ...nodeResources(n, o)}
   })
 }

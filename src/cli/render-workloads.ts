@@ -83,8 +83,9 @@ export function replicaSetRows(views: ReplicaSetView[], all: boolean): string[] 
 /** Nodes of the cluster file with what kgit sees of them; wide adds what pods request of what is allocatable. */
 export function nodeRows(run: PlanRun, wide: boolean): string[] {
   const rows = [['NAME', 'STATUS', 'ADDRESS', 'PODS', 'COMMIT', ...(wide ? ['CPU(REQ/ALLOC)', 'MEMORY(REQ/ALLOC)', 'DATADIR', 'LABELS'] : [])]]
+  const observedBy = new Map(run.observed.nodes.map((o) => [o.node, o]))
   for (const n of run.desired.cluster.nodes) {
-    const o = run.observed.nodes.find((x) => x.node === n.name)
+    const o = observedBy.get(n.name)
     const status = nodeStatus(n, o)
     const labels = Object.entries(n.labels).map(([k, v]) => `${k}=${v}`).join(',') || '<none>'
     const res = wide ? nodeResources(n, o) : undefined

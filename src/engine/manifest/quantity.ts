@@ -48,12 +48,25 @@ function isCpu(resource: string): boolean {
   return resource === 'cpu' || resource.endsWith('.cpu')
 }
 
+const BINARY = [['Ei', 2 ** 60], ['Pi', 2 ** 50], ['Ti', 2 ** 40], ['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]] as const
+
+function isBytes(resource: string): boolean {
+  return /memory|storage/.test(resource)
+}
+
 /** How kubectl shows an amount: cpu as `250m` or `2`, memory as `64Mi`, `1Gi` or bytes. */
 export function formatAmount(resource: string, amount: number): string {
   if (isCpu(resource)) return amount % 1000 === 0 ? String(amount / 1000) : `${amount}m`
-  if (/memory|storage/.test(resource)) {
-    for (const [s, f] of [['Ei', 2 ** 60], ['Pi', 2 ** 50], ['Ti', 2 ** 40], ['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]] as const) if (amount >= f && amount % f === 0) return `${amount / f}${s}`
+  if (isBytes(resource)) {
+    for (const [s, f] of BINARY) if (amount >= f && amount % f === 0) return `${amount / f}${s}`
     for (const [s, f] of [['G', 1e9], ['M', 1e6], ['k', 1e3]] as const) if (amount >= f && amount % f === 0) return `${amount / f}${s}`
   }
+  return String(amount)
+}
+
+/** A short amount for a column: cpu exact, bytes in the largest binary unit, one decimal below 10 (`3.8Gi`). */
+export function roundedAmount(resource: string, amount: number): string {
+  if (!isBytes(resource)) return formatAmount(resource, amount)
+  for (const [s, f] of BINARY) if (amount >= f) return `${Number((amount / f).toFixed(amount / f < 10 ? 1 : 0))}${s}`
   return String(amount)
 }
