@@ -28,9 +28,13 @@ export function scoringRequests(spec: PodSpec): Resources {
   return r
 }
 
-/** `hostIP:hostPort/protocol` of every host port the pod asks for. */
+const portsCache = new WeakMap<PodSpec, string[]>()
+
+/** `hostIP:hostPort/protocol` of every host port the pod asks for (computed once per spec object). */
 export function hostPortsOf(spec: PodSpec): string[] {
-  return spec.containers.flatMap((c) => c.ports.filter((p) => p.hostPort !== undefined).map((p) => `${p.hostIP ?? '0.0.0.0'}:${p.hostPort}/${p.protocol}`))
+  let ports = portsCache.get(spec)
+  if (!ports) portsCache.set(spec, (ports = spec.containers.flatMap((c) => c.ports.filter((p) => p.hostPort !== undefined).map((p) => `${p.hostIP ?? '0.0.0.0'}:${p.hostPort}/${p.protocol}`))))
+  return ports
 }
 
 /** A host port is taken when the same port and protocol is used on the same IP or on 0.0.0.0. */

@@ -74,7 +74,20 @@ interface PlacedPod {
   node: number
   namespace: string
   labels: Record<string, string>
-  antiRequired?: readonly PodAffinityTerm[]
+}
+
+interface TrackedTerm {
+  term: PodAffinityTerm
+  inNs: (ns: string) => boolean
+  domains: Map<string, number>
+}
+
+function termEntry(index: Map<PodAffinityTerm, Map<string, TrackedTerm>>, term: PodAffinityTerm, namespace: string, make: () => TrackedTerm): TrackedTerm {
+  let byNs = index.get(term)
+  if (!byNs) index.set(term, (byNs = new Map()))
+  let t = byNs.get(namespace)
+  if (!t) byNs.set(namespace, (t = make()))
+  return t
 }
 
 export function ownerKey(pod: Pick<DesiredPod, 'namespace' | 'owner' | 'name'>): string {
@@ -99,7 +112,14 @@ class Scheduler {
   private readonly ports: (Set<string> | undefined)[]
   private readonly ownerNodes = new Map<string, Map<number, number>>()
   private readonly placed: PlacedPod[] = []
-  private readonly antiHolders: PlacedPod[] = []
+  /**
+   * Per pod affinity term (pods of one template share theirs) and the namespace of the pod
+   * that carries it: how many placed pods it matches per topology value, kept up to date as
+   * pods are placed, so a term costs one scan of the placed pods, not one per pod.
+   */
+  private readonly tracked = new Map<PodAffinityTerm, Map<string, TrackedTerm>>()
+  /** Required anti-affinity terms of placed pods: the topology values their holders occupy. */
+  private readonly holders = new Map<PodAffinityTerm, Map<string, TrackedTerm>>()
   private readonly staticCache = new Map<string, (string | undefined)[]>()
   private readonly staticBySpec = new WeakMap<PodSpec, (string | undefined)[]>()
   private readonly nsLabels: Map<string, Record<string, string>>
@@ -184,13 +204,34 @@ class Scheduler {
       this.curNode[i]!++
       if (this.zone[i]! >= 0) this.curZone[this.zone[i]!]!++
     }
-    const p: PlacedPod = {node: i, namespace, labels}
-    const anti = spec?.affinity?.podAntiAffinity?.required
-    if (anti?.length) {
-      p.antiRequired = anti
-      this.antiHolders.push(p)
+    this.placed.push({node: i, namespace, labels})
+    for (const byNs of this.tracked.values()) {
+      for (const t of byNs.values()) {
+        if (!t.inNs(namespace) || !labelSelectorMatches(t.term.labelSelector, labels)) continue
+        const v = this.labels[i]![t.term.topologyKey]
+        if (v !== undefined) t.domains.set(v, (t.domains.get(v) ?? 0) + 1)
+      }
     }
-    this.placed.push(p)
+    for (const term of spec?.affinity?.podAntiAffinity?.required ?? []) {
+      const v = this.labels[i]![term.topologyKey]
+      if (v === undefined) continue
+      const t = termEntry(this.holders, term, namespace, () => ({term, inNs: termNamespaces(term, namespace, this.nsLabels), domains: new Map()}))
+      t.domains.set(v, (t.domains.get(v) ?? 0) + 1)
+    }
+  }
+
+  /** The placed pods a term matches, per topology value (tracked from now on). */
+  private domainsOf(term: PodAffinityTerm, namespace: string): Map<string, number> {
+    return termEntry(this.tracked, term, namespace, () => {
+      const inNs = termNamespaces(term, namespace, this.nsLabels)
+      const domains = new Map<string, number>()
+      for (const p of this.placed) {
+        if (!inNs(p.namespace) || !labelSelectorMatches(term.labelSelector, p.labels)) continue
+        const v = this.labels[p.node]![term.topologyKey]
+        if (v !== undefined) domains.set(v, (domains.get(v) ?? 0) + 1)
+      }
+      return {term, inNs, domains}
+    }).domains
   }
 
   private extraOf(k: string): Float64Array {
@@ -208,7 +249,7 @@ class Scheduler {
     const req = cachedRequests(spec)
     const cpu = req.cpu ?? 0
     const memory = req.memory ?? 0
-    const extras = Object.entries(req).filter(([k, v]) => k !== 'cpu' && k !== 'memory' && v > 0)
+    const extras = this.extrasOf(spec, req)
     const ports = hostPortsOf(spec)
     const affinity = this.affinityContext(pod)
     const feasible = this.feasible
@@ -252,6 +293,15 @@ class Scheduler {
       return `0/${n} nodes are available: ${hist.map((h) => `${h.count} ${h.why}`).join(', ')}.`
     }
     return found === 1 ? feasible[0]! : this.best(pod, found, affinity)
+  }
+
+  private readonly extrasCache = new WeakMap<PodSpec, [string, number][]>()
+
+  /** What the pod requests besides cpu and memory (computed once per spec object). */
+  private extrasOf(spec: PodSpec, req: Resources): [string, number][] {
+    let e = this.extrasCache.get(spec)
+    if (!e) this.extrasCache.set(spec, (e = Object.entries(req).filter(([k, v]) => k !== 'cpu' && k !== 'memory' && v > 0)))
+    return e
   }
 
   /** A resource other than cpu and memory the node has too little of: extended ones it does not list it has none of; ephemeral-storage it does not report is unknown, not short. */
@@ -362,8 +412,18 @@ class Scheduler {
   private affinityContext(pod: DesiredPod): AffinityContext | undefined {
     const a = pod.spec.affinity
     const hasOwn = Boolean(a?.podAffinity || a?.podAntiAffinity)
-    if (!hasOwn && this.antiHolders.length === 0) return undefined
-    return new AffinityContext(pod, this.placed, this.antiHolders, this.labels, this.nsLabels)
+    if (!hasOwn && this.holders.size === 0) return undefined
+    // topologyKey -> values where a placed pod's anti-affinity refuses this pod.
+    const forbidden = new Map<string, Set<string>>()
+    for (const byNs of this.holders.values()) {
+      for (const t of byNs.values()) {
+        if (!t.inNs(pod.namespace) || !labelSelectorMatches(t.term.labelSelector, pod.labels)) continue
+        let set = forbidden.get(t.term.topologyKey)
+        if (!set) forbidden.set(t.term.topologyKey, (set = new Set()))
+        for (const [v, c] of t.domains) if (c > 0) set.add(v)
+      }
+    }
+    return new AffinityContext(pod, (term) => this.domainsOf(term, pod.namespace), forbidden, this.labels, this.nsLabels)
   }
 }
 
@@ -405,43 +465,21 @@ class AffinityContext {
   private readonly affinity: {term: PodAffinityTerm; domains: Map<string, number>}[] = []
   private readonly anti: {term: PodAffinityTerm; domains: Map<string, number>}[] = []
   private readonly prefer: {weight: number; term: PodAffinityTerm; domains: Map<string, number>}[] = []
-  /** topologyKey → values where an existing pod's anti-affinity forbids this pod. */
-  private readonly forbidden = new Map<string, Set<string>>()
   private readonly selfMatch: boolean
   private readonly anyMatch: boolean
 
   constructor(
     pod: DesiredPod,
-    placed: PlacedPod[],
-    antiHolders: PlacedPod[],
+    domainsOf: (term: PodAffinityTerm) => Map<string, number>,
+    private readonly forbidden: Map<string, Set<string>>,
     private readonly labels: Record<string, string>[],
     nsLabels: Map<string, Record<string, string>>,
   ) {
     const a = pod.spec.affinity
-    const domainsOf = (term: PodAffinityTerm): Map<string, number> => {
-      const inNs = termNamespaces(term, pod.namespace, nsLabels)
-      const out = new Map<string, number>()
-      for (const p of placed) {
-        if (!inNs(p.namespace) || !labelSelectorMatches(term.labelSelector, p.labels)) continue
-        const v = labels[p.node]![term.topologyKey]
-        if (v !== undefined) out.set(v, (out.get(v) ?? 0) + 1)
-      }
-      return out
-    }
     for (const term of a?.podAffinity?.required ?? []) this.affinity.push({term, domains: domainsOf(term)})
     for (const term of a?.podAntiAffinity?.required ?? []) this.anti.push({term, domains: domainsOf(term)})
     for (const w of a?.podAffinity?.preferred ?? []) this.prefer.push({weight: w.weight, term: w.podAffinityTerm, domains: domainsOf(w.podAffinityTerm)})
     for (const w of a?.podAntiAffinity?.preferred ?? []) this.prefer.push({weight: -w.weight, term: w.podAffinityTerm, domains: domainsOf(w.podAffinityTerm)})
-    for (const h of antiHolders) {
-      for (const term of h.antiRequired ?? []) {
-        if (!termNamespaces(term, h.namespace, nsLabels)(pod.namespace) || !labelSelectorMatches(term.labelSelector, pod.labels)) continue
-        const v = labels[h.node]![term.topologyKey]
-        if (v === undefined) continue
-        let set = this.forbidden.get(term.topologyKey)
-        if (!set) this.forbidden.set(term.topologyKey, (set = new Set()))
-        set.add(v)
-      }
-    }
     this.anyMatch = this.affinity.some((x) => x.domains.size > 0)
     // The first pod of a group that wants to be with its own kind may go anywhere.
     this.selfMatch = this.affinity.every((x) => termNamespaces(x.term, pod.namespace, nsLabels)(pod.namespace) && labelSelectorMatches(x.term.labelSelector, pod.labels))
