@@ -1,6 +1,6 @@
 import {ErrorList, UsageError} from './errors.js'
 import {GitSource} from './exec/git-source.js'
-import {commitFile, currentBranch, diffText, hasChanges, missingIdentity} from './exec/git-history.js'
+import {commitFile, diffText, readyToCommit} from './exec/git-history.js'
 import {parseCluster} from './manifest/cluster.js'
 import {setNodeSchedule, type NodeSchedule} from './manifest/set-node.js'
 
@@ -53,11 +53,7 @@ export async function scheduleNode(opts: ScheduleOptions): Promise<ScheduleResul
   if (!node) throw new UsageError(`node "${opts.node}" is not in ${CLUSTER_FILE} (nodes: ${cluster.nodes.map((n) => n.name).join(', ') || 'none'})`)
   const already = alreadyMessage(opts.action, node)
   if (already) return {changed: false, message: `node ${opts.node} ${already}`, file: CLUSTER_FILE}
-  const branch = await currentBranch(source.root)
-  if (!branch) throw new UsageError(`HEAD is detached in ${source.root}: kgit ${opts.action} commits on a branch (git switch BRANCH first)`)
-  if (await hasChanges(source.root, CLUSTER_FILE)) throw new UsageError(`${CLUSTER_FILE} has uncommitted changes: commit or stash them first (kgit ${opts.action} commits that file)`)
-  const missing = await missingIdentity(source.root)
-  if (missing.length > 0) throw new UsageError(`git does not know who you are (${missing.join(' and ')} not set), and kgit ${opts.action} makes a commit: run ${missing.map((k) => `git config --global ${k} ${k === 'user.name' ? '"Your Name"' : 'you@example.com'}`).join(' and ')}`)
+  const branch = await readyToCommit(source.root, CLUSTER_FILE, `kgit ${opts.action}`)
   const text = setNodeSchedule(CLUSTER_FILE, old, opts.node, WANT[opts.action])
   const message = `kgit ${opts.action} ${opts.node}`
   const result: ScheduleResult = {changed: true, message: `node/${opts.node} ${opts.action === 'drain' ? 'drained' : `${opts.action}ed`}`, file: CLUSTER_FILE, branch, diff: await diffText(CLUSTER_FILE, old, text)}

@@ -2,7 +2,7 @@ import {readFile} from 'node:fs/promises'
 import {ErrorList, UsageError} from './errors.js'
 import {deploymentHistory, findDeployment, undoTarget, type DeploymentHistory, type DeploymentRef, type Revision} from './controllers/rollout-history.js'
 import {GitSource} from './exec/git-source.js'
-import {commitFile, currentBranch, diffText, hasChanges, manifestLog, missingIdentity} from './exec/git-history.js'
+import {commitFile, diffText, manifestLog, readyToCommit} from './exec/git-history.js'
 import {parseCluster} from './manifest/cluster.js'
 import {setPodTemplate} from './manifest/set-template.js'
 
@@ -66,13 +66,9 @@ export interface UndoResult {
  */
 export async function undoRollout(opts: UndoOptions): Promise<UndoResult> {
   const {source, commit, history} = await readHistory({...opts, revision: 'HEAD'})
-  const branch = await currentBranch(source.root)
-  if (!branch) throw new UsageError(`HEAD is detached in ${source.root}: rollout undo commits on a branch (git switch BRANCH first)`)
   const target = undoTarget(history, opts.ref, opts.toRevision)
   const file = history.file
-  if (await hasChanges(source.root, file)) throw new UsageError(`${file} has uncommitted changes: commit or stash them first (rollout undo commits that file)`)
-  const missing = await missingIdentity(source.root)
-  if (missing.length > 0) throw new UsageError(`git does not know who you are (${missing.join(' and ')} not set), and rollout undo makes a commit: run ${missing.map((k) => `git config --global ${k} ${k === 'user.name' ? '"Your Name"' : 'you@example.com'}`).join(' and ')}`)
+  const branch = await readyToCommit(source.root, file, 'rollout undo')
   const old = (await source.readFile(commit, file))!.content.toString()
   const now = findDeployment(file, old, opts.ref)
   if (now && 'error' in now) throw new UsageError(`deployment/${opts.ref.name} cannot be read at HEAD (${now.error}): fix or revert that commit first`)

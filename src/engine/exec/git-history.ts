@@ -97,6 +97,20 @@ export async function missingIdentity(root: string): Promise<string[]> {
 }
 
 /**
+ * What a command that commits `file` needs, checked before it writes anything: a branch
+ * (not a detached HEAD), no uncommitted change to that file, and a git identity. Returns
+ * the branch; `what` names the command in the errors ("rollout undo", "kgit cordon").
+ */
+export async function readyToCommit(root: string, file: string, what: string): Promise<string> {
+  const branch = await currentBranch(root)
+  if (!branch) throw new UsageError(`HEAD is detached in ${root}: ${what} commits on a branch (git switch BRANCH first)`)
+  if (await hasChanges(root, file)) throw new UsageError(`${file} has uncommitted changes: commit or stash them first (${what} commits that file)`)
+  const missing = await missingIdentity(root)
+  if (missing.length > 0) throw new UsageError(`git does not know who you are (${missing.join(' and ')} not set), and ${what} makes a commit: run ${missing.map((k) => `git config --global ${k} ${k === 'user.name' ? '"Your Name"' : 'you@example.com'}`).join(' and ')}`)
+  return branch
+}
+
+/**
  * Writes `text` to `file` and commits that file alone (other staged changes stay staged).
  * On failure the file gets its old text back. Returns the new commit.
  */
