@@ -1,4 +1,4 @@
-import {objectUsage, podsUsage} from '../engine/admission/quota.js'
+import {objectUsage, podsInUse, podsUsage} from '../engine/admission/quota.js'
 import {formatAmount} from '../engine/manifest/quantity.js'
 import type {PlanRun} from '../engine/session.js'
 import type {KObject, LimitRangeItem, LimitRangeObject, NamespaceObject, ResourceQuotaObject} from '../engine/types.js'
@@ -30,7 +30,7 @@ export function describeNamespace(run: Pick<PlanRun, 'desired' | 'observed'>, ns
 }
 
 function quotaLines(run: Pick<PlanRun, 'desired' | 'observed'>, q: ResourceQuotaObject): string[] {
-  const pods = run.observed.nodes.flatMap((n) => (n.reachable ? n.pods : [])).map((p) => ({namespace: p.namespace, ...(p.spec ? {spec: p.spec} : {})}))
+  const pods = podsInUse(run.observed)
   const used = {...podsUsage(q, pods), ...objectUsage(q, run.desired.objects)}
   const keys = Object.keys(q.spec.hard).sort()
   const rows = [['Resource', 'Used', 'Hard'], ['--------', '---', '---'], ...keys.map((k) => [k, used[k] === undefined ? '<not tracked>' : formatAmount(k, used[k]), formatAmount(k, q.spec.hard[k]!)])]

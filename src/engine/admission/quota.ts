@@ -3,7 +3,7 @@ import {AdmissionError, formatPos, type SourcePos} from '../errors.js'
 import {expandWorkloads} from '../controllers/workloads.js'
 import {formatAmount} from '../manifest/quantity.js'
 import type {Plan} from '../plan/plan.js'
-import type {Desired, DesiredPod, KObject, Observed, PodSpec, ResourceQuotaObject, Resources} from '../types.js'
+import type {Desired, DesiredPod, KObject, Observed, ObservedPod, PodSpec, ResourceQuotaObject, Resources} from '../types.js'
 
 /** A pod that runs and stays (its spec may be unknown: a pod on a node that does not answer). */
 export interface PodInUse {
@@ -182,8 +182,11 @@ export function planQuotaChange(plan: Plan, observed: Observed): QuotaChange {
     if (a.type === 'delete' || a.type === 'replace') gone.add(`${a.node}/${a.old.podmanName}/${a.old.namespace}/${a.old.name}`)
     if (a.type === 'create' || a.type === 'replace') incoming.push(a.pod)
   }
-  // Pods that ran to completion hold nothing, as in Kubernetes.
-  const live = [...observed.nodes.flatMap((n) => (n.reachable ? n.pods : [])), ...plan.held].filter((p) => !isTerminated(p))
-  const staying = live.filter((p) => !gone.has(`${p.node}/${p.podmanName}/${p.namespace}/${p.name}`)).map((p) => ({namespace: p.namespace, ...(p.spec ? {spec: p.spec} : {})}))
-  return {staying, incoming}
+  return {staying: podsInUse(observed, plan.held, (p) => !gone.has(`${p.node}/${p.podmanName}/${p.namespace}/${p.name}`)), incoming}
+}
+
+/** The pods that count against quotas now: those the nodes run (and `held` ones), except pods that ran to completion, as in Kubernetes. */
+export function podsInUse(observed: Observed, held: ObservedPod[] = [], keep: (p: ObservedPod) => boolean = () => true): PodInUse[] {
+  const live = [...observed.nodes.flatMap((n) => (n.reachable ? n.pods : [])), ...held]
+  return live.filter((p) => !isTerminated(p) && keep(p)).map((p) => ({namespace: p.namespace, ...(p.spec ? {spec: p.spec} : {})}))
 }
