@@ -15,7 +15,7 @@ import {parseCluster} from './manifest/cluster.js'
 import {loadDesired, type SourceFile} from './manifest/load.js'
 import {plan, type Action, type Plan} from './plan/plan.js'
 import {checkPlanQuotas, checkRevisionQuotas, planQuotaChange} from './admission/quota.js'
-import type {ClusterSpec, Desired, NodeObservation, NodeRecord, Observed} from './types.js'
+import type {ClusterSpec, Desired, NodeObservation, NodeRecord, NodeSpec, Observed} from './types.js'
 import {readFile} from 'node:fs/promises'
 import {isAbsolute, relative, resolve} from 'node:path'
 
@@ -131,7 +131,7 @@ export async function planRevision<T>(opts: SessionOptions, then?: (run: PlanRun
     let planned = plan(loaded.desired, observed)
     // Records are kept for commits only, not for working-tree experiments.
     const info = claim && !loaded.desired.revision.includes('+') ? await commitInfo(loaded) : undefined
-    if (claim && (planned.actions.length > 0 || planned.waiting.length > 0 || (info && staleRecords(observed, recordFor(info, observed)).length > 0))) {
+    if (claim && (planned.actions.length > 0 || planned.waiting.length > 0 || (info && staleRecords(observed, recordFor(info, observed, cluster.nodes)).length > 0))) {
       observed = await observeLocked(cluster, conns, claim, opts.lock!)
       planned = plan(loaded.desired, observed)
     }
@@ -164,9 +164,9 @@ async function commitInfo(loaded: Loaded): Promise<CommitInfo> {
   return {revision: loaded.desired.revision, author, subject}
 }
 
-function recordFor(info: CommitInfo, observed: Observed): NodeRecord {
+function recordFor(info: CommitInfo, observed: Observed, nodes: readonly NodeSpec[]): NodeRecord {
   const prev = latestRecord(observed.nodes.map((n) => (n.reachable ? n.record : undefined)))
-  return nextRecord(prev, observed, info, {now: new Date(observed.at ?? Date.now()).toISOString(), by: `${userInfo().username}@${hostname()}`})
+  return nextRecord(prev, observed, info, {now: new Date(observed.at ?? Date.now()).toISOString(), by: `${userInfo().username}@${hostname()}`, nodes})
 }
 
 export interface ApplyHooks {
@@ -230,7 +230,7 @@ export async function applyRevision(opts: SessionOptions, hooks: ApplyHooks): Pr
       if (refused) break
     }
     final = current
-    if (r.commitInfo) await writeRecords(r.desired.cluster, conns, observed, recordFor(r.commitInfo, observed))
+    if (r.commitInfo) await writeRecords(r.desired.cluster, conns, observed, recordFor(r.commitInfo, observed, r.desired.cluster.nodes))
     return total
   })
   return {run, result: result!, final: final ?? run.plan}

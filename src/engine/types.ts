@@ -458,4 +458,6 @@ export interface NodeRecord {
   pods: Record<string, {name: string; namespace: string; owner?: string; templateHash?: string}[]>
   /** node -> ISO time kgit first found it unreachable. */
   unreachableSince: Record<string, string>
+  /** node -> NoExecute taint (`key=value:NoExecute`) -> ISO time kgit first applied with it: tolerationSeconds count from there. */
+  taintedSince?: Record<string, Record<string, string>>
 }

@@ -3,6 +3,7 @@ import {loadDesired} from '../../src/engine/manifest/load.js'
 import * as schema from '../../src/engine/manifest/schema.js'
 import {plan, type Plan} from '../../src/engine/plan/plan.js'
 import {nodesToFind} from '../../src/engine/scheduler/scheduler.js'
+import {nextRecord} from '../../src/engine/plan/records.js'
 import {tolerates} from '../../src/engine/scheduler/predicates.js'
 import type {Desired, Observed, Resources} from '../../src/engine/types.js'
 import {deploymentYaml} from '../support/manifests.js'
@@ -144,6 +145,26 @@ describe('scheduler filters', () => {
     expect(p.actions.filter((a) => a.type === 'delete').map((a) => a.reason)).toEqual(['evicted: node n1 has taint {maintenance: } with effect NoExecute, which the pod does not tolerate'])
     expect(fleet.where('web')).toEqual({n2: 2, n3: 1})
     expect(fleet.where('agent')).toEqual({n1: 1})
+  })
+
+  it('tolerationSeconds count from when kgit first applied with the NoExecute taint (the nodes\' records)', () => {
+    const fleet = new Fleet(2)
+    const web = deploy('web', 1, {extra: '      tolerations: [{key: maintenance, operator: Exists, effect: NoExecute, tolerationSeconds: 60}]\n      nodeSelector: {kubernetes.io/hostname: n1}\n'})
+    run(revision(['{name: n1}', '{name: n2}'], web), fleet)
+    const tainted = revision(['{name: n1, taints: [{key: maintenance, effect: NoExecute}]}', '{name: n2}'], web)
+    const at = Date.parse('2026-11-26T12:00:00Z')
+    const withRecord = (since?: string): Observed => {
+      const o = fleet.observed()
+      const record = nextRecord(undefined, o, {revision: 'rev0', author: 'a', subject: 's'}, {now: since ?? new Date(at).toISOString(), by: 'me', nodes: since ? tainted.cluster.nodes : []})
+      return {at, nodes: o.nodes.map((n) => (n.reachable ? {...n, record} : n))}
+    }
+    const deletes = (o: Observed): string[] => plan(tainted, o).actions.filter((a) => a.type === 'delete').map((a) => a.reason)
+    expect(deletes(withRecord())).toEqual([])
+    expect(deletes(withRecord('2026-11-26T11:59:30Z'))).toEqual([])
+    expect(deletes(withRecord('2026-11-26T11:58:00Z'))).toEqual(['evicted: node n1 has taint {maintenance: } with effect NoExecute, tolerated for 60s since 2026-11-26T11:58:00.000Z'])
+    // The record keeps the first time: a later apply does not restart the count.
+    const r1 = nextRecord(undefined, fleet.observed(), {revision: 'r', author: 'a', subject: 's'}, {now: 'T1', by: 'me', nodes: tainted.cluster.nodes})
+    expect(nextRecord(r1, fleet.observed(), {revision: 'r', author: 'a', subject: 's'}, {now: 'T2', by: 'me', nodes: tainted.cluster.nodes}).taintedSince).toEqual({n1: {'maintenance=:NoExecute': 'T1'}})
   })
 
   it('a cordoned node gets no new pods and keeps its own; drain moves them', () => {

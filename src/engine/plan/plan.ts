@@ -3,7 +3,8 @@ import {expandWorkloads} from '../controllers/workloads.js'
 import {rolloutStep, type RolloutStatus} from '../controllers/rollout.js'
 import {latestRecord} from '../facts/node-record.js'
 import {isTerminated, nodeAllocatable} from '../facts/node-resources.js'
-import {nodeLabels, taintText, untoleratedTaint} from '../scheduler/predicates.js'
+import {nodeLabels, taintText, tolerates, untoleratedTaint} from '../scheduler/predicates.js'
+import {taintKey} from './records.js'
 import {ownerKey, schedule, staticReason, type ExistingPod, type SchedNode} from '../scheduler/scheduler.js'
 import type {Desired, DesiredPod, NodeRecord, NodeSpec, Observed, ObservedPod, PodGroup, StrayContainer} from '../types.js'
 import {byText} from '../order.js'
@@ -76,7 +77,7 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
   const specOf = new Map(nodes.map((n) => [n.name, n]))
   // NoExecute taints and drained nodes send pods away: their owners start them elsewhere.
   const claimable = live.filter((o) => {
-    const why = evictionReason(specOf.get(o.node), o)
+    const why = evictionReason(specOf.get(o.node), o, record, now)
     if (why) ctx.why.set(o, why)
     return !why
   })
@@ -144,12 +145,26 @@ function cannotRun(features: string[]): string {
   return `it uses ${features.join(', ')}, which this version of kgit cannot run yet`
 }
 
-/** Why a running pod must leave its node: the node is drained, or has a NoExecute taint it does not tolerate. */
-function evictionReason(node: NodeSpec | undefined, o: ObservedPod): string | undefined {
+/**
+ * Why a running pod must leave its node: the node is drained, or has a NoExecute taint the
+ * pod does not tolerate, or tolerates for `tolerationSeconds` counted from when kgit first
+ * applied with the taint (the nodes' records; a taint not recorded yet starts now).
+ */
+function evictionReason(node: NodeSpec | undefined, o: ObservedPod, record: NodeRecord | undefined, now: number): string | undefined {
   if (!node || o.unknown) return undefined
   if (node.drain) return `evicted: node ${node.name} is drained`
   const t = untoleratedTaint(node.taints, o.spec?.tolerations, ['NoExecute'])
-  return t ? `evicted: node ${node.name} has taint ${taintText(t)} with effect NoExecute, which the pod does not tolerate` : undefined
+  if (t) return `evicted: node ${node.name} has taint ${taintText(t)} with effect NoExecute, which the pod does not tolerate`
+  for (const taint of node.taints) {
+    if (taint.effect !== 'NoExecute') continue
+    const matching = (o.spec?.tolerations ?? []).filter((x) => tolerates(x, taint))
+    // The longest toleration that matches wins; one without tolerationSeconds tolerates for good.
+    if (matching.length === 0 || matching.some((x) => x.tolerationSeconds === undefined)) continue
+    const seconds = Math.max(...matching.map((x) => x.tolerationSeconds!))
+    const since = Date.parse(record?.taintedSince?.[node.name]?.[taintKey(taint)] ?? '') || now
+    if (now - since >= seconds * 1000) return `evicted: node ${node.name} has taint ${taintText(taint)} with effect NoExecute, tolerated for ${seconds}s since ${new Date(since).toISOString()}`
+  }
+  return undefined
 }
 
 /** A Pod whose new spec no longer fits its node (nodeSelector, affinity, taints) is started on another. */

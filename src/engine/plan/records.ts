@@ -1,5 +1,5 @@
 import {recordKey} from '../facts/node-record.js'
-import type {NodeRecord, Observed} from '../types.js'
+import type {NodeRecord, NodeSpec, Observed, Taint} from '../types.js'
 
 export interface CommitInfo {
   revision: string
@@ -12,7 +12,7 @@ export interface CommitInfo {
  * and since when unreachable nodes have not answered (kept from the previous record).
  * `appliedAt`/`appliedBy` change only with the commit. Pure.
  */
-export function nextRecord(prev: NodeRecord | undefined, observed: Observed, commit: CommitInfo, opts: {now: string; by: string}): NodeRecord {
+export function nextRecord(prev: NodeRecord | undefined, observed: Observed, commit: CommitInfo, opts: {now: string; by: string; nodes?: readonly NodeSpec[]}): NodeRecord {
   const pods: NodeRecord['pods'] = {}
   const unreachableSince: Record<string, string> = {}
   for (const n of observed.nodes) {
@@ -25,6 +25,14 @@ export function nextRecord(prev: NodeRecord | undefined, observed: Observed, com
     }
   }
   const same = prev?.commit === commit.revision
+  const taintedSince: Record<string, Record<string, string>> = {}
+  for (const n of opts.nodes ?? []) {
+    for (const t of n.taints) {
+      if (t.effect !== 'NoExecute') continue
+      const k = taintKey(t)
+      ;(taintedSince[n.name] ??= {})[k] = prev?.taintedSince?.[n.name]?.[k] ?? opts.now
+    }
+  }
   return {
     commit: commit.revision,
     writtenAt: opts.now,
@@ -34,7 +42,13 @@ export function nextRecord(prev: NodeRecord | undefined, observed: Observed, com
     subject: commit.subject,
     pods,
     unreachableSince,
+    ...(Object.keys(taintedSince).length > 0 ? {taintedSince} : {}),
   }
+}
+
+/** How records name a taint: `key=value:Effect`. */
+export function taintKey(t: Taint): string {
+  return `${t.key}=${t.value ?? ''}:${t.effect}`
 }
 
 /**
