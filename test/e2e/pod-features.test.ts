@@ -108,6 +108,10 @@ describe('pod features on a real lab', () => {
     expect((await podsOn(state, node)).map((p) => p.name)).not.toContain('default_features')
   })
 
-  // Needs apply to run volumeCleanup() after removing a pod (the planner/apply rewrite owns that).
-  it.todo('removes the pod\'s emptyDir volume from the node when the pod is removed')
+  it('removes the pod\'s emptyDir volume from the node when the pod is removed', async () => {
+    const volumes = await podman(state, node, 'volume', 'ls', '--filter', 'label=kgit.dev/pod=default_features', '--format', '{{.Name}}')
+    expect(volumes.trim()).toBe('')
+    // The hostPath stays: it is the node's, not the pod's.
+    expect(await readFile(join(hostDir, 'data', 'from-writer'), 'utf8')).toBe('hi\n')
+  })
 })
