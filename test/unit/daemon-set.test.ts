@@ -95,6 +95,16 @@ describe('DaemonSet', () => {
     expect(brief(plan(d, fleet.observed()).actions)).toEqual([`n2 + default/${daemonPodName('agent', 'n2')}`])
   })
 
+  it('keeps the pod of a node that comes back after the grace period (nothing replaced it)', () => {
+    const fleet = new FakeFleet(3)
+    const d = revision(three, ds('agent'))
+    converge(d, fleet)
+    const record = {commit: 'rev0', writtenAt: '2026-01-01T00:00:00Z', appliedAt: '', appliedBy: '', author: '', subject: '', pods: {}, unreachableSince: {n2: '2026-01-01T00:00:00Z'}}
+    const o = fleet.observed()
+    const back = {...o, at: Date.parse('2026-01-01T01:00:00Z'), nodes: o.nodes.map((n) => (n.reachable ? {...n, record} : n))}
+    expect(plan(d, back).actions).toEqual([])
+  })
+
   it('removes its pod from a node with a NoExecute taint, keeps it on one with a new NoSchedule taint', () => {
     const fleet = new FakeFleet(3)
     converge(revision(three, ds('agent')), fleet)

@@ -304,11 +304,11 @@ function claimGroup(g: PodGroup, candidates: ObservedPod[], ctx: Ctx, now: numbe
   void now
 }
 
-/** Owned pods that the group may keep: not on a node that was lost, not drift. */
-function claimMembers(owned: ObservedPod[], ctx: Ctx): ObservedPod[] {
+/** Owned pods that the group may keep: not drift, nor (replicas) on a node that was lost and replaced. */
+function claimMembers(owned: ObservedPod[], ctx: Ctx, replaced = true): ObservedPod[] {
   const members: ObservedPod[] = []
   for (const o of owned) {
-    if (ctx.lost.has(o.node)) ctx.why.set(o, `its node ${o.node} did not answer for longer than the grace period; the replica was started elsewhere`)
+    if (replaced && ctx.lost.has(o.node)) ctx.why.set(o, `its node ${o.node} did not answer for longer than the grace period; the replica was started elsewhere`)
     else if (o.drift?.includes('not created by kgit') || o.drift?.includes('is not the one kgit created')) markDrift(ctx, o)
     else members.push(o)
   }
@@ -317,7 +317,8 @@ function claimMembers(owned: ObservedPod[], ctx: Ctx): ObservedPod[] {
 
 /** Claims a DaemonSet's pods on nodes that answer (the others keep theirs) and returns the pods to create. */
 function claimDaemonSet(d: DaemonGroup, candidates: ObservedPod[], ctx: Ctx, at: {nodes: NodeSpec[]; reachable: Set<string>; now: number}): {node: string; pod: DesiredPod}[] {
-  const pods = claimMembers(candidates.filter((o) => !ctx.kept.has(o) && !o.unknown && at.reachable.has(o.node)), ctx)
+  // Nothing replaced a daemon pod while its node was away: it stays when the node is back.
+  const pods = claimMembers(candidates.filter((o) => !ctx.kept.has(o) && !o.unknown && at.reachable.has(o.node)), ctx, false)
   const step = daemonSetStep({ds: d, nodes: at.nodes, reachable: at.reachable, pods, now: at.now})
   for (const r of step.remove) ctx.why.set(r.pod, r.reason)
   for (const k of step.keep) ctx.kept.set(k.pod, k.want)
