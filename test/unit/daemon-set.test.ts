@@ -1,9 +1,12 @@
 import {describe, expect, it} from 'vitest'
+import {describeDaemonSet} from '../../src/cli/render-describe.js'
+import {daemonSetRows, daemonSetViews} from '../../src/cli/render-workloads.js'
 import {daemonPodName, maxUnavailable} from '../../src/engine/controllers/daemon-set.js'
 import {loadDesired} from '../../src/engine/manifest/load.js'
 import * as schema from '../../src/engine/manifest/schema.js'
 import {plan} from '../../src/engine/plan/plan.js'
-import type {Desired} from '../../src/engine/types.js'
+import type {PlanRun} from '../../src/engine/session.js'
+import type {DaemonSetObject, Desired} from '../../src/engine/types.js'
 import {brief, FakeFleet} from './plan-helpers.js'
 
 /** A cluster from node lines (`{name: n1, ...}` flow maps), and manifests. */
@@ -183,6 +186,24 @@ describe('DaemonSet', () => {
     converge(revision(['{name: n1}', '{name: n2}'], ds('agent')), fleet)
     const p = plan(revision(['{name: n1}', '{name: n2}']), fleet.observed())
     expect(p.actions.map((a) => a.reason)).toEqual(['DaemonSet agent is no longer in git', 'DaemonSet agent is no longer in git'])
+  })
+})
+
+describe('kgit get ds, kgit describe ds', () => {
+  it('counts the nodes that should run it and what runs, and says why a node does not', () => {
+    const fleet = new FakeFleet(3)
+    const d = revision(['{name: n1, labels: {a: b}}', '{name: n2, labels: {a: b}}', '{name: n3}'], ds('agent', {podSpec: '      nodeSelector: {a: b}'}))
+    converge(d, fleet)
+    for (const p of fleet.pods.get('n2')!) p.ready = false
+    const observed = fleet.observed()
+    const run = {desired: d, observed, plan: plan(d, observed)} as unknown as PlanRun
+    const rows = daemonSetRows(daemonSetViews(run, {namespace: 'default'}), false).map((l) => l.split(/\s{2,}/))
+    expect(rows[0]).toEqual(['NAME', 'DESIRED', 'CURRENT', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'NODE SELECTOR', 'AGE'])
+    expect(rows[1]!.slice(0, 7)).toEqual(['agent', '2', '2', '1', '2', '1', 'a=b'])
+    const text = describeDaemonSet(run, d.objects.find((o): o is DaemonSetObject => o.kind === 'DaemonSet')!).join('\n')
+    expect(text).toMatch(/^Desired Number of Nodes Scheduled: +2$/m)
+    expect(text).toMatch(/^UpdateStrategy: +RollingUpdate \(1 max unavailable\)$/m)
+    expect(text).toMatch(/^Nodes Not Running It: +node n3 does not match the pod's node selector or affinity$/m)
   })
 })
 
