@@ -1,5 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {describeDaemonSet} from '../../src/cli/render-describe.js'
+import {rolloutMessage} from '../../src/cli/render-rollout-status.js'
+import {parseRolloutStatusArg} from '../../src/engine/controllers/rollout-history.js'
 import {daemonSetRows, daemonSetViews} from '../../src/cli/render-workloads.js'
 import {daemonPodName, maxUnavailable} from '../../src/engine/controllers/daemon-set.js'
 import {loadDesired} from '../../src/engine/manifest/load.js'
@@ -204,6 +206,27 @@ describe('kgit get ds, kgit describe ds', () => {
     expect(text).toMatch(/^Desired Number of Nodes Scheduled: +2$/m)
     expect(text).toMatch(/^UpdateStrategy: +RollingUpdate \(1 max unavailable\)$/m)
     expect(text).toMatch(/^Nodes Not Running It: +node n3 does not match the pod's node selector or affinity$/m)
+  })
+})
+
+describe('kgit rollout status ds/NAME', () => {
+  it('reads daemonset/NAME and ds NAME; deployment/NAME as before', () => {
+    expect(parseRolloutStatusArg('ds/agent')).toEqual({kind: 'DaemonSet', name: 'agent'})
+    expect(parseRolloutStatusArg('daemonset', 'agent')).toEqual({kind: 'DaemonSet', name: 'agent'})
+    expect(parseRolloutStatusArg('deploy/web')).toEqual({kind: 'Deployment', name: 'web'})
+    expect(() => parseRolloutStatusArg('ds/')).toThrow('name the daemon set as daemonset/NAME')
+  })
+
+  it("says what kubectl says, step by step", () => {
+    const fleet = new FakeFleet(3)
+    converge(revision(three, ds('agent')), fleet)
+    const d = revision(three, ds('agent', {image: 'busybox:1.36'}))
+    const text = (): string => rolloutMessage(plan(d, fleet.observed()).rollouts[0]!).text
+    expect(text()).toBe('Waiting for daemon set "agent" rollout to finish: 0 out of 3 new pods have been updated...')
+    fleet.apply(plan(d, fleet.observed()).actions)
+    expect(text()).toBe('Waiting for daemon set "agent" rollout to finish: 1 out of 3 new pods have been updated...')
+    converge(d, fleet)
+    expect(text()).toBe('daemon set "agent" successfully rolled out')
   })
 })
 
