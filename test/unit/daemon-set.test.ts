@@ -69,6 +69,11 @@ describe('DaemonSet', () => {
     expect(tolerating.actions.map((a) => a.node)).toEqual(['n1', 'n2', 'n3'])
   })
 
+  it('runs only on the node its template names in nodeName', () => {
+    const p = plan(revision(three, ds('agent', {podSpec: '      nodeName: n2'})), new FakeFleet(3).observed())
+    expect(p.actions.map((a) => a.node)).toEqual(['n2'])
+  })
+
   it('runs on cordoned and drained nodes (it tolerates node.kubernetes.io/unschedulable)', () => {
     const fleet = new FakeFleet(3)
     const d = revision(['{name: n1, unschedulable: true}', '{name: n2, drain: true}', '{name: n3}'], ds('agent'))

@@ -51,6 +51,10 @@ export function daemonPodName(name: string, node: string): string {
 
 /** Whether a node should run the pod, and whether a pod already there may stay (Kubernetes' nodeShouldRunDaemonPod). */
 export function daemonFit(node: NodeSpec, spec: PodSpec): {run?: string; stay?: string} {
+  if (spec.nodeName !== undefined && spec.nodeName !== node.name) {
+    const why = `the pod's nodeName is ${spec.nodeName}`
+    return {run: why, stay: why}
+  }
   if (!nodeAffinityMatches(spec, nodeLabels(node), node.name)) {
     const why = `node ${node.name} does not match the pod's node selector or affinity`
     return {run: why, stay: why}
