@@ -180,6 +180,10 @@ describe('DaemonSet', () => {
     fleet.pods.set('n1', [])
     const again = plan(d, fleet.observed())
     expect(again.actions.map((a) => `${a.node} ${a.type} ${a.type === 'create' ? a.pod.spec.containers[0]!.image : ''}`)).toEqual(['n1 create busybox:1.36'])
+    fleet.apply(again.actions)
+    // Hours later the old pod on n2 still waits for a person: no deadline passes.
+    const later = plan(d, {...fleet.observed(), at: Date.parse('2026-01-02T00:00:00Z')})
+    expect(later.rollouts[0]!.status).toMatchObject({old: 1, updated: 2, deadlineExceeded: false})
   })
 
   it('counts its pods on their nodes for the scheduler', () => {
