@@ -95,37 +95,41 @@ export interface DaemonSetStep {
  */
 export function daemonSetStep(d: DaemonSetInput): DaemonSetStep {
   const {ds} = d
-  const byNode = new Map<string, ObservedPod[]>()
-  for (const p of d.pods) byNode.set(p.node, [...(byNode.get(p.node) ?? []), p])
+  const {create, keep, remove, current, old, desired} = byNode(d)
+  for (const p of current) keep.push({pod: p, want: {...ds.template, name: p.name}})
+  const update = rollingUpdate(d, desired, current, old)
+  for (const p of old) keep.push({pod: p, want: update.has(p) ? {...ds.template, name: p.name} : asRunning(ds, p)})
+  const status = rolloutStatus({replicas: desired, strategy: {type: 'Recreate'}, minReadySeconds: ds.minReadySeconds, progressDeadlineSeconds: DAEMON_PROGRESS_DEADLINE, paused: false, current, old, now: d.now})
+  // OnDelete old pods wait for a person, not for kgit: that is no lack of progress.
+  const waitsForPerson = ds.strategy.type === 'OnDelete' && status.deadlineExceeded && status.pending === 0
+  return {create, keep, remove, status: waitsForPerson ? {...status, deadlineExceeded: false} : status}
+}
+
+/** Node by node: the pod to create, the copies to remove, and the pod that counts there (of the current template or an old one). */
+function byNode(d: DaemonSetInput): Omit<DaemonSetStep, 'status'> & {current: ObservedPod[]; old: ObservedPod[]; desired: number} {
+  const {ds} = d
+  const out = {create: [] as DaemonSetStep['create'], keep: [] as DaemonSetStep['keep'], remove: [] as DaemonSetStep['remove'], current: [] as ObservedPod[], old: [] as ObservedPod[], desired: 0}
+  const onNode = new Map<string, ObservedPod[]>()
+  for (const p of d.pods) onNode.set(p.node, [...(onNode.get(p.node) ?? []), p])
   const avail = (p: ObservedPod): boolean => isAvailable(p, ds.minReadySeconds, d.now)
-  const step: DaemonSetStep = {create: [], keep: [], remove: [], status: undefined as unknown as RolloutStatus}
-  const current: ObservedPod[] = []
-  const old: ObservedPod[] = []
-  let desired = 0
+  const isCurrent = (p: ObservedPod): number => Number(p.templateHash === ds.templateHash)
   for (const node of d.nodes) {
     if (!d.reachable.has(node.name)) continue
     const fit = daemonFit(node, ds.template.spec)
-    const here = [...(byNode.get(node.name) ?? [])].sort((a, b) => Number(b.templateHash === ds.templateHash) - Number(a.templateHash === ds.templateHash) || Number(avail(b)) - Number(avail(a)) || byText(a.created, b.created) || byText(a.name, b.name))
-    if (!fit.run) desired++
-    const stays = !fit.run || (!fit.stay && here.length > 0)
-    if (!stays) {
-      for (const p of here) step.remove.push({pod: p, reason: `${fit.stay ?? fit.run}: DaemonSet ${ds.owner.name} does not run there`})
+    const here = [...(onNode.get(node.name) ?? [])].sort((a, b) => isCurrent(b) - isCurrent(a) || Number(avail(b)) - Number(avail(a)) || byText(a.created, b.created) || byText(a.name, b.name))
+    if (!fit.run) out.desired++
+    if (fit.run && (fit.stay || here.length === 0)) {
+      for (const p of here) out.remove.push({pod: p, reason: `${fit.stay ?? fit.run}: DaemonSet ${ds.owner.name} does not run there`})
       continue
     }
     const [first, ...extra] = here
-    for (const p of extra) step.remove.push({pod: p, reason: `surplus copy: DaemonSet ${ds.owner.name} runs one pod per node`})
-    if (!first) step.create.push({node: node.name, pod: {...ds.template, name: daemonPodName(ds.owner.name, node.name)}})
+    for (const p of extra) out.remove.push({pod: p, reason: `surplus copy: DaemonSet ${ds.owner.name} runs one pod per node`})
+    if (!first) out.create.push({node: node.name, pod: {...ds.template, name: daemonPodName(ds.owner.name, node.name)}})
     // Kubernetes' "misscheduled" pod: it may stay, but is neither counted nor updated.
-    else if (fit.run) step.keep.push({pod: first, want: first.templateHash === ds.templateHash ? {...ds.template, name: first.name} : asRunning(ds, first)})
-    else (first.templateHash === ds.templateHash ? current : old).push(first)
+    else if (fit.run) out.keep.push({pod: first, want: isCurrent(first) ? {...ds.template, name: first.name} : asRunning(ds, first)})
+    else (isCurrent(first) ? out.current : out.old).push(first)
   }
-  for (const p of current) step.keep.push({pod: p, want: {...ds.template, name: p.name}})
-  const update = ds.strategy.type === 'RollingUpdate' ? rollingUpdate(d, desired, current, old) : new Set<ObservedPod>()
-  for (const p of old) step.keep.push({pod: p, want: update.has(p) ? {...ds.template, name: p.name} : asRunning(ds, p)})
-  const status = rolloutStatus({replicas: desired, strategy: {type: 'Recreate'}, minReadySeconds: ds.minReadySeconds, progressDeadlineSeconds: DAEMON_PROGRESS_DEADLINE, paused: false, current, old, now: d.now})
-  // OnDelete old pods wait for a person, not for kgit: that is no lack of progress.
-  step.status = ds.strategy.type === 'OnDelete' && status.deadlineExceeded && status.pending === 0 ? {...status, deadlineExceeded: false} : status
-  return step
+  return out
 }
 
 /** DaemonSets have no progress deadline in Kubernetes; kgit stops waiting for their pods after this many seconds. */
