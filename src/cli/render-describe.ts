@@ -1,10 +1,11 @@
 import type {PlanRun} from '../engine/session.js'
 import {qosClass} from '../engine/facts/node-resources.js'
 import {formatAmount} from '../engine/manifest/quantity.js'
-import type {ContainerSpec, DeploymentObject, ObservedPod, Probe, Resources} from '../engine/types.js'
+import {daemonFit} from '../engine/controllers/daemon-set.js'
+import type {ContainerSpec, DaemonSetObject, DeploymentObject, ObservedPod, Probe, Resources} from '../engine/types.js'
 import {podPhase} from './render-pods.js'
 import {allocatedLines, nodePodLines, nodeResources, resourceLines} from './render-resources.js'
-import {replicaSetViews} from './render-workloads.js'
+import {daemonSetViews, replicaSetViews} from './render-workloads.js'
 
 type Lines = string[]
 
@@ -108,6 +109,36 @@ export function describeDeployment(run: PlanRun, d: DeploymentObject): Lines {
       ['NewReplicaSet', rs.filter((r) => r.name === current).map((r) => `${r.name} (${r.current}/${r.desired} replicas created)`)],
     ]),
   ]
+}
+
+/** kubectl's DaemonSet description, with the nodes that do not run its pod and why. */
+export function describeDaemonSet(run: PlanRun, d: DaemonSetObject): Lines {
+  const s = d.spec
+  const v = daemonSetViews(run, {namespace: d.metadata.namespace}).find((x) => x.name === d.metadata.name)!
+  const st = run.plan.rollouts.find((r) => r.kind === 'DaemonSet' && r.name === d.metadata.name && r.namespace === d.metadata.namespace)?.status
+  const skipped = run.desired.cluster.nodes.flatMap((n) => {
+    const why = daemonFit(n, s.template.spec).run
+    return why ? [why] : []
+  })
+  const selector = [...kv(s.selector.matchLabels ?? {}), ...(s.selector.matchExpressions ?? []).map((e) => `${e.key} ${e.operator} (${(e.values ?? []).join(',')})`)]
+  return block([
+    ['Name', d.metadata.name],
+    ['Namespace', d.metadata.namespace],
+    ['Source', `${d.source.file}:${d.source.line}`],
+    ['Selector', selector.join(',')],
+    ['Node-Selector', kv(s.template.spec.nodeSelector ?? {}).join(',') || '<none>'],
+    ['Labels', kv(d.metadata.labels)],
+    ['Annotations', kv(d.metadata.annotations)],
+    ['Desired Number of Nodes Scheduled', String(v.desired)],
+    ['Current Number of Nodes Scheduled', String(v.current)],
+    ['Number of Nodes Scheduled with Up-to-date Pods', String(v.updated)],
+    ['Number of Nodes Scheduled with Available Pods', String(v.available)],
+    ['UpdateStrategy', s.updateStrategy.type === 'RollingUpdate' ? `RollingUpdate (${s.updateStrategy.rollingUpdate.maxUnavailable} max unavailable)` : 'OnDelete'],
+    ['MinReadySeconds', String(s.minReadySeconds)],
+    ['Pod Template', s.template.spec.containers.map((x) => `${x.name}: ${x.image}`)],
+    ['Not Available', st?.notAvailable ?? []],
+    ['Nodes Not Running It', skipped],
+  ])
 }
 
 export function describeNode(run: PlanRun, name: string): Lines {

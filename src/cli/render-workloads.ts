@@ -2,6 +2,7 @@ import chalk from 'chalk'
 import type {PlanRun} from '../engine/session.js'
 import type {ObservedPod} from '../engine/types.js'
 import {isAvailable} from '../engine/controllers/rollout.js'
+import {daemonFit} from '../engine/controllers/daemon-set.js'
 import {podTemplateHash} from '../engine/controllers/hash.js'
 import {age} from './render-pods.js'
 import {nodeResources, nodeStatus, shortAmount} from './render-resources.js'
@@ -70,6 +71,36 @@ export function replicaSetViews(run: PlanRun, f: Filter): ReplicaSetView[] {
     out.push({namespace: o.metadata.namespace, name: o.metadata.name, desired: o.spec.replicas, current: rs.length, ready: rs.filter((p) => p.ready).length, created: oldest(rs)})
   }
   return out
+}
+
+export interface DaemonSetView {
+  namespace: string
+  name: string
+  desired: number
+  current: number
+  ready: number
+  updated: number
+  available: number
+  nodeSelector: Record<string, string>
+  created: string
+}
+
+/** DaemonSets of the revision: DESIRED counts the nodes of kgit.yaml that should run the pod, the rest what runs of it (plan's report). */
+export function daemonSetViews(run: PlanRun, f: Filter): DaemonSetView[] {
+  const pods = livePods(run)
+  return run.desired.objects.flatMap((o) => {
+    if (o.kind !== 'DaemonSet' || (f.namespace && o.metadata.namespace !== f.namespace)) return []
+    const {namespace, name} = o.metadata
+    const st = run.plan.rollouts.find((r) => r.kind === 'DaemonSet' && r.name === name && r.namespace === namespace)?.status
+    const mine = pods.filter((p) => p.namespace === namespace && p.owner?.kind === 'DaemonSet' && p.owner.name === name)
+    const desired = run.desired.cluster.nodes.filter((n) => !daemonFit(n, o.spec.template.spec).run).length
+    return [{namespace, name, desired, current: st ? st.updated + st.old : 0, ready: st?.ready ?? 0, updated: st?.updated ?? 0, available: st?.available ?? 0, nodeSelector: o.spec.template.spec.nodeSelector ?? {}, created: oldest(mine)}]
+  })
+}
+
+export function daemonSetRows(views: DaemonSetView[], all: boolean): string[] {
+  const selector = (s: Record<string, string>): string => Object.entries(s).map(([k, v]) => `${k}=${v}`).join(',') || '<none>'
+  return table([[...(all ? ['NAMESPACE'] : []), 'NAME', 'DESIRED', 'CURRENT', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'NODE SELECTOR', 'AGE'], ...views.map((d) => [...(all ? [d.namespace] : []), d.name, String(d.desired), String(d.current), String(d.ready), String(d.updated), String(d.available), selector(d.nodeSelector), d.created ? age(d.created) : '<none>'])])
 }
 
 export function deploymentRows(views: DeploymentView[], all: boolean): string[] {

@@ -6,7 +6,7 @@ import {loadRevision, observeAll, withClusterFile, type SessionOptions} from './
 import type {ObservedContainer, ObservedPod} from './types.js'
 
 export interface PodTargetOptions extends SessionOptions {
-  /** `POD`, `pod/NAME` or `deployment/NAME`. */
+  /** `POD`, `pod/NAME`, `deployment/NAME` or `daemonset/NAME`. */
   target: string
   namespace: string
   container?: string

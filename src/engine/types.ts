@@ -290,6 +290,24 @@ export interface ReplicaSetObject extends Sourced {
   notes: PodNotes
 }
 
+/** A DaemonSet (apps/v1, or an older served version read as apps/v1): one pod on every node that may run it. */
+export interface DaemonSetObject extends Sourced {
+  kind: 'DaemonSet'
+  apiVersion: string
+  metadata: ObjectMeta
+  spec: {
+    selector: LabelSelector
+    template: PodTemplate
+    updateStrategy: DaemonSetUpdateStrategy
+    minReadySeconds: number
+    revisionHistoryLimit: number
+  }
+  notes: PodNotes
+}
+
+/** RollingUpdate replaces at most maxUnavailable pods at a time (maxSurge is always 0 in kgit); OnDelete waits for pods to be removed by hand. */
+export type DaemonSetUpdateStrategy = {type: 'RollingUpdate'; rollingUpdate: {maxUnavailable: number | string}} | {type: 'OnDelete'}
+
 /** One entry of a LimitRange, with Kubernetes' defaulting done (default from max, defaultRequest from default or min). */
 export interface LimitRangeItem {
   type: 'Container' | 'Pod' | 'PersistentVolumeClaim'
@@ -324,7 +342,7 @@ export interface ResourceQuotaObject extends Sourced {
   unenforced?: string
 }
 
-export type KObject = NamespaceObject | PodObject | DeploymentObject | ReplicaSetObject | ConfigMapObject | LimitRangeObject | ResourceQuotaObject
+export type KObject = NamespaceObject | PodObject | DeploymentObject | ReplicaSetObject | DaemonSetObject | ConfigMapObject | LimitRangeObject | ResourceQuotaObject
 
 /** What git says the cluster should be, at one commit. */
 export interface Desired {

@@ -24,10 +24,11 @@ describe('parsePodRef', () => {
     ['deployment/web', {kind: 'Deployment', name: 'web'}],
     ['deploy/web', {kind: 'Deployment', name: 'web'}],
     ['deployments.apps/web', {kind: 'Deployment', name: 'web'}],
+    ['ds/agent', {kind: 'DaemonSet', name: 'agent'}],
   ])('%s', (arg, ref) => expect(parsePodRef(arg)).toEqual(ref))
 
   it('names what it accepts', () => {
-    expect(() => parsePodRef('service/web')).toThrow('cannot find a pod for "service/web": this kgit version accepts POD, pod/NAME or deployment/NAME')
+    expect(() => parsePodRef('service/web')).toThrow('cannot find a pod for "service/web": this kgit version accepts POD, pod/NAME, deployment/NAME or daemonset/NAME')
     expect(() => parsePodRef('pod/')).toThrow('"pod/" is not a valid name: expected pod/NAME')
   })
 })
@@ -53,6 +54,7 @@ describe('findPod', () => {
   it("picks a deployment's running, oldest pod, and says how many there were", () => {
     expect(findPod({kind: 'Deployment', name: 'web'}, 'default', nodes)).toMatchObject({pod: {name: 'web-abc-2'}, note: 'Found 3 pods, using pod/web-abc-2'})
     expect(() => findPod({kind: 'Deployment', name: 'api'}, 'default', nodes)).toThrow('pods of deployments.apps "api" not found in namespace "default"')
+    expect(() => findPod({kind: 'DaemonSet', name: 'agent'}, 'default', nodes)).toThrow('pods of daemonsets.apps "agent" not found in namespace "default"')
   })
 })
 

@@ -109,6 +109,11 @@ describe('ResourceQuota on a revision alone', () => {
     ])
   })
 
+  it('counts a DaemonSet once as an object and its pod once per node (2 nodes)', () => {
+    const ds = 'apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent}\nspec:\n  selector: {matchLabels: {app: agent}}\n  template:\n    metadata: {labels: {app: agent}}\n    spec:\n      containers: [{name: main, image: "busybox:1.35"}]\n'
+    expect(checkRevisionQuotas(load(quota('pods: "1", count/daemonsets.apps: "1"'), ds)).map((e) => e.message)).toEqual(['ResourceQuota default/compute (manifests/all.yaml:1): exceeded quota in namespace default: pods requested 2 by this revision, hard 1'])
+  })
+
   it('applies BestEffort and NotBestEffort scopes', () => {
     const best = quota('pods: "1"', '\n  scopes: [BestEffort]')
     expect(checkRevisionQuotas(load(best, app('web', 2))).map((e) => e.message)).toEqual([])

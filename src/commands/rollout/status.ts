@@ -1,16 +1,16 @@
-import {Flags} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 import {KgitCommand, clusterFlags} from '../../cli/base.js'
 import {deploymentArgs, namespaceFlag} from '../../cli/rollout-args.js'
 import {parseDuration} from '../../cli/duration.js'
 import {rolloutMessage} from '../../cli/render-rollout-status.js'
-import {parseDeploymentArg} from '../../engine/controllers/rollout-history.js'
+import {parseRolloutStatusArg} from '../../engine/controllers/rollout-history.js'
 import {planRevision, replan} from '../../engine/session.js'
 import type {RolloutReport} from '../../engine/plan/plan.js'
 
 export default class RolloutStatus extends KgitCommand {
-  static override description = "Where a Deployment's rollout stands on the nodes, and why it waits: watches until it is complete, like kubectl"
-  static override examples = ['<%= config.bin %> rollout status deployment/web', '<%= config.bin %> rollout status deploy/web -n shop --watch=false', '<%= config.bin %> rollout status deployment/web --timeout 5m']
-  static override args = deploymentArgs
+  static override description = "Where a Deployment's (or DaemonSet's) rollout stands on the nodes, and why it waits: watches until it is complete, like kubectl"
+  static override examples = ['<%= config.bin %> rollout status deployment/web', '<%= config.bin %> rollout status deploy/web -n shop --watch=false', '<%= config.bin %> rollout status deployment/web --timeout 5m', '<%= config.bin %> rollout status ds/agent']
+  static override args = {...deploymentArgs, resource: Args.string({required: true, description: 'deployment/NAME or daemonset/NAME (also deploy/NAME, ds/NAME)'})}
   static override flags = {
     ...clusterFlags,
     namespace: namespaceFlag,
@@ -21,12 +21,15 @@ export default class RolloutStatus extends KgitCommand {
   async run(): Promise<void> {
     const {args, flags} = await this.parse(RolloutStatus)
     this.debugMode = flags.debug
-    const name = parseDeploymentArg(args.resource, args.name)
+    const {kind, name} = parseRolloutStatusArg(args.resource, args.name)
+    const what = kind === 'DaemonSet' ? 'daemon set' : 'deployment'
     const timeoutMs = parseDuration(flags.timeout, '--timeout')
     const started = Date.now()
     const {result} = await planRevision({dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree']}, async (run, conns) => {
-      const find = (rs: RolloutReport[]): RolloutReport | undefined => rs.find((r) => r.kind === 'Deployment' && r.name === name && r.namespace === flags.namespace)
-      if (!find(run.plan.rollouts)) this.fail(`deployment "${name}" is not in namespace ${flags.namespace} at revision ${run.commit.slice(0, 12)} (-n names the namespace)`)
+      const find = (rs: RolloutReport[]): RolloutReport | undefined => rs.find((r) => r.kind === kind && r.name === name && r.namespace === flags.namespace)
+      if (!find(run.plan.rollouts)) this.fail(`${what} "${name}" is not in namespace ${flags.namespace} at revision ${run.commit.slice(0, 12)} (-n names the namespace)`)
+      const ds = run.desired.objects.find((o) => o.kind === 'DaemonSet' && o.metadata.name === name && o.metadata.namespace === flags.namespace)
+      if (ds?.kind === 'DaemonSet' && ds.spec.updateStrategy.type === 'OnDelete') this.fail('rollout status is only available for RollingUpdate strategy type')
       let plan = run.plan
       let last = ''
       for (;;) {
@@ -37,7 +40,7 @@ export default class RolloutStatus extends KgitCommand {
         last = msg.text
         for (const u of plan.unreachable) this.logToStderr(`warning: node ${u.node} is unreachable (${u.reason}); its pods are counted from the records`)
         if (msg.done || !flags.watch) return msg
-        if (timeoutMs > 0 && Date.now() - started > timeoutMs) return {...msg, text: `error: timed out waiting for the rollout of deployment "${name}"`, failed: true}
+        if (timeoutMs > 0 && Date.now() - started > timeoutMs) return {...msg, text: `error: timed out waiting for the rollout of ${what} "${name}"`, failed: true}
         await new Promise((ok) => setTimeout(ok, 1000))
         plan = (await replan(run, conns)).plan
       }

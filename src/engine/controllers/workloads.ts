@@ -1,5 +1,6 @@
 import {PRUNE_ANNOTATION} from '../marks.js'
 import type {Desired, DesiredPod, KObject, PodGroup, PodNotes, PodTemplate} from '../types.js'
+import {daemonGroup, type DaemonGroup} from './daemon-set.js'
 import {podTemplateHash, specHash} from './hash.js'
 
 export interface Workloads {
@@ -7,12 +8,15 @@ export interface Workloads {
   pods: DesiredPod[]
   /** Replica groups: Deployments (through their current ReplicaSet), ReplicaSets, ReplicationControllers. */
   groups: PodGroup[]
+  /** DaemonSets: one pod per node that may run it. */
+  daemons: DaemonGroup[]
 }
 
 /** Expands the objects of a revision into the pods they stand for. */
 export function expandWorkloads(desired: Desired): Workloads {
   const pods: DesiredPod[] = []
   const groups: PodGroup[] = []
+  const daemons: DaemonGroup[] = []
   for (const o of desired.objects) {
     if (o.kind === 'Pod') {
       const {name, namespace, labels} = o.metadata
@@ -23,9 +27,11 @@ export function expandWorkloads(desired: Desired): Workloads {
       groups.push({...g, rollout: {strategy: s.strategy, minReadySeconds: s.minReadySeconds, progressDeadlineSeconds: s.progressDeadlineSeconds, paused: s.paused}})
     } else if (o.kind === 'ReplicaSet' || o.kind === 'ReplicationController') {
       groups.push(group(o, o.spec.template, o.spec.replicas, o.notes, false))
+    } else if (o.kind === 'DaemonSet') {
+      daemons.push(daemonGroup(o))
     }
   }
-  return {pods, groups}
+  return {pods, groups, daemons}
 }
 
 /**

@@ -1,6 +1,7 @@
 import type {ManifestError} from '../errors.js'
 import type {ContainerEnvSources, ContainerPort, ContainerSpec, DeploymentObject, DeploymentStrategy, KObject, NamespaceObject, ObjectMeta, PodNotes, PodObject, PodSpec, PodTemplate} from '../types.js'
 import {readConfigMap} from './config-map.js'
+import {readDaemonSet} from './daemon-set.js'
 import {readEnv} from './env.js'
 import {DNS1123_LABEL, DNS1123_SUBDOMAIN, FieldReader} from './field-reader.js'
 import {checkLabels, selectorMatches, type LabelSelector} from './labels.js'
@@ -19,6 +20,7 @@ export const SERVED_VERSIONS: Record<string, readonly string[]> = {
   Deployment: ['apps/v1', 'apps/v1beta2', 'apps/v1beta1', 'extensions/v1beta1'],
   ReplicaSet: ['apps/v1', 'apps/v1beta2', 'extensions/v1beta1'],
   ReplicationController: ['v1'],
+  DaemonSet: ['apps/v1', 'apps/v1beta2', 'extensions/v1beta1'],
   ConfigMap: ['v1'],
   ResourceQuota: ['v1'],
   LimitRange: ['v1'],
@@ -45,6 +47,7 @@ export function parseObject(doc: ParsedDoc): ParseResult {
   if (kind === 'Pod') object = {kind, apiVersion, source, metadata: readMeta(r, true), ...readPod(r, ['spec'])} satisfies PodObject
   if (kind === 'Deployment') object = readDeployment(r, apiVersion, source)
   if (kind === 'ReplicaSet' || kind === 'ReplicationController') object = readReplicaSet(r, kind, apiVersion, source, readMeta(r, true))
+  if (kind === 'DaemonSet') object = readDaemonSet(r, apiVersion, source, readMeta(r, true))
   if (kind === 'ConfigMap') object = readConfigMap(r, apiVersion, source, readMeta(r, true))
   if (kind === 'ResourceQuota') object = readResourceQuota(r, apiVersion, source, readMeta(r, true))
   if (kind === 'LimitRange') object = readLimitRange(r, apiVersion, source, readMeta(r, true))
@@ -59,7 +62,7 @@ export function readPod(r: FieldReader, base: PathPart[]): {spec: PodSpec; notes
   return {spec, notes: env.length > 0 ? {...notes, env} : notes}
 }
 
-/** The template of a Deployment, ReplicaSet or ReplicationController. */
+/** The template of a Deployment, ReplicaSet, ReplicationController or DaemonSet. */
 export function readTemplate(r: FieldReader): {template: PodTemplate; notes: PodNotes} {
   const labels = r.strMap(['spec', 'template', 'metadata', 'labels'])
   checkLabels(r, ['spec', 'template', 'metadata', 'labels'], labels)

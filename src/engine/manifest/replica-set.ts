@@ -29,7 +29,7 @@ function rcSelector(r: FieldReader, labels: Record<string, string>): LabelSelect
 }
 
 /** apps/v1 and apps/v1beta2 require the selector; extensions/v1beta1 defaulted it to the template's labels. */
-function rsSelector(r: FieldReader, apiVersion: string, labels: Record<string, string>): LabelSelector {
+export function rsSelector(r: FieldReader, apiVersion: string, labels: Record<string, string>): LabelSelector {
   const legacy = apiVersion === 'extensions/v1beta1'
   if (r.map(['spec', 'selector'], {required: !legacy}) === undefined) return legacy ? {matchLabels: labels} : {matchLabels: {}}
   const selector: LabelSelector = {matchLabels: r.strMap(['spec', 'selector', 'matchLabels'])}

@@ -1,3 +1,4 @@
+import {daemonSetStep, type DaemonGroup} from '../controllers/daemon-set.js'
 import {safeEncode, fnv32a} from '../controllers/hash.js'
 import {expandWorkloads} from '../controllers/workloads.js'
 import {rolloutStep, type RolloutStatus} from '../controllers/rollout.js'
@@ -70,7 +71,7 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
   live.sort((a, b) => (order.get(a.node) ?? 1e9) - (order.get(b.node) ?? 1e9) || byText(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`) || byText(a.podmanName, b.podmanName))
   const held = heldPods(record, observed, now, grace)
 
-  const {pods, groups} = expandWorkloads(desired)
+  const {pods, groups, daemons} = expandWorkloads(desired)
   const ctx: Ctx = {kept: new Map(), pending: [], why: new Map(), drift: new Set(), reports: [], lost}
   const unschedulable: Unschedulable[] = []
   const down = observed.nodes.filter((n) => !n.reachable).map((n) => n.node)
@@ -84,6 +85,8 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
   claimBarePods(pods, claimable, ctx, down, unschedulable)
   const byOwner = podsByOwner([...claimable, ...held])
   for (const g of groups) claimGroup(g, byOwner.get(ownerKeyOf(g.namespace, g.owner)) ?? [], ctx, now)
+  // Daemon pods have their node: they skip the scheduler, which counts them as placed.
+  const daemonCreates = daemons.flatMap((d) => claimDaemonSet(d, byOwner.get(ownerKeyOf(d.namespace, d.owner)) ?? [], ctx, {nodes, reachable, now}))
 
   const observedBy = new Map(observed.nodes.map((o) => [o.node, o]))
   const schedNodes: SchedNode[] = nodes.map((n: NodeSpec) => {
@@ -97,7 +100,15 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
     unschedulable.push({pod: p, reason: cannotRun(p.unsupported)})
     return false
   })
-  const placements = schedule({nodes: schedNodes, existing: staying(live, ctx), pending: runnable, namespaceLabels: namespaceLabels(desired)})
+  const placedDaemons: ExistingPod[] = []
+  for (const c of daemonCreates) {
+    if (c.pod.unsupported) unschedulable.push({pod: c.pod, reason: cannotRun(c.pod.unsupported)})
+    else {
+      actions.push({type: 'create', node: c.node, pod: c.pod, reason: 'daemon pod'})
+      placedDaemons.push({node: c.node, namespace: c.pod.namespace, labels: c.pod.labels, owner: ownerKey(c.pod), spec: c.pod.spec})
+    }
+  }
+  const placements = schedule({nodes: schedNodes, existing: [...staying(live, ctx), ...placedDaemons], pending: runnable, namespaceLabels: namespaceLabels(desired)})
   for (const p of placements) {
     if (p.node === undefined) unschedulable.push({pod: p.pod, reason: p.reason})
     else actions.push({type: 'create', node: p.node, pod: p.pod, reason: p.pod.owner ? 'new replica' : 'missing'})
@@ -152,7 +163,8 @@ function cannotRun(features: string[]): string {
  */
 function evictionReason(node: NodeSpec | undefined, o: ObservedPod, record: NodeRecord | undefined, now: number): string | undefined {
   if (!node || o.unknown) return undefined
-  if (node.drain) return `evicted: node ${node.name} is drained`
+  // kubectl drain leaves DaemonSet pods alone (their controller would put them back at once).
+  if (node.drain && o.owner?.kind !== 'DaemonSet') return `evicted: node ${node.name} is drained`
   const t = untoleratedTaint(node.taints, o.spec?.tolerations, ['NoExecute'])
   if (t) return `evicted: node ${node.name} has taint ${taintText(t)} with effect NoExecute, which the pod does not tolerate`
   for (const taint of node.taints) {
@@ -281,12 +293,7 @@ function podsByOwner(pods: ObservedPod[]): Map<string, ObservedPod[]> {
 function claimGroup(g: PodGroup, candidates: ObservedPod[], ctx: Ctx, now: number): void {
   const owned = candidates.filter((o) => !ctx.kept.has(o))
   const names = new Set(owned.map((o) => o.name))
-  const members: ObservedPod[] = []
-  for (const o of owned) {
-    if (ctx.lost.has(o.node)) ctx.why.set(o, `its node ${o.node} did not answer for longer than the grace period; the replica was started elsewhere`)
-    else if (o.drift?.includes('not created by kgit') || o.drift?.includes('is not the one kgit created')) markDrift(ctx, o)
-    else members.push(o)
-  }
+  const members = claimMembers(owned, ctx)
   if (g.rollout) {
     const current = members.filter((o) => o.templateHash === g.templateHash)
     const old = members.filter((o) => o.templateHash !== g.templateHash)
@@ -310,6 +317,30 @@ function claimGroup(g: PodGroup, candidates: ObservedPod[], ctx: Ctx, now: numbe
   for (const o of members) if (!keepSet.has(o)) ctx.why.set(o, `surplus replica (replicas: ${g.replicas})`)
   addPending(g, names, g.replicas - keep.length, ctx)
   void now
+}
+
+/** Owned pods that the group may keep: not drift, nor (replicas) on a node that was lost and replaced. */
+function claimMembers(owned: ObservedPod[], ctx: Ctx, replaced = true): ObservedPod[] {
+  const members: ObservedPod[] = []
+  for (const o of owned) {
+    if (replaced && ctx.lost.has(o.node)) ctx.why.set(o, `its node ${o.node} did not answer for longer than the grace period; the replica was started elsewhere`)
+    else if (o.drift?.includes('not created by kgit') || o.drift?.includes('is not the one kgit created')) markDrift(ctx, o)
+    else members.push(o)
+  }
+  return members
+}
+
+/** Claims a DaemonSet's pods on nodes that answer (the others keep theirs) and returns the pods to create. */
+function claimDaemonSet(d: DaemonGroup, candidates: ObservedPod[], ctx: Ctx, at: {nodes: NodeSpec[]; reachable: Set<string>; now: number}): {node: string; pod: DesiredPod}[] {
+  // Nothing replaced a daemon pod while its node was away: it stays when the node is back.
+  const pods = claimMembers(candidates.filter((o) => !ctx.kept.has(o) && !o.unknown && at.reachable.has(o.node)), ctx, false)
+  const step = daemonSetStep({ds: d, nodes: at.nodes, reachable: at.reachable, pods, now: at.now})
+  for (const r of step.remove) ctx.why.set(r.pod, r.reason)
+  for (const k of step.keep) ctx.kept.set(k.pod, k.want)
+  const sample = pods.find((o) => o.spec && o.templateHash !== d.templateHash)
+  const changes = sample?.spec ? specChanges(sample.spec, d.template.spec) : []
+  ctx.reports.push({namespace: d.namespace, name: d.owner.name, kind: d.owner.kind, templateHash: d.templateHash, status: step.status, changes})
+  return step.create
 }
 
 function addPending(g: PodGroup, names: Set<string>, count: number, ctx: Ctx): void {
