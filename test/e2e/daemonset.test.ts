@@ -1,22 +1,11 @@
-import {readFile} from 'node:fs/promises'
-import {join} from 'node:path'
-import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import {beforeAll, describe, expect, inject, it} from 'vitest'
 import type {LabState} from '../../src/engine/exec/lab/index.js'
-import {commit, kgit, lab, podCounts, podman, podsOn} from './helpers.js'
+import {commit, kgit, lab, podCounts, podman, podsOn, labCluster} from './helpers.js'
 
 const repo = inject('labRepo')
 let state: LabState
-let original: string
 
-/** The lab's kgit.yaml with extra fields (YAML lines) on some nodes. */
-function clusterWith(fields: Record<string, string[]>): string {
-  return original.replace(/( {4}- name: (\S+)\n(\s+)address: \S+)/g, (all, head: string, name: string, indent: string) => (fields[name] ? `${head}\n${fields[name].map((f) => `${indent}${f}`).join('\n')}` : all))
-}
 
-/** The lab's kgit.yaml without one node's entry. */
-function clusterWithout(node: string): string {
-  return original.replace(new RegExp(` {4}- name: ${node}\\n(?: {6}.*\\n)*`), '')
-}
 
 function daemonSet(name: string, image = 'localhost/busybox:1.35'): string {
   return [
@@ -34,25 +23,21 @@ function daemonSet(name: string, image = 'localhost/busybox:1.35'): string {
   ].join('\n')
 }
 
+const cluster = labCluster(repo)
+
 beforeAll(async () => {
   state = await lab(inject('labName'))
-  original = await readFile(join(repo, 'kgit.yaml'), 'utf8')
-})
-
-afterAll(async () => {
-  await commit(repo, {'kgit.yaml': original, manifests: null, 'manifests/.gitkeep': ''}, 'e2e: clean up')
-  await kgit(repo, 'apply')
 })
 
 describe('a DaemonSet on a real lab', () => {
   it('runs one pod on each node of kgit.yaml; a node added gets its pod', async () => {
-    const without = clusterWithout('n3')
+    const without = cluster.without('n3')
     expect(without).not.toContain('n3')
     await commit(repo, {'kgit.yaml': without, 'manifests/agent.yaml': daemonSet('agent')}, 'agent on n1, n2')
     const r = await kgit(repo, 'apply')
     expect(r.exitCode, r.stderr).toBe(0)
     expect(await podCounts(state, 'DaemonSet/agent')).toEqual([1, 1, 0])
-    await commit(repo, {'kgit.yaml': original}, 'n3 joins')
+    await commit(repo, {'kgit.yaml': cluster.original()}, 'n3 joins')
     const again = await kgit(repo, 'apply')
     expect(again.exitCode, again.stderr).toBe(0)
     expect(await podCounts(state, 'DaemonSet/agent')).toEqual([1, 1, 1])
@@ -83,11 +68,11 @@ describe('a DaemonSet on a real lab', () => {
   })
 
   it('a NoExecute taint removes its pod; a NoSchedule taint keeps a new DaemonSet away', async () => {
-    await commit(repo, {'kgit.yaml': clusterWith({n3: ['taints: [{key: dedicated, value: db, effect: NoExecute}]']})}, 'n3 NoExecute')
+    await commit(repo, {'kgit.yaml': cluster.with({n3: ['taints: [{key: dedicated, value: db, effect: NoExecute}]']})}, 'n3 NoExecute')
     const r = await kgit(repo, 'apply')
     expect(r.exitCode, r.stderr).toBe(0)
     expect(await podCounts(state, 'DaemonSet/agent')).toEqual([1, 1, 0])
-    await commit(repo, {'kgit.yaml': clusterWith({n3: ['taints: [{key: dedicated, value: db, effect: NoSchedule}]']}), 'manifests/logs.yaml': daemonSet('logs')}, 'n3 NoSchedule, logs')
+    await commit(repo, {'kgit.yaml': cluster.with({n3: ['taints: [{key: dedicated, value: db, effect: NoSchedule}]']}), 'manifests/logs.yaml': daemonSet('logs')}, 'n3 NoSchedule, logs')
     const again = await kgit(repo, 'apply')
     expect(again.exitCode, again.stderr).toBe(0)
     expect(await podCounts(state, 'DaemonSet/logs')).toEqual([1, 1, 0])

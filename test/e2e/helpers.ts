@@ -1,5 +1,6 @@
 import {execa} from 'execa'
-import {mkdir, rm, writeFile} from 'node:fs/promises'
+import {mkdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {afterAll, beforeAll} from 'vitest'
 import {dirname, join} from 'node:path'
 import {labTransport, loadLabState, type LabState} from '../../src/engine/exec/lab/index.js'
 
@@ -57,4 +58,26 @@ export async function podsOn(state: LabState, node: string): Promise<NodePod[]> 
 
 export async function podCounts(state: LabState, owner?: string): Promise<number[]> {
   return Promise.all(state.nodes.map(async (n) => (await podsOn(state, n.name)).filter((p) => !owner || p.labels['kgit.dev/owner'] === owner).length))
+}
+
+/**
+ * For a test file that edits the lab repo's kgit.yaml: reads it before the tests, and puts
+ * it back (with no manifests, applied) after them, even when they fail.
+ */
+export function labCluster(repo: string): {original: () => string; with: (fields: Record<string, string[]>) => string; without: (node: string) => string} {
+  let original = ''
+  beforeAll(async () => {
+    original = await readFile(join(repo, 'kgit.yaml'), 'utf8')
+  })
+  afterAll(async () => {
+    await commit(repo, {'kgit.yaml': original, manifests: null, 'manifests/.gitkeep': ''}, 'e2e: clean up')
+    await kgit(repo, 'apply')
+  })
+  return {
+    original: () => original,
+    /** The lab's kgit.yaml with extra fields (YAML lines) on some nodes. */
+    with: (fields) => original.replace(/( {4}- name: (\S+)\n(\s+)address: \S+)/g, (all, head: string, name: string, indent: string) => (fields[name] ? `${head}\n${fields[name].map((f) => `${indent}${f}`).join('\n')}` : all)),
+    /** The lab's kgit.yaml without one node's entry. */
+    without: (node) => original.replace(new RegExp(` {4}- name: ${node}\\n(?: {6}.*\\n)*`), ''),
+  }
 }

@@ -1,18 +1,11 @@
-import {readFile} from 'node:fs/promises'
-import {join} from 'node:path'
-import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import {beforeAll, describe, expect, inject, it} from 'vitest'
 import type {LabState} from '../../src/engine/exec/lab/index.js'
 import {deploymentYaml} from '../support/manifests.js'
-import {commit, kgit, lab, podCounts, podman} from './helpers.js'
+import {commit, kgit, lab, podCounts, podman, labCluster} from './helpers.js'
 
 const repo = inject('labRepo')
 let state: LabState
-let original: string
 
-/** The lab's kgit.yaml with extra fields (YAML lines) on some nodes. */
-function clusterWith(fields: Record<string, string[]>): string {
-  return original.replace(/( {4}- name: (\S+)\n(\s+)address: \S+)/g, (all, head: string, name: string, indent: string) => (fields[name] ? `${head}\n${fields[name].map((f) => `${indent}${f}`).join('\n')}` : all))
-}
 
 function deployment(name: string, replicas: number, podSpec = '', container = ''): string {
   return deploymentYaml(name, replicas, {image: 'localhost/busybox:1.35', command: ['sleep', '3600'], grace: 1, podSpec, container})
@@ -20,21 +13,17 @@ function deployment(name: string, replicas: number, podSpec = '', container = ''
 
 const SMALL = {n1: ['capacity: {cpu: "2", memory: 1Gi}'], n2: ['capacity: {cpu: "2", memory: 1Gi}'], n3: ['capacity: {cpu: "2", memory: 1Gi}']}
 
+const cluster = labCluster(repo)
+
 beforeAll(async () => {
   state = await lab(inject('labName'))
-  original = await readFile(join(repo, 'kgit.yaml'), 'utf8')
-})
-
-afterAll(async () => {
-  await commit(repo, {'kgit.yaml': original, manifests: null, 'manifests/.gitkeep': ''}, 'e2e: clean up')
-  await kgit(repo, 'apply')
 })
 
 describe('the scheduler on a real lab', () => {
   it('reports a pod that fits nowhere with the reasons, applies the rest, exits 1; limits reach the container', async () => {
     const fits = deployment('fits', 2, '', '          resources: {requests: {cpu: 250m, memory: 64Mi}, limits: {cpu: 500m, memory: 96Mi}}\n')
     const huge = deployment('huge', 1, '', '          resources: {requests: {memory: 2Gi}}\n')
-    await commit(repo, {'kgit.yaml': clusterWith(SMALL), 'manifests/fits.yaml': fits, 'manifests/huge.yaml': huge}, 'too big')
+    await commit(repo, {'kgit.yaml': cluster.with(SMALL), 'manifests/fits.yaml': fits, 'manifests/huge.yaml': huge}, 'too big')
     const r = await kgit(repo, 'apply')
     expect(r.exitCode).toBe(1)
     expect(r.stderr).toMatch(/pod default\/huge-\S+ cannot be scheduled: 0\/3 nodes are available: 3 Insufficient memory\./)
@@ -59,7 +48,7 @@ describe('the scheduler on a real lab', () => {
   it('a tainted node gets only the pods that tolerate its taint', async () => {
     const tainted = {...SMALL, n1: [...SMALL.n1, 'taints: [{key: dedicated, value: db, effect: NoSchedule}]']}
     const db = deployment('db', 1, '      tolerations: [{key: dedicated, value: db, effect: NoSchedule}]\n      nodeSelector: {kubernetes.io/hostname: n1}\n')
-    await commit(repo, {'kgit.yaml': clusterWith(tainted), 'manifests/huge.yaml': null, 'manifests/fits.yaml': null, 'manifests/web.yaml': deployment('web', 4), 'manifests/db.yaml': db}, 'taint n1')
+    await commit(repo, {'kgit.yaml': cluster.with(tainted), 'manifests/huge.yaml': null, 'manifests/fits.yaml': null, 'manifests/web.yaml': deployment('web', 4), 'manifests/db.yaml': db}, 'taint n1')
     const r = await kgit(repo, 'apply')
     expect(r.exitCode, r.stderr).toBe(0)
     expect(await podCounts(state, 'Deployment/web')).toEqual([0, 2, 2])
@@ -67,7 +56,7 @@ describe('the scheduler on a real lab', () => {
   })
 
   it('a cordoned node gets no new pods; drain moves its pods to the others', async () => {
-    await commit(repo, {'kgit.yaml': clusterWith({...SMALL, n2: [...SMALL.n2, 'unschedulable: true']}), 'manifests/db.yaml': null, 'manifests/web.yaml': deployment('web', 6)}, 'cordon n2')
+    await commit(repo, {'kgit.yaml': cluster.with({...SMALL, n2: [...SMALL.n2, 'unschedulable: true']}), 'manifests/db.yaml': null, 'manifests/web.yaml': deployment('web', 6)}, 'cordon n2')
     expect((await kgit(repo, 'apply')).exitCode).toBe(0)
     const counts = await podCounts(state, 'Deployment/web')
     expect(counts[1]).toBe(2)
