@@ -1,9 +1,9 @@
-import {latestRecord} from '../../src/engine/facts/node-record.js'
-import {execFileSync} from 'node:child_process'
-import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {dirname, join} from 'node:path'
+import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {commitFiles, git as gitIn} from '../support/git-repo.js'
+import {latestRecord} from '../../src/engine/facts/node-record.js'
 import {SimFleet, SimNode, seedFleet} from '../../bench/kubemark.js'
 import {podRun} from '../../src/engine/argv/podman.js'
 import {loadProbeScript} from '../../src/engine/exec/apply.js'
@@ -79,20 +79,11 @@ let dir: string
 let fleet: SimFleet
 
 function git(...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'commit.gpgsign=false', ...args], {cwd: dir, encoding: 'utf8'}).trim()
+  return gitIn(dir, ...args)
 }
 
 function commit(files: Record<string, string | null>, message: string): string {
-  for (const [path, text] of Object.entries(files)) {
-    if (text === null) rmSync(join(dir, path))
-    else {
-      mkdirSync(dirname(join(dir, path)), {recursive: true})
-      writeFileSync(join(dir, path), text)
-    }
-  }
-  git('add', '-A')
-  git('commit', '-q', '-m', message)
-  return git('rev-parse', 'HEAD')
+  return commitFiles(dir, files, message)
 }
 
 const opts = (f: SimFleet = fleet): SessionOptions => ({dir, revision: 'HEAD', connector: f.connector()})

@@ -1,8 +1,8 @@
-import {execFileSync} from 'node:child_process'
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {dirname, join} from 'node:path'
+import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+import {commitFiles, git as gitIn} from '../support/git-repo.js'
 import {readHistory, undoRollout} from '../../src/engine/rollout.js'
 
 // The git side of rollout against a throwaway local repository (no nodes): what git log
@@ -14,19 +14,11 @@ const ref = {namespace: 'default', name: 'web'}
 let dir: string
 
 function git(...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'commit.gpgsign=false', ...args], {cwd: dir, encoding: 'utf8'}).trim()
+  return gitIn(dir, ...args)
 }
 
-function commit(files: Record<string, string | null>, message: string): void {
-  for (const [path, text] of Object.entries(files)) {
-    if (text === null) rmSync(join(dir, path))
-    else {
-      mkdirSync(dirname(join(dir, path)), {recursive: true})
-      writeFileSync(join(dir, path), text)
-    }
-  }
-  git('add', '-A')
-  git('commit', '-q', '-m', message)
+function commit(files: Record<string, string | null>, message: string): string {
+  return commitFiles(dir, files, message)
 }
 
 beforeEach(() => {
