@@ -173,8 +173,14 @@ describe('rolling updates on a real lab', () => {
       const [containers, specs] = all.stdout.trim().split('\n').map(Number)
       expect(containers).toBe(specs)
     }
-    const loops = await execa('sh', ['-c', `pgrep -fc '[k]git-probe ${state.stateDir}' || true`])
-    expect(Number(loops.stdout.trim())).toBe(6)
+    // A loop whose spec was replaced ends at its next round (period 1 s + timeout 1 s): wait
+    // for that, but a loop that outlives it is an orphan.
+    let loops = -1
+    for (let i = 0; i < 40 && loops !== 6; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 250))
+      loops = Number((await execa('sh', ['-c', `pgrep -fc '[k]git-probe ${state.stateDir}' || true`])).stdout.trim())
+    }
+    expect(loops).toBe(6)
     expect((await kgit(repo, 'apply')).stdout).toMatch(/^No changes/m)
   })
 
