@@ -308,6 +308,47 @@ export interface DaemonSetObject extends Sourced {
 /** RollingUpdate replaces at most maxUnavailable pods at a time (maxSurge is always 0 in kgit); OnDelete waits for pods to be removed by hand. */
 export type DaemonSetUpdateStrategy = {type: 'RollingUpdate'; rollingUpdate: {maxUnavailable: number | string}} | {type: 'OnDelete'}
 
+/**
+ * A StatefulSet (apps/v1, or apps/v1beta1/v1beta2 read as apps/v1): pods NAME-0 ..
+ * NAME-(N-1), each with its own identity and claims.
+ */
+export interface StatefulSetObject extends Sourced {
+  kind: 'StatefulSet'
+  apiVersion: string
+  metadata: ObjectMeta
+  spec: {
+    replicas: number
+    selector: LabelSelector
+    serviceName: string
+    template: PodTemplate
+    podManagementPolicy: 'OrderedReady' | 'Parallel'
+    updateStrategy: {type: 'RollingUpdate'; partition: number} | {type: 'OnDelete'}
+    minReadySeconds: number
+    revisionHistoryLimit: number
+    /** The first ordinal (spec.ordinals.start). */
+    ordinalStart: number
+    volumeClaimTemplates: ClaimTemplate[]
+    /** What happens to the claims when the StatefulSet is deleted or scaled down. */
+    retention: {whenDeleted: 'Retain' | 'Delete'; whenScaled: 'Retain' | 'Delete'}
+  }
+  notes: PodNotes
+}
+
+/** One of a StatefulSet's volumeClaimTemplates: each ordinal gets a claim NAME-STATEFULSET-ORDINAL. */
+export interface ClaimTemplate {
+  name: string
+  labels: Record<string, string>
+  annotations: Record<string, string>
+  accessModes: string[]
+  /** Requested storage in bytes. */
+  storage: number
+  /** Absent: the default class; '': no class. */
+  storageClassName?: string
+  selector?: LabelSelector
+  volumeMode: 'Filesystem' | 'Block'
+  source: SourcePos
+}
+
 /** One entry of a LimitRange, with Kubernetes' defaulting done (default from max, defaultRequest from default or min). */
 export interface LimitRangeItem {
   type: 'Container' | 'Pod' | 'PersistentVolumeClaim'
@@ -342,7 +383,7 @@ export interface ResourceQuotaObject extends Sourced {
   unenforced?: string
 }
 
-export type KObject = NamespaceObject | PodObject | DeploymentObject | ReplicaSetObject | DaemonSetObject | ConfigMapObject | LimitRangeObject | ResourceQuotaObject
+export type KObject = NamespaceObject | PodObject | DeploymentObject | ReplicaSetObject | DaemonSetObject | StatefulSetObject | ConfigMapObject | LimitRangeObject | ResourceQuotaObject
 
 /** What git says the cluster should be, at one commit. */
 export interface Desired {

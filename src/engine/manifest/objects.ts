@@ -2,6 +2,7 @@ import type {ManifestError} from '../errors.js'
 import type {ContainerEnvSources, ContainerPort, ContainerSpec, DeploymentObject, DeploymentStrategy, KObject, NamespaceObject, ObjectMeta, PodNotes, PodObject, PodSpec, PodTemplate} from '../types.js'
 import {readConfigMap} from './config-map.js'
 import {readDaemonSet} from './daemon-set.js'
+import {readStatefulSet} from './stateful-set.js'
 import {readEnv} from './env.js'
 import {DNS1123_LABEL, DNS1123_SUBDOMAIN, FieldReader} from './field-reader.js'
 import {checkLabels, selectorMatches, type LabelSelector} from './labels.js'
@@ -21,6 +22,7 @@ export const SERVED_VERSIONS: Record<string, readonly string[]> = {
   ReplicaSet: ['apps/v1', 'apps/v1beta2', 'extensions/v1beta1'],
   ReplicationController: ['v1'],
   DaemonSet: ['apps/v1', 'apps/v1beta2', 'extensions/v1beta1'],
+  StatefulSet: ['apps/v1', 'apps/v1beta2', 'apps/v1beta1'],
   ConfigMap: ['v1'],
   ResourceQuota: ['v1'],
   LimitRange: ['v1'],
@@ -48,6 +50,7 @@ export function parseObject(doc: ParsedDoc): ParseResult {
   if (kind === 'Deployment') object = readDeployment(r, apiVersion, source)
   if (kind === 'ReplicaSet' || kind === 'ReplicationController') object = readReplicaSet(r, kind, apiVersion, source, readMeta(r, true))
   if (kind === 'DaemonSet') object = readDaemonSet(r, apiVersion, source, readMeta(r, true))
+  if (kind === 'StatefulSet') object = readStatefulSet(r, apiVersion, source, readMeta(r, true))
   if (kind === 'ConfigMap') object = readConfigMap(r, apiVersion, source, readMeta(r, true))
   if (kind === 'ResourceQuota') object = readResourceQuota(r, apiVersion, source, readMeta(r, true))
   if (kind === 'LimitRange') object = readLimitRange(r, apiVersion, source, readMeta(r, true))
@@ -55,18 +58,21 @@ export function parseObject(doc: ParsedDoc): ParseResult {
 }
 
 /** A pod spec and what kgit learnt about it (features, references, env to resolve). */
-export function readPod(r: FieldReader, base: PathPart[]): {spec: PodSpec; notes: PodNotes} {
+export function readPod(r: FieldReader, base: PathPart[], claimVolumes?: ReadonlySet<string>): {spec: PodSpec; notes: PodNotes} {
   const env: ContainerEnvSources[] = []
-  const spec = readPodSpec(r, base, env)
+  const spec = readPodSpec(r, base, env, claimVolumes)
   const notes = podFeatures(r, base)
   return {spec, notes: env.length > 0 ? {...notes, env} : notes}
 }
 
-/** The template of a Deployment, ReplicaSet, ReplicationController or DaemonSet. */
-export function readTemplate(r: FieldReader): {template: PodTemplate; notes: PodNotes} {
+/**
+ * The template of a Deployment, ReplicaSet, ReplicationController, DaemonSet or
+ * StatefulSet (whose volumeClaimTemplates are volumes its containers may mount).
+ */
+export function readTemplate(r: FieldReader, claimVolumes?: ReadonlySet<string>): {template: PodTemplate; notes: PodNotes} {
   const labels = r.strMap(['spec', 'template', 'metadata', 'labels'])
   checkLabels(r, ['spec', 'template', 'metadata', 'labels'], labels)
-  const {spec, notes} = readPod(r, ['spec', 'template', 'spec'])
+  const {spec, notes} = readPod(r, ['spec', 'template', 'spec'], claimVolumes)
   const template: PodTemplate = {metadata: {labels, annotations: r.strMap(['spec', 'template', 'metadata', 'annotations'])}, spec}
   return {template, notes}
 }
@@ -134,12 +140,16 @@ function deploymentDefaults(r: FieldReader, apiVersion: string): {minReadySecond
   }
 }
 
-/** A pod spec; containers whose env reads ConfigMaps add their env sources to `envOut`. */
-export function readPodSpec(r: FieldReader, base: PathPart[], envOut: ContainerEnvSources[] = []): PodSpec {
+/**
+ * A pod spec; containers whose env reads ConfigMaps add their env sources to `envOut`.
+ * `claimVolumes`: names of a StatefulSet's volumeClaimTemplates, which mounts may name too.
+ */
+export function readPodSpec(r: FieldReader, base: PathPart[], envOut: ContainerEnvSources[] = [], claimVolumes?: ReadonlySet<string>): PodSpec {
   r.map(base, {required: true})
   const items = r.list([...base, 'containers'], {required: true}) ?? []
   if (r.get([...base, 'containers']) !== undefined && items.length === 0) r.fail([...base, 'containers'], 'must have at least one container')
-  const {volumes, names} = readVolumes(r, base)
+  const {volumes, names: podVolumes} = readVolumes(r, base)
+  const names = claimVolumes ? new Set([...podVolumes, ...claimVolumes]) : podVolumes
   const containers = items.map((_, i) => {
     const {container, sources} = readContainer(r, [...base, 'containers', i], base, names)
     if (sources) envOut.push({container: i, sources})

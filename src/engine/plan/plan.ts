@@ -1,4 +1,5 @@
 import {daemonSetStep, type DaemonGroup} from '../controllers/daemon-set.js'
+import {statefulSetStep, type StatefulGroup} from '../controllers/stateful-set.js'
 import {safeEncode, fnv32a} from '../controllers/hash.js'
 import {expandWorkloads} from '../controllers/workloads.js'
 import {rolloutStep, type RolloutStatus} from '../controllers/rollout.js'
@@ -71,7 +72,7 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
   live.sort((a, b) => (order.get(a.node) ?? 1e9) - (order.get(b.node) ?? 1e9) || byText(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`) || byText(a.podmanName, b.podmanName))
   const held = heldPods(record, observed, now, grace)
 
-  const {pods, groups, daemons} = expandWorkloads(desired)
+  const {pods, groups, daemons, stateful} = expandWorkloads(desired)
   const ctx: Ctx = {kept: new Map(), pending: [], why: new Map(), drift: new Set(), reports: [], lost}
   const unschedulable: Unschedulable[] = []
   const down = observed.nodes.filter((n) => !n.reachable).map((n) => n.node)
@@ -87,6 +88,12 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
   for (const g of groups) claimGroup(g, byOwner.get(ownerKeyOf(g.namespace, g.owner)) ?? [], ctx, now)
   // Daemon pods have their node: they skip the scheduler, which counts them as placed.
   const daemonCreates = daemons.flatMap((d) => claimDaemonSet(d, byOwner.get(ownerKeyOf(d.namespace, d.owner)) ?? [], ctx, {nodes, reachable, now}))
+  // A StatefulSet's pod that leaves its node (drained, NoExecute) is started again only once it is gone.
+  const leaving = podsByOwner(live.filter((o) => ctx.why.get(o)))
+  for (const s of stateful) {
+    const key = ownerKeyOf(s.namespace, s.owner)
+    unschedulable.push(...claimStatefulSet(s, byOwner.get(key) ?? [], ctx, {nodes, reachable, record, leaving: new Set((leaving.get(key) ?? []).map((o) => o.name)), now}))
+  }
 
   const observedBy = new Map(observed.nodes.map((o) => [o.node, o]))
   const schedNodes: SchedNode[] = nodes.map((n: NodeSpec) => {
@@ -341,6 +348,36 @@ function claimDaemonSet(d: DaemonGroup, candidates: ObservedPod[], ctx: Ctx, at:
   const changes = sample?.spec ? specChanges(sample.spec, d.template.spec) : []
   ctx.reports.push({namespace: d.namespace, name: d.owner.name, kind: d.owner.kind, templateHash: d.templateHash, status: step.status, changes})
   return step.create
+}
+
+/**
+ * Claims a StatefulSet's pods on nodes that answer and queues the ordinals to start
+ * (they go through the scheduler). Returns the ordinals that wait for nodes that do not
+ * answer: the records say (or cannot rule out) that they run there.
+ */
+function claimStatefulSet(s: StatefulGroup, candidates: ObservedPod[], ctx: Ctx, at: {nodes: NodeSpec[]; reachable: Set<string>; record: NodeRecord | undefined; leaving: Set<string>; now: number}): Unschedulable[] {
+  const pods = claimMembers(candidates.filter((o) => !ctx.kept.has(o) && !o.unknown && at.reachable.has(o.node)), ctx, false)
+  const owner = `${s.owner.kind}/${s.owner.name}`
+  const away = new Map<string, string>()
+  const recorded = new Map<string, string>()
+  const unknown: string[] = []
+  for (const n of at.nodes) {
+    const list = at.record?.pods[n.name]
+    if (!at.reachable.has(n.name) && !list) unknown.push(n.name)
+    for (const p of list ?? []) {
+      if (p.namespace !== s.namespace || p.owner !== owner) continue
+      recorded.set(p.name, n.name)
+      if (!at.reachable.has(n.name)) away.set(p.name, n.name)
+    }
+  }
+  const step = statefulSetStep({set: s, pods, away, unknown, recorded, leaving: at.leaving, now: at.now})
+  for (const r of step.remove) ctx.why.set(r.pod, r.reason)
+  for (const k of step.keep) ctx.kept.set(k.pod, k.want)
+  ctx.pending.push(...step.create)
+  const sample = pods.find((o) => o.spec && o.templateHash !== s.templateHash)
+  const changes = sample?.spec ? specChanges(sample.spec, s.template.spec) : []
+  ctx.reports.push({namespace: s.namespace, name: s.owner.name, kind: s.owner.kind, templateHash: s.templateHash, status: step.status, changes})
+  return step.blocked
 }
 
 function addPending(g: PodGroup, names: Set<string>, count: number, ctx: Ctx): void {
