@@ -2,10 +2,11 @@ import type {PlanRun} from '../engine/session.js'
 import {qosClass} from '../engine/facts/node-resources.js'
 import {formatAmount} from '../engine/manifest/quantity.js'
 import {daemonFit} from '../engine/controllers/daemon-set.js'
-import type {ContainerSpec, DaemonSetObject, DeploymentObject, ObservedPod, Probe, Resources} from '../engine/types.js'
+import {podTemplateHash} from '../engine/controllers/hash.js'
+import type {ContainerSpec, DaemonSetObject, DeploymentObject, ObservedPod, Probe, Resources, StatefulSetObject} from '../engine/types.js'
 import {podPhase} from './render-pods.js'
 import {allocatedLines, nodePodLines, nodeResources, resourceLines} from './render-resources.js'
-import {daemonSetViews, replicaSetViews} from './render-workloads.js'
+import {daemonSetViews, replicaSetViews, statefulSetViews} from './render-workloads.js'
 
 type Lines = string[]
 
@@ -138,6 +139,37 @@ export function describeDaemonSet(run: PlanRun, d: DaemonSetObject): Lines {
     ['Pod Template', s.template.spec.containers.map((x) => `${x.name}: ${x.image}`)],
     ['Not Available', st?.notAvailable ?? []],
     ['Nodes Not Running It', skipped],
+  ])
+}
+
+/** kubectl's StatefulSet description, with the ordinals that wait and why. */
+export function describeStatefulSet(run: PlanRun, o: StatefulSetObject): Lines {
+  const s = o.spec
+  const {namespace, name} = o.metadata
+  const hash = podTemplateHash(s.template)
+  const v = statefulSetViews(run, {namespace}).find((x) => x.name === name)!
+  const st = run.plan.rollouts.find((r) => r.kind === 'StatefulSet' && r.name === name && r.namespace === namespace)?.status
+  const pods = run.observed.nodes.flatMap((n) => (n.reachable ? n.pods : [])).filter((p) => p.namespace === namespace && p.owner?.kind === 'StatefulSet' && p.owner.name === name)
+  const waiting = run.plan.unschedulable.filter((u) => u.pod.namespace === namespace && u.pod.owner?.kind === 'StatefulSet' && u.pod.owner.name === name).map((u) => `${u.pod.name}: ${u.reason}`)
+  const selector = [...kv(s.selector.matchLabels ?? {}), ...(s.selector.matchExpressions ?? []).map((e) => `${e.key} ${e.operator} (${(e.values ?? []).join(',')})`)]
+  return block([
+    ['Name', name],
+    ['Namespace', namespace],
+    ['Source', `${o.source.file}:${o.source.line}`],
+    ['Selector', selector.join(',')],
+    ['Labels', kv(o.metadata.labels)],
+    ['Annotations', kv(o.metadata.annotations)],
+    ['Replicas', `${s.replicas} desired | ${v.current} total`],
+    ['Update Strategy', s.updateStrategy.type],
+    ...(s.updateStrategy.type === 'RollingUpdate' ? [['  Partition', String(s.updateStrategy.partition)] as [string, string]] : []),
+    ['Pod Management Policy', s.podManagementPolicy],
+    ['Service Name', s.serviceName || '<none>'],
+    ['Pods Status', `${pods.filter((p) => p.status === 'Running').length} Running / ${pods.filter((p) => p.status !== 'Running' && p.status !== 'Exited').length} Waiting / ${pods.filter((p) => p.status === 'Exited').length} Failed`],
+    ['Pods', [...pods].sort((a, b) => a.name.localeCompare(b.name, 'en', {numeric: true})).map((p) => `${p.name} on ${p.node}: ${p.ready ? 'Ready' : (p.notReady ?? 'not ready')}${p.templateHash === hash ? '' : ' (older template)'}`)],
+    ['Pod Template', s.template.spec.containers.map((x) => `${x.name}: ${x.image}`)],
+    ['Volume Claims', s.volumeClaimTemplates.map((c) => `${c.name}: ${c.accessModes.join(',')}, ${formatAmount('storage', c.storage)}, StorageClass ${c.storageClassName ?? '<default>'} (claims ${c.name}-${name}-N)`)],
+    ['Not Available', st?.notAvailable ?? []],
+    ['Waiting', waiting],
   ])
 }
 

@@ -103,6 +103,34 @@ export function daemonSetRows(views: DaemonSetView[], all: boolean): string[] {
   return table([[...(all ? ['NAMESPACE'] : []), 'NAME', 'DESIRED', 'CURRENT', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'NODE SELECTOR', 'AGE'], ...views.map((d) => [...(all ? [d.namespace] : []), d.name, String(d.desired), String(d.current), String(d.ready), String(d.updated), String(d.available), selector(d.nodeSelector), d.created ? age(d.created) : '<none>'])])
 }
 
+export interface StatefulSetView {
+  namespace: string
+  name: string
+  replicas: number
+  ready: number
+  current: number
+  updated: number
+  available: number
+  serviceName: string
+  created: string
+}
+
+/** StatefulSets of the revision with what runs of them (plan's report: kubectl's READY is ready/replicas). */
+export function statefulSetViews(run: PlanRun, f: Filter): StatefulSetView[] {
+  const pods = livePods(run)
+  return run.desired.objects.flatMap((o) => {
+    if (o.kind !== 'StatefulSet' || (f.namespace && o.metadata.namespace !== f.namespace)) return []
+    const {namespace, name} = o.metadata
+    const st = run.plan.rollouts.find((r) => r.kind === 'StatefulSet' && r.name === name && r.namespace === namespace)?.status
+    const mine = pods.filter((p) => p.namespace === namespace && p.owner?.kind === 'StatefulSet' && p.owner.name === name)
+    return [{namespace, name, replicas: o.spec.replicas, ready: mine.filter((p) => p.ready).length, current: mine.length, updated: st?.updated ?? 0, available: st?.available ?? 0, serviceName: o.spec.serviceName, created: oldest(mine)}]
+  })
+}
+
+export function statefulSetRows(views: StatefulSetView[], all: boolean): string[] {
+  return table([[...(all ? ['NAMESPACE'] : []), 'NAME', 'READY', 'AGE'], ...views.map((s) => [...(all ? [s.namespace] : []), s.name, `${s.ready}/${s.replicas}`, s.created ? age(s.created) : '<none>'])])
+}
+
 export function deploymentRows(views: DeploymentView[], all: boolean): string[] {
   return table([[...(all ? ['NAMESPACE'] : []), 'NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE'], ...views.map((d) => [...(all ? [d.namespace] : []), d.name, `${d.ready}/${d.replicas}`, String(d.updated), String(d.available), d.created ? age(d.created) : '<none>'])])
 }

@@ -13,7 +13,7 @@ export default class Exec extends KgitCommand {
     '<%= config.bin %> exec -it deployment/web -n shop -c app -- sh',
     'echo hi | <%= config.bin %> exec -i web-7f9c6d5b8-x2x4k -- cat',
   ]
-  static override args = {pod: Args.string({required: true, description: 'POD, pod/NAME, deployment/NAME or daemonset/NAME'})}
+  static override args = {pod: Args.string({required: true, description: 'POD, pod/NAME, deployment/NAME, daemonset/NAME or statefulset/NAME'})}
   static override flags = {
     ...clusterFlags,
     namespace: Flags.string({char: 'n', description: 'namespace', default: 'default'}),

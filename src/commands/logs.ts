@@ -13,7 +13,7 @@ export default class Logs extends KgitCommand {
     '<%= config.bin %> logs -f deployment/web -n shop --since 5m',
   ]
   static override args = {
-    pod: Args.string({required: true, description: 'POD, pod/NAME, deployment/NAME or daemonset/NAME'}),
+    pod: Args.string({required: true, description: 'POD, pod/NAME, deployment/NAME, daemonset/NAME or statefulset/NAME'}),
     container: Args.string({required: false, description: 'container (same as -c)'}),
   }
   static override flags = {

@@ -4,7 +4,7 @@ import type {KObject, NodeObservation, ObservedContainer, ObservedPod} from './t
 
 /** What `kgit logs` and `kgit exec` were pointed at: a pod, or a workload whose pod is picked. */
 export interface PodRef {
-  kind: 'Pod' | 'Deployment' | 'DaemonSet'
+  kind: 'Pod' | 'Deployment' | 'DaemonSet' | 'StatefulSet'
   name: string
 }
 
@@ -22,15 +22,20 @@ const KINDS: Record<string, PodRef['kind']> = {
   ds: 'DaemonSet',
   'daemonset.apps': 'DaemonSet',
   'daemonsets.apps': 'DaemonSet',
+  statefulset: 'StatefulSet',
+  statefulsets: 'StatefulSet',
+  sts: 'StatefulSet',
+  'statefulset.apps': 'StatefulSet',
+  'statefulsets.apps': 'StatefulSet',
 }
 
-/** `NAME`, `pod/NAME`, `deployment/NAME` or `daemonset/NAME` (kubectl's spellings). */
+/** `NAME`, `pod/NAME`, `deployment/NAME`, `daemonset/NAME` or `statefulset/NAME` (kubectl's spellings). */
 export function parsePodRef(arg: string): PodRef {
   const i = arg.indexOf('/')
   if (i < 0) return {kind: 'Pod', name: arg}
   const kind = KINDS[arg.slice(0, i).toLowerCase()]
   const name = arg.slice(i + 1)
-  if (!kind) throw new UsageError(`cannot find a pod for "${arg}": this kgit version accepts POD, pod/NAME, deployment/NAME or daemonset/NAME`)
+  if (!kind) throw new UsageError(`cannot find a pod for "${arg}": this kgit version accepts POD, pod/NAME, deployment/NAME, daemonset/NAME or statefulset/NAME`)
   if (name === '' || name.includes('/')) throw new UsageError(`"${arg}" is not a valid name: expected ${arg.slice(0, i)}/NAME`)
   return {kind, name}
 }
@@ -66,7 +71,7 @@ export function findPod(ref: PodRef, namespace: string, nodes: NodeObservation[]
     return {pod}
   }
   const mine = pods.filter((p) => p.owner?.kind === ref.kind && p.owner.name === ref.name).sort(byLogging)
-  if (mine.length === 0) throw new PodNotFoundError(`pods of ${ref.kind === 'DaemonSet' ? 'daemonsets' : 'deployments'}.apps "${ref.name}"`, namespace, unreachable)
+  if (mine.length === 0) throw new PodNotFoundError(`pods of ${ref.kind.toLowerCase()}s.apps "${ref.name}"`, namespace, unreachable)
   const pod = mine[0]!
   return mine.length > 1 ? {pod, note: `Found ${mine.length} pods, using pod/${pod.name}`} : {pod}
 }

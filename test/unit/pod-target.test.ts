@@ -28,7 +28,7 @@ describe('parsePodRef', () => {
   ])('%s', (arg, ref) => expect(parsePodRef(arg)).toEqual(ref))
 
   it('names what it accepts', () => {
-    expect(() => parsePodRef('service/web')).toThrow('cannot find a pod for "service/web": this kgit version accepts POD, pod/NAME, deployment/NAME or daemonset/NAME')
+    expect(() => parsePodRef('service/web')).toThrow('cannot find a pod for "service/web": this kgit version accepts POD, pod/NAME, deployment/NAME, daemonset/NAME or statefulset/NAME')
     expect(() => parsePodRef('pod/')).toThrow('"pod/" is not a valid name: expected pod/NAME')
   })
 })

@@ -8,9 +8,9 @@ import {planRevision, replan} from '../../engine/session.js'
 import type {RolloutReport} from '../../engine/plan/plan.js'
 
 export default class RolloutStatus extends KgitCommand {
-  static override description = "Where a Deployment's (or DaemonSet's) rollout stands on the nodes, and why it waits: watches until it is complete, like kubectl"
-  static override examples = ['<%= config.bin %> rollout status deployment/web', '<%= config.bin %> rollout status deploy/web -n shop --watch=false', '<%= config.bin %> rollout status deployment/web --timeout 5m', '<%= config.bin %> rollout status ds/agent']
-  static override args = {...deploymentArgs, resource: Args.string({required: true, description: 'deployment/NAME or daemonset/NAME (also deploy/NAME, ds/NAME)'})}
+  static override description = "Where a Deployment's (DaemonSet's, StatefulSet's) rollout stands on the nodes, and why it waits: watches until it is complete, like kubectl"
+  static override examples = ['<%= config.bin %> rollout status deployment/web', '<%= config.bin %> rollout status deploy/web -n shop --watch=false', '<%= config.bin %> rollout status deployment/web --timeout 5m', '<%= config.bin %> rollout status ds/agent', '<%= config.bin %> rollout status sts/db']
+  static override args = {...deploymentArgs, resource: Args.string({required: true, description: 'deployment/NAME, daemonset/NAME or statefulset/NAME (also deploy/NAME, ds/NAME, sts/NAME)'})}
   static override flags = {
     ...clusterFlags,
     namespace: namespaceFlag,
@@ -22,14 +22,14 @@ export default class RolloutStatus extends KgitCommand {
     const {args, flags} = await this.parse(RolloutStatus)
     this.debugMode = flags.debug
     const {kind, name} = parseRolloutStatusArg(args.resource, args.name)
-    const what = kind === 'DaemonSet' ? 'daemon set' : 'deployment'
+    const what = kind === 'DaemonSet' ? 'daemon set' : kind === 'StatefulSet' ? 'statefulset' : 'deployment'
     const timeoutMs = parseDuration(flags.timeout, '--timeout')
     const started = Date.now()
     const {result} = await planRevision({dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree']}, async (run, conns) => {
       const find = (rs: RolloutReport[]): RolloutReport | undefined => rs.find((r) => r.kind === kind && r.name === name && r.namespace === flags.namespace)
       if (!find(run.plan.rollouts)) this.fail(`${what} "${name}" is not in namespace ${flags.namespace} at revision ${run.commit.slice(0, 12)} (-n names the namespace)`)
-      const ds = run.desired.objects.find((o) => o.kind === 'DaemonSet' && o.metadata.name === name && o.metadata.namespace === flags.namespace)
-      if (ds?.kind === 'DaemonSet' && ds.spec.updateStrategy.type === 'OnDelete') this.fail('rollout status is only available for RollingUpdate strategy type')
+      const o = run.desired.objects.find((x) => x.kind === kind && x.metadata.name === name && x.metadata.namespace === flags.namespace)
+      if ((o?.kind === 'DaemonSet' || o?.kind === 'StatefulSet') && o.spec.updateStrategy.type === 'OnDelete') this.fail('rollout status is only available for RollingUpdate strategy type')
       let plan = run.plan
       let last = ''
       for (;;) {

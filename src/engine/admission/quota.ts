@@ -1,6 +1,7 @@
 import {isTerminated, podLimits, podRequests, qosClass} from '../facts/node-resources.js'
 import {AdmissionError, formatPos, type SourcePos} from '../errors.js'
 import {daemonFit} from '../controllers/daemon-set.js'
+import {statefulPod} from '../controllers/stateful-set.js'
 import {expandWorkloads} from '../controllers/workloads.js'
 import {formatAmount} from '../manifest/quantity.js'
 import type {Plan} from '../plan/plan.js'
@@ -35,6 +36,7 @@ const OBJECT_COUNTS: Record<string, string[]> = {
   // Each Deployment has one current ReplicaSet (kgit keeps no old ones as objects).
   'count/replicasets.apps': ['ReplicaSet', 'Deployment'],
   'count/daemonsets.apps': ['DaemonSet'],
+  'count/statefulsets.apps': ['StatefulSet'],
 }
 
 /** Which resources of a quota kgit enforces, and how it counts them. */
@@ -135,11 +137,12 @@ export function checkRevisionQuotas(desired: Desired): AdmissionError[] {
   return errors
 }
 
-/** Every pod the revision runs (replicas of each template, a DaemonSet's pod per node that may run it), not those kgit cannot run. */
+/** Every pod the revision runs (replicas of each template, a DaemonSet's pod per node that may run it, a StatefulSet's ordinals), not those kgit cannot run. */
 function revisionPods(desired: Desired): DesiredPod[] {
-  const {pods, groups, daemons} = expandWorkloads(desired)
+  const {pods, groups, daemons, stateful} = expandWorkloads(desired)
   const daemonPods = daemons.flatMap((d) => desired.cluster.nodes.filter((n) => !daemonFit(n, d.template.spec).run).map(() => d.template))
-  return [...pods, ...groups.flatMap((g) => Array.from({length: g.replicas}, () => g.template)), ...daemonPods].filter((p) => !p.unsupported)
+  const statefulPods = stateful.flatMap((s) => Array.from({length: s.replicas}, (_, i) => statefulPod(s, s.ordinalStart + i)))
+  return [...pods, ...groups.flatMap((g) => Array.from({length: g.replicas}, () => g.template)), ...daemonPods, ...statefulPods].filter((p) => !p.unsupported)
 }
 
 /** Kubernetes: a quota on requests.memory (or cpu, limits.*) refuses a pod whose containers do not say it. */

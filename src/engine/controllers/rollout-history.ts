@@ -159,12 +159,14 @@ export function undoTarget(h: DeploymentHistory, ref: DeploymentRef, to?: number
 }
 
 /** `deployment/NAME`, `deploy/NAME`, `deployments/NAME` (or the kind and the name as two words). */
-/** What `kgit rollout status` takes: deployment/NAME, or daemonset/NAME (ds/NAME). */
-export function parseRolloutStatusArg(resource: string, name?: string): {kind: 'Deployment' | 'DaemonSet'; name: string} {
+/** What `kgit rollout status` takes: deployment/NAME, daemonset/NAME (ds/NAME) or statefulset/NAME (sts/NAME). */
+export function parseRolloutStatusArg(resource: string, name?: string): {kind: 'Deployment' | 'DaemonSet' | 'StatefulSet'; name: string} {
   const [kind, n, ...rest] = name === undefined ? resource.split('/') : [resource, name]
-  if (!['daemonset', 'daemonsets', 'ds', 'daemonset.apps', 'daemonsets.apps'].includes((kind ?? '').toLowerCase())) return {kind: 'Deployment', name: parseDeploymentArg(resource, name)}
-  if (!n || rest.length > 0) throw new UsageError(`"${resource}${name ? ' ' + name : ''}": name the daemon set as daemonset/NAME`)
-  return {kind: 'DaemonSet', name: n}
+  const k = (kind ?? '').toLowerCase()
+  const other = ['daemonset', 'daemonsets', 'ds', 'daemonset.apps', 'daemonsets.apps'].includes(k) ? 'DaemonSet' : ['statefulset', 'statefulsets', 'sts', 'statefulset.apps', 'statefulsets.apps'].includes(k) ? 'StatefulSet' : undefined
+  if (!other) return {kind: 'Deployment', name: parseDeploymentArg(resource, name)}
+  if (!n || rest.length > 0) throw new UsageError(`"${resource}${name ? ' ' + name : ''}": name the ${other === 'DaemonSet' ? 'daemon set as daemonset/NAME' : 'stateful set as statefulset/NAME'}`)
+  return {kind: other, name: n}
 }
 
 export function parseDeploymentArg(resource: string, name?: string): string {
