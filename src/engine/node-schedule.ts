@@ -2,7 +2,7 @@ import {ErrorList, UsageError} from './errors.js'
 import {GitSource} from './exec/git-source.js'
 import {commitFile, diffText, readyToCommit} from './exec/git-history.js'
 import {parseCluster} from './manifest/cluster.js'
-import {setNodeSchedule, type NodeSchedule} from './manifest/set-node.js'
+import {removeNode, setNodeSchedule, type NodeSchedule} from './manifest/set-node.js'
 
 export type ScheduleAction = 'cordon' | 'uncordon' | 'drain'
 
@@ -67,4 +67,25 @@ function alreadyMessage(action: ScheduleAction, node: {unschedulable: boolean; d
   if (action === 'drain' && node.drain) return 'is already drained'
   if (action === 'uncordon' && !node.unschedulable) return 'is already schedulable'
   return undefined
+}
+
+/**
+ * `kgit node forget NODE`: a commit that removes the node from kgit.yaml, as `kubectl
+ * delete node` removes a Node. kgit stops looking at it, so what the records place there
+ * (a StatefulSet's ordinals, bare Pods) is started on other nodes by the next apply.
+ * Only for a machine that is gone: kgit does not stop what it may still run.
+ */
+export async function forgetNode(opts: Omit<ScheduleOptions, 'action'>): Promise<ScheduleResult> {
+  const {source, commit} = await GitSource.openAt(opts.dir, 'HEAD')
+  const file = await source.readFile(commit, CLUSTER_FILE)
+  if (!file) throw new UsageError(`${CLUSTER_FILE} is not in commit ${commit.slice(0, 12)} at the top of ${source.root}: kgit node forget edits the nodes there`)
+  const old = Buffer.from(file.content).toString('utf8')
+  const {cluster, errors} = parseCluster(CLUSTER_FILE, old)
+  if (!cluster) throw new ErrorList(errors)
+  if (!cluster.nodes.some((n) => n.name === opts.node)) throw new UsageError(`node "${opts.node}" is not in ${CLUSTER_FILE} (nodes: ${cluster.nodes.map((n) => n.name).join(', ') || 'none'})`)
+  const branch = await readyToCommit(source.root, CLUSTER_FILE, 'kgit node forget')
+  const text = removeNode(CLUSTER_FILE, old, opts.node)
+  const result: ScheduleResult = {changed: true, message: `node/${opts.node} forgotten`, file: CLUSTER_FILE, branch, diff: await diffText(CLUSTER_FILE, old, text)}
+  if (opts.dryRun) return result
+  return {...result, commit: await commitFile({root: source.root, file: CLUSTER_FILE, text, old, message: `kgit node forget ${opts.node}`})}
 }

@@ -3,7 +3,7 @@ import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
-import {scheduleNode} from '../../src/engine/node-schedule.js'
+import {forgetNode, scheduleNode} from '../../src/engine/node-schedule.js'
 
 // The commit kgit cordon, uncordon and drain make, against a throwaway repository (no nodes).
 
@@ -62,5 +62,19 @@ describe('kgit cordon, uncordon and drain commit kgit.yaml', () => {
   it('refuses a detached HEAD', async () => {
     git('switch', '-q', '--detach')
     await expect(scheduleNode({dir, node: 'n1', action: 'cordon'})).rejects.toThrow(/HEAD is detached .*: kgit cordon commits on a branch/)
+  })
+})
+
+describe('kgit node forget commits kgit.yaml without the node', () => {
+  it('removes the node, names the commit, refuses an unknown node', async () => {
+    const dry = await forgetNode({dir, node: 'n2', dryRun: true})
+    expect(dry.commit).toBeUndefined()
+    expect(dry.diff).toContain('-    - name: n2')
+    const r = await forgetNode({dir, node: 'n2'})
+    expect(r).toMatchObject({changed: true, message: 'node/n2 forgotten', branch: 'main'})
+    expect(readFileSync(join(dir, 'kgit.yaml'), 'utf8')).toBe(CLUSTER.replace('    - name: n2\n      address: 127.0.0.2\n', ''))
+    expect(git('log', '-1', '--format=%s')).toBe('kgit node forget n2')
+    await expect(forgetNode({dir, node: 'n2'})).rejects.toThrow('node "n2" is not in kgit.yaml (nodes: n1)')
+    await expect(forgetNode({dir, node: 'n1'})).rejects.toThrow('n1 is the only node')
   })
 })

@@ -1,6 +1,6 @@
 import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
-import {setNodeSchedule} from '../../src/engine/manifest/set-node.js'
+import {removeNode, setNodeSchedule} from '../../src/engine/manifest/set-node.js'
 import {parseCluster} from '../../src/engine/manifest/cluster.js'
 
 const KGIT = readFileSync(new URL('../fixtures/cordon/kgit.yaml', import.meta.url), 'utf8')
@@ -65,5 +65,28 @@ describe('setNodeSchedule (kgit cordon, uncordon, drain)', () => {
 
   it('names the node it cannot find', () => {
     expect(() => setNodeSchedule('kgit.yaml', KGIT, 'n9', cordon)).toThrow('kgit.yaml: no node n9 under spec.nodes')
+  })
+})
+
+describe('removeNode (kgit node forget)', () => {
+  const head = 'apiVersion: kgit.dev/v1alpha1\nkind: Cluster\nmetadata: {name: t}\nspec:\n  nodes:\n'
+  it('removes a block entry and nothing else, comments and other nodes kept byte for byte', () => {
+    const out = removeNode('kgit.yaml', KGIT, 'n2')
+    expect(parseCluster('kgit.yaml', out).cluster!.nodes.map((n) => n.name)).toEqual(parseCluster('kgit.yaml', KGIT).cluster!.nodes.map((n) => n.name).filter((n) => n !== 'n2'))
+    const removed = lines(KGIT).filter((l) => !lines(out).includes(l))
+    expect(removed.length).toBeGreaterThan(0)
+    expect(removed.every((l) => !l.includes('n1') && !l.includes('n3'))).toBe(true)
+  })
+
+  it('handles flow entries, a `-` on its own line, and flow lists', () => {
+    expect(removeNode('kgit.yaml', head + '    - {name: n1, address: 10.0.0.1}\n    - {name: n2, address: 10.0.0.2} # second\n    - {name: n3, address: 10.0.0.3}\n', 'n2')).toBe(head + '    - {name: n1, address: 10.0.0.1}\n    - {name: n3, address: 10.0.0.3}\n')
+    expect(removeNode('kgit.yaml', head + '    -\n      name: n1\n      address: 10.0.0.1\n    -\n      name: n2\n      address: 10.0.0.2\n', 'n1')).toBe(head + '    -\n      name: n2\n      address: 10.0.0.2\n')
+    expect(removeNode('kgit.yaml', head.replace('  nodes:\n', '  nodes: [{name: a, address: 10.0.0.1}, {name: b, address: 10.0.0.2}, {name: c, address: 10.0.0.3}]\n'), 'a')).toContain('nodes: [{name: b, address: 10.0.0.2}, {name: c, address: 10.0.0.3}]')
+    expect(removeNode('kgit.yaml', head.replace('  nodes:\n', '  nodes: [{name: a, address: 10.0.0.1}, {name: b, address: 10.0.0.2}, {name: c, address: 10.0.0.3}]\n'), 'c')).toContain('nodes: [{name: a, address: 10.0.0.1}, {name: b, address: 10.0.0.2}]\n')
+  })
+
+  it('refuses an unknown node and the last node', () => {
+    expect(() => removeNode('kgit.yaml', KGIT, 'n9')).toThrow('kgit.yaml: no node n9 under spec.nodes')
+    expect(() => removeNode('kgit.yaml', head + '    - {name: n1, address: 10.0.0.1}\n', 'n1')).toThrow('n1 is the only node')
   })
 })

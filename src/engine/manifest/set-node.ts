@@ -119,3 +119,40 @@ function verify(file: string, before: string, after: string, node: string, want:
   if (rest(a.cluster) !== rest(b.cluster)) return 'fields besides unschedulable and drain changed'
   return undefined
 }
+
+/**
+ * kgit.yaml without the node `node` under spec.nodes (`kgit node forget`): its entry's
+ * lines (or its `{...}` in a flow list) go, everything else is kept byte for byte. The
+ * result is read back and must be the old cluster minus that node.
+ */
+export function removeNode(file: string, text: string, node: string): string {
+  const doc = parseDocument(text)
+  if (doc.errors.length > 0) throw new UsageError(`${file}: cannot be read as YAML (${doc.errors[0]!.message})`)
+  const seq = doc.getIn(['spec', 'nodes'], true)
+  if (!isSeq(seq)) throw new UsageError(`${file}: no spec.nodes list`)
+  const i = seq.items.findIndex((n) => isMap(n) && String(n.get('name')) === node)
+  if (i < 0) throw new UsageError(`${file}: no node ${node} under spec.nodes`)
+  if (seq.items.length === 1) throw new UsageError(`${file}: ${node} is the only node; a cluster needs at least one`)
+  const [start, end] = rangeOf(seq.items[i])
+  let out: string
+  if (seq.flow) {
+    const prev = i > 0 ? rangeOf(seq.items[i - 1])[1] : undefined
+    const next = i + 1 < seq.items.length ? rangeOf(seq.items[i + 1])[0] : undefined
+    // `[a, B, c]` -> `[a, c]`; `[B, c]` -> `[c]`; `[a, B]` -> `[a]`.
+    out = prev !== undefined ? text.slice(0, prev) + text.slice(end) : text.slice(0, start) + text.slice(next ?? end)
+  } else {
+    let last = end
+    while (last > start && /\s/.test(text[last - 1]!)) last--
+    let from = lineStart(text, start)
+    // `-` alone on the line above the entry's first field.
+    const above = from > 0 ? lineStart(text, from - 1) : from
+    if (from > 0 && /^\s*-\s*$/.test(text.slice(above, from - 1)) && !/^\s*-/.test(text.slice(from, start))) from = above
+    out = text.slice(0, from) + text.slice(lineEnd(text, last - 1))
+  }
+  const a = parseCluster(file, out)
+  const b = parseCluster(file, text)
+  if (!b.cluster) throw new ErrorList(b.errors)
+  if (!a.cluster) throw new BugError(`the edited ${file} cannot be read: ${a.errors.map((e) => e.message).join('; ')}`)
+  if (canonicalJson(a.cluster) !== canonicalJson({...b.cluster, nodes: b.cluster.nodes.filter((n) => n.name !== node)})) throw new BugError(`the edited ${file} is not the old one without node ${node}`)
+  return out
+}
