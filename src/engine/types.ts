@@ -519,4 +519,6 @@ export interface NodeRecord {
   unreachableSince: Record<string, string>
   /** node -> NoExecute taint (`key=value:NoExecute`) -> ISO time kgit first applied with it: tolerationSeconds count from there. */
   taintedSince?: Record<string, Record<string, string>>
+  /** The nodes of kgit.yaml when it was written: an older record's word on any other node is stale. */
+  nodes?: string[]
 }

@@ -97,7 +97,7 @@ describe('records', () => {
 
   it('say where each pod runs, keep an unreachable node’s pods and first time, and change appliedAt only with the commit', () => {
     const r1 = nextRecord(undefined, observed(true), info, {now: 'T1', by: 'me@host'})
-    expect(r1).toEqual({commit: 'c1', writtenAt: 'T1', appliedAt: 'T1', appliedBy: 'me@host', author: 'A <a@x>', subject: 'web v1', pods: {n1: [{name: 'web-1', namespace: 'default', owner: 'Deployment/web', templateHash: 'abc'}], n2: []}, unreachableSince: {n2: 'T1'}})
+    expect(r1).toEqual({commit: 'c1', writtenAt: 'T1', appliedAt: 'T1', appliedBy: 'me@host', author: 'A <a@x>', subject: 'web v1', pods: {n1: [{name: 'web-1', namespace: 'default', owner: 'Deployment/web', templateHash: 'abc'}], n2: []}, unreachableSince: {n2: 'T1'}, nodes: ['n1', 'n2']})
     const r2 = nextRecord(r1, observed(true), info, {now: 'T2', by: 'you@there'})
     expect(r2).toMatchObject({appliedAt: 'T1', appliedBy: 'me@host', unreachableSince: {n2: 'T1'}, writtenAt: 'T2'})
     const obs = observed(false)
@@ -125,6 +125,21 @@ describe('records', () => {
     const written: Observed = {...obs, nodes: obs.nodes.map((n, i) => ({...n, record: shards[i]!.record}) as Observed['nodes'][0])}
     expect(staleRecords(written, full)).toEqual([])
     expect(latestRecord([full, shards[0]!.record])?.pods).toEqual(full.pods)
+  })
+
+  it('forget what an older record says of a node that was not in kgit.yaml when the newest was written', () => {
+    const three: Observed = {at: 0, nodes: ['n1', 'n2', 'n3'].map((node) => ({node, reachable: true as const, pods: [obsPod({node, name: `p-${node}`})]}))}
+    const old = nextRecord(undefined, three, info, {now: 'T1', by: 'me@host'})
+    // n3 is forgotten: the next apply knows n1 and n2 only; then n3 is added back.
+    const two: Observed = {at: 0, nodes: three.nodes.slice(0, 2)}
+    const next = nextRecord(old, two, info, {now: 'T2', by: 'me@host'})
+    expect(next.nodes).toEqual(['n1', 'n2'])
+    const merged = latestRecord([next, next, old])!
+    expect(Object.keys(merged.pods)).toEqual(['n1', 'n2'])
+    // A record written before kgit kept the node list still reads as before.
+    const {nodes: _, ...legacy} = next
+    void _
+    expect(Object.keys(latestRecord([legacy, old])!.pods).sort()).toEqual(['n1', 'n2', 'n3'])
   })
 })
 

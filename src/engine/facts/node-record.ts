@@ -5,7 +5,7 @@ export function parseRecord(text: string): NodeRecord | undefined {
   try {
     const v = JSON.parse(text) as Partial<NodeRecord>
     if (typeof v.commit !== 'string' || typeof v.pods !== 'object' || v.pods === null) return undefined
-    return {commit: v.commit, writtenAt: String(v.writtenAt ?? ''), appliedAt: String(v.appliedAt ?? ''), appliedBy: String(v.appliedBy ?? ''), author: String(v.author ?? ''), subject: String(v.subject ?? ''), pods: v.pods, unreachableSince: v.unreachableSince ?? {}, ...(v.taintedSince ? {taintedSince: v.taintedSince} : {})}
+    return {commit: v.commit, writtenAt: String(v.writtenAt ?? ''), appliedAt: String(v.appliedAt ?? ''), appliedBy: String(v.appliedBy ?? ''), author: String(v.author ?? ''), subject: String(v.subject ?? ''), pods: v.pods, unreachableSince: v.unreachableSince ?? {}, ...(v.taintedSince ? {taintedSince: v.taintedSince} : {}), ...(Array.isArray(v.nodes) ? {nodes: v.nodes.map(String)} : {})}
   } catch {
     return undefined
   }
@@ -14,13 +14,16 @@ export function parseRecord(text: string): NodeRecord | undefined {
 /**
  * The cluster's record from what the reachable nodes hold: the newest one for the commit
  * and times (they are written together; one may lag), and each node's pods from the
- * newest record that lists them (a node keeps its own pods and its next peers').
+ * newest record that lists them (a node keeps its own pods and its next peers'). A node
+ * that was not in kgit.yaml when the newest record was written (forgotten, then added
+ * again) is known from no record: what an older one says of it is stale.
  */
 export function latestRecord(records: (NodeRecord | undefined)[]): NodeRecord | undefined {
   const have = records.filter((r): r is NodeRecord => r !== undefined).sort((a, b) => (a.writtenAt < b.writtenAt ? 1 : a.writtenAt > b.writtenAt ? -1 : 0))
   if (have.length === 0) return undefined
   const pods: NodeRecord['pods'] = {}
-  for (const r of have) for (const [node, list] of Object.entries(r.pods)) if (!(node in pods)) pods[node] = list
+  const current = have[0]!.nodes ? new Set(have[0]!.nodes) : undefined
+  for (const r of have) for (const [node, list] of Object.entries(r.pods)) if (!(node in pods) && (!current || current.has(node))) pods[node] = list
   return {...have[0]!, pods}
 }
 

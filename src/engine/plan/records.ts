@@ -43,6 +43,7 @@ export function nextRecord(prev: NodeRecord | undefined, observed: Observed, com
     pods,
     unreachableSince,
     ...(Object.keys(taintedSince).length > 0 ? {taintedSince} : {}),
+    nodes: observed.nodes.map((n) => n.node),
   }
 }
 
