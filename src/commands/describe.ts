@@ -4,14 +4,16 @@ import {describeDaemonSet, describeDeployment, describeNode, describePod} from '
 import {describeNamespace, findNamespace} from '../cli/render-namespace.js'
 import {replicaSetRows, replicaSetViews} from '../cli/render-workloads.js'
 import {planRevision} from '../engine/session.js'
+import {describeClaim, storageState} from '../cli/render-storage.js'
 
-const KINDS: Record<string, 'pod' | 'deployment' | 'replicaset' | 'daemonset' | 'node' | 'namespace'> = {
+const KINDS: Record<string, 'pod' | 'deployment' | 'replicaset' | 'daemonset' | 'node' | 'namespace' | 'pvc'> = {
   pod: 'pod', pods: 'pod', po: 'pod',
   deployment: 'deployment', deployments: 'deployment', deploy: 'deployment',
   replicaset: 'replicaset', replicasets: 'replicaset', rs: 'replicaset', rc: 'replicaset', replicationcontroller: 'replicaset',
   daemonset: 'daemonset', daemonsets: 'daemonset', ds: 'daemonset',
   node: 'node', nodes: 'node', no: 'node',
   namespace: 'namespace', namespaces: 'namespace', ns: 'namespace',
+  pvc: 'pvc', persistentvolumeclaim: 'pvc', persistentvolumeclaims: 'pvc',
 }
 
 export default class Describe extends KgitCommand {
@@ -50,6 +52,8 @@ export default class Describe extends KgitCommand {
       const d = run.desired.objects.find((o) => o.kind === 'DaemonSet' && o.metadata.name === n && o.metadata.namespace === ns)
       if (!d || d.kind !== 'DaemonSet') return notFound('daemonsets.apps')
       lines = describeDaemonSet(run, d)
+    } else if (kind === 'pvc') {
+      lines = describeClaim(storageState(run), ns, n!) ?? notFound('persistentvolumeclaims')
     } else if (kind === 'namespace') {
       const found = findNamespace(run.desired.objects, n!)
       if (!found) return notFound('namespaces')
