@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
 import type {LabState} from '../../src/engine/exec/lab/index.js'
 import {deploymentYaml} from '../support/manifests.js'
-import {commit, kgit, lab, labCluster, podCounts} from './helpers.js'
+import {commit, kgit, lab, labCluster, podCounts, podman, podsOn} from './helpers.js'
 
 const repo = inject('labRepo')
 let state: LabState
@@ -93,6 +93,14 @@ describe('persistent volumes on a real lab', () => {
     expect(await nodeOf('Deployment/app')).toBe(i)
     expect(await until(async () => ((await readFile(join(dir, 'log'), 'utf8')) === 'one\ntwo\n' ? 'ok' : undefined), 'both lines')).toBe('ok')
     expect((await kgit(repo, 'apply')).stdout).toMatch(/^No changes/m)
+
+    // Drift: the pod removed by hand comes back on the claim's node, to its data.
+    const pod = (await podsOn(state, state.nodes[i]!.name)).find((p) => p.labels['kgit.dev/owner'] === 'Deployment/app')!
+    await podman(state, state.nodes[i]!.name, 'pod', 'rm', '--force', '--time', '0', pod.name)
+    const r3 = await kgit(repo, 'apply')
+    expect(r3.exitCode, r3.stdout + r3.stderr).toBe(0)
+    expect(await nodeOf('Deployment/app')).toBe(i)
+    expect(await until(async () => ((await readFile(join(dir, 'log'), 'utf8')) === 'one\ntwo\ntwo\n' ? 'ok' : undefined), 'a third line')).toBe('ok')
   })
 
   it('a claim binds the smallest static hostPath PV of its class that fits', async () => {

@@ -1,4 +1,5 @@
 import {describe, expect, it} from 'vitest'
+import {checkRevisionQuotas} from '../../src/engine/admission/quota.js'
 import {claimRemove, markWrite, nfsMount} from '../../src/engine/argv/claims.js'
 import {podRun} from '../../src/engine/argv/podman.js'
 import {bindClaims} from '../../src/engine/controllers/claims.js'
@@ -160,5 +161,17 @@ describe('claims on the node', () => {
   it('reads marks back from the node state answer, by their path', () => {
     const files = parseNodeFiles(`1700000000\nclaims/shop/data:${JSON.stringify({pv: 'pvc-shop-data', provisioned: true, capacity: 5, accessModes: ['ReadWriteOnce'], reclaimPolicy: 'Delete', storageClass: 'local'})}\nclaims/shop/bad:{nope\n`)
     expect(files.claims).toEqual([{namespace: 'shop', claim: 'data', pv: 'pvc-shop-data', provisioned: true, capacity: 5, accessModes: ['ReadWriteOnce'], reclaimPolicy: 'Delete', storageClass: 'local'}])
+  })
+})
+
+describe('ResourceQuota on claims', () => {
+  it('counts requests.storage, persistentvolumeclaims and per-class amounts of the namespace claims', () => {
+    const quota = `apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: storage}\nspec:\n  hard: {requests.storage: 1Gi, persistentvolumeclaims: "1", local.storageclass.storage.k8s.io/requests.storage: 500Mi}\n`
+    const d = desired(1, quota, LOCAL_CLASS, claim('a', '600Mi'), claim('b', '600Mi'))
+    expect(checkRevisionQuotas(d).map((e) => e.message.replace(/^.*exceeded quota in namespace default: /, '')).sort()).toEqual([
+      expect.stringMatching(/^local.storageclass.storage.k8s.io\/requests.storage requested 1200Mi by this revision, hard 500Mi/),
+      expect.stringMatching(/^persistentvolumeclaims requested 2 by this revision, hard 1/),
+      expect.stringMatching(/^requests.storage requested 1200Mi by this revision, hard 1Gi/),
+    ])
   })
 })
