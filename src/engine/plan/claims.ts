@@ -36,9 +36,15 @@ function oneNode(m: ClaimMount): boolean {
  * pins its other pods there; a ReadWriteOncePod claim in use keeps them waiting.
  */
 export function attachClaims(w: Workloads, state: StorageState, users: readonly ClaimUser[]): void {
+  const inUse = claimsInUse(users)
+  for (const pod of [...w.pods, ...w.groups.map((g) => g.template), ...w.daemons.map((d) => d.template)]) attachPod(pod, state, inUse)
+}
+
+/** Running pods by the claims they mount (`namespace/claim`), for attachPod. */
+export function claimsInUse(users: readonly ClaimUser[]): Map<string, ClaimUser[]> {
   const inUse = new Map<string, ClaimUser[]>()
   for (const u of users) for (const c of u.claims) inUse.set(c, [...(inUse.get(c) ?? []), u])
-  for (const pod of [...w.pods, ...w.groups.map((g) => g.template), ...w.daemons.map((d) => d.template)]) attachPod(pod, state, inUse)
+  return inUse
 }
 
 /** One pod (or template): the same as attachClaims, for pods made elsewhere (a StatefulSet's ordinals). */
