@@ -3,7 +3,7 @@ import {qosClass} from '../engine/facts/node-resources.js'
 import {formatAmount} from '../engine/manifest/quantity.js'
 import {daemonFit} from '../engine/controllers/daemon-set.js'
 import {podTemplateHash} from '../engine/controllers/hash.js'
-import type {ContainerSpec, DaemonSetObject, DeploymentObject, ObservedPod, Probe, Resources, StatefulSetObject} from '../engine/types.js'
+import type {ContainerSpec, DaemonSetObject, DeploymentObject, ObservedPod, Probe, Resources, StatefulSetObject, Volume} from '../engine/types.js'
 import {podPhase} from './render-pods.js'
 import {allocatedLines, nodePodLines, nodeResources, resourceLines} from './render-resources.js'
 import {daemonSetViews, replicaSetViews, statefulSetViews} from './render-workloads.js'
@@ -74,7 +74,7 @@ export function describePod(run: Pick<PlanRun, 'desired'>, p: ObservedPod): Line
   lines.push('Containers:')
   const names = [...new Set([...(p.spec?.containers.map((c) => c.name) ?? []), ...p.containers.map((c) => c.name)])]
   for (const n of names) lines.push(...containerLines(p.spec?.containers.find((c) => c.name === n), p, n))
-  lines.push('Volumes:', ...(p.spec?.volumes?.length ? p.spec.volumes.map((v) => `  ${v.name}: ${'emptyDir' in v ? `emptyDir${v.emptyDir.medium ? ` (${v.emptyDir.medium})` : ''}` : `hostPath ${v.hostPath.path}${v.hostPath.type ? ` (${v.hostPath.type})` : ''}`}`) : ['  <none>']))
+  lines.push('Volumes:', ...(p.spec?.volumes?.length ? p.spec.volumes.map((v) => `  ${v.name}: ${volumeText(v)}`) : ['  <none>']))
   lines.push(...block([
     ['QoS Class', p.spec ? qosClass(p.spec) : '<unknown>'],
     ['Node-Selectors', kv(p.spec?.nodeSelector ?? {})],
@@ -197,4 +197,10 @@ export function describeNode(run: PlanRun, name: string): Lines {
     ...nodePodLines(o, res),
     ...allocatedLines(res),
   ]
+}
+
+function volumeText(v: Volume): string {
+  if ('emptyDir' in v) return `emptyDir${v.emptyDir.medium ? ` (${v.emptyDir.medium})` : ''}`
+  if ('persistentVolumeClaim' in v) return `persistentVolumeClaim ${v.persistentVolumeClaim.claimName}${v.persistentVolumeClaim.readOnly ? ' (read-only)' : ''}`
+  return `hostPath ${v.hostPath.path}${v.hostPath.type ? ` (${v.hostPath.type})` : ''}`
 }

@@ -7,11 +7,12 @@ export function shortRev(rev: string): string {
   return commit!.slice(0, 12) + (rest ? `+${rest}` : '')
 }
 
-export const SIGN_TEXT = {create: '+', replace: '~', delete: '-', 'remove-stray': '-'} as const
-const SIGN = {create: chalk.green('+'), replace: chalk.yellow('~'), delete: chalk.red('-'), 'remove-stray': chalk.red('-')}
+export const SIGN_TEXT = {create: '+', replace: '~', delete: '-', 'remove-stray': '-', 'remove-volume': '-'} as const
+const SIGN = {create: chalk.green('+'), replace: chalk.yellow('~'), delete: chalk.red('-'), 'remove-stray': chalk.red('-'), 'remove-volume': chalk.red('-')}
 
 export function actionLabel(a: Action): string {
   if (a.type === 'remove-stray') return `container ${a.stray.name}`
+  if (a.type === 'remove-volume') return a.data ? `volume ${a.mark.pv} (claim ${a.mark.namespace}/${a.mark.claim}, its data)` : `claim mark ${a.mark.namespace}/${a.mark.claim}`
   const pod = a.type === 'delete' ? a.old : a.pod
   const owner = pod.owner ? ` ${chalk.dim(`(${pod.owner.kind}/${pod.owner.name})`)}` : ''
   return `pod ${pod.namespace}/${pod.name}${owner}`

@@ -13,6 +13,7 @@ export function printLoadNotes(l: Loaded, log: (line: string) => void): void {
 
 function actionJson(a: Action): Record<string, unknown> {
   if (a.type === 'remove-stray') return {action: 'delete', node: a.node, kind: 'Container', name: a.stray.name, id: a.stray.id, reason: a.reason, drift: true}
+  if (a.type === 'remove-volume') return {action: 'delete', node: a.node, kind: 'PersistentVolume', name: a.mark.pv, claim: `${a.mark.namespace}/${a.mark.claim}`, data: a.data, reason: a.reason, drift: a.drift === true}
   const pod = a.type === 'delete' ? a.old : a.pod
   return {
     action: a.type,

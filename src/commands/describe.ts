@@ -4,8 +4,9 @@ import {describeDaemonSet, describeDeployment, describeNode, describePod, descri
 import {describeNamespace, findNamespace} from '../cli/render-namespace.js'
 import {replicaSetRows, replicaSetViews} from '../cli/render-workloads.js'
 import {planRevision} from '../engine/session.js'
+import {describeClaim, storageState} from '../cli/render-storage.js'
 
-const KINDS: Record<string, 'pod' | 'deployment' | 'replicaset' | 'daemonset' | 'statefulset' | 'node' | 'namespace'> = {
+const KINDS: Record<string, 'pod' | 'deployment' | 'replicaset' | 'daemonset' | 'statefulset' | 'node' | 'namespace' | 'pvc'> = {
   pod: 'pod', pods: 'pod', po: 'pod',
   deployment: 'deployment', deployments: 'deployment', deploy: 'deployment',
   replicaset: 'replicaset', replicasets: 'replicaset', rs: 'replicaset', rc: 'replicaset', replicationcontroller: 'replicaset',
@@ -13,6 +14,7 @@ const KINDS: Record<string, 'pod' | 'deployment' | 'replicaset' | 'daemonset' | 
   statefulset: 'statefulset', statefulsets: 'statefulset', sts: 'statefulset',
   node: 'node', nodes: 'node', no: 'node',
   namespace: 'namespace', namespaces: 'namespace', ns: 'namespace',
+  pvc: 'pvc', persistentvolumeclaim: 'pvc', persistentvolumeclaims: 'pvc',
 }
 
 export default class Describe extends KgitCommand {
@@ -55,6 +57,8 @@ export default class Describe extends KgitCommand {
       const d = run.desired.objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === n && o.metadata.namespace === ns)
       if (!d || d.kind !== 'StatefulSet') return notFound('statefulsets.apps')
       lines = describeStatefulSet(run, d)
+    } else if (kind === 'pvc') {
+      lines = describeClaim(storageState(run), ns, n!) ?? notFound('persistentvolumeclaims')
     } else if (kind === 'namespace') {
       const found = findNamespace(run.desired.objects, n!)
       if (!found) return notFound('namespaces')

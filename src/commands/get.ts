@@ -5,17 +5,22 @@ import {podRows, podsJson} from '../cli/render-pods.js'
 import {nodesJson} from '../cli/render-resources.js'
 import {type Filter, daemonSetRows, daemonSetViews, deploymentRows, deploymentViews, nodeRows, replicaSetRows, replicaSetViews, statefulSetRows, statefulSetViews} from '../cli/render-workloads.js'
 import {observeCluster, planRevision, type PlanRun} from '../engine/session.js'
+import {pvRows, pvcRows, storageClassRows, storageState} from '../cli/render-storage.js'
 import {byText} from '../engine/order.js'
 import type {NodeObservation} from '../engine/types.js'
 
+type StorageKind = 'pv' | 'pvc' | 'storageclasses'
+const STORAGE_RESOURCES: Record<string, StorageKind> = {pv: 'pv', persistentvolume: 'pv', persistentvolumes: 'pv', pvc: 'pvc', persistentvolumeclaim: 'pvc', persistentvolumeclaims: 'pvc', sc: 'storageclasses', storageclass: 'storageclasses', storageclasses: 'storageclasses', 'storageclasses.storage.k8s.io': 'storageclasses'}
+
 /** kubectl's names and short names for what kgit lists. */
-const RESOURCES: Record<string, 'pods' | 'deployments' | 'replicasets' | 'daemonsets' | 'statefulsets' | 'nodes'> = {
+const RESOURCES: Record<string, 'pods' | 'deployments' | 'replicasets' | 'daemonsets' | 'statefulsets' | 'nodes' | StorageKind> = {
   pods: 'pods', pod: 'pods', po: 'pods',
   deployments: 'deployments', deployment: 'deployments', deploy: 'deployments', 'deployments.apps': 'deployments',
   replicasets: 'replicasets', replicaset: 'replicasets', rs: 'replicasets', replicationcontrollers: 'replicasets', replicationcontroller: 'replicasets', rc: 'replicasets',
   daemonsets: 'daemonsets', daemonset: 'daemonsets', ds: 'daemonsets', 'daemonsets.apps': 'daemonsets',
   statefulsets: 'statefulsets', statefulset: 'statefulsets', sts: 'statefulsets', 'statefulsets.apps': 'statefulsets',
   nodes: 'nodes', node: 'nodes', no: 'nodes',
+  ...STORAGE_RESOURCES,
 }
 
 type Workload = 'deployments' | 'replicasets' | 'daemonsets' | 'statefulsets'
@@ -27,9 +32,9 @@ function workloadRows(kind: Workload, run: PlanRun, f: Filter, all: boolean): st
 }
 
 export default class Get extends KgitCommand {
-  static override description = 'List live objects, read from the nodes: pods, deployments, replicasets (and replicationcontrollers), daemonsets, statefulsets, nodes'
-  static override examples = ['<%= config.bin %> get pods', '<%= config.bin %> get pods -A -o wide', '<%= config.bin %> get deploy -n shop', '<%= config.bin %> get rs', '<%= config.bin %> get ds -A', '<%= config.bin %> get sts', '<%= config.bin %> get nodes -o wide']
-  static override args = {resource: Args.string({required: true, description: 'what to list: pods (po), deployments (deploy), replicasets (rs, rc), daemonsets (ds), statefulsets (sts), nodes (no)'})}
+  static override description = 'List live objects, read from the nodes: pods, deployments, replicasets (and replicationcontrollers), daemonsets, statefulsets, nodes, persistentvolumes (pv), persistentvolumeclaims (pvc), storageclasses (sc)'
+  static override examples = ['<%= config.bin %> get pods', '<%= config.bin %> get pods -A -o wide', '<%= config.bin %> get deploy -n shop', '<%= config.bin %> get rs', '<%= config.bin %> get ds -A', '<%= config.bin %> get sts', '<%= config.bin %> get pvc', '<%= config.bin %> get nodes -o wide']
+  static override args = {resource: Args.string({required: true, description: 'what to list: pods (po), deployments (deploy), replicasets (rs, rc), daemonsets (ds), statefulsets (sts), nodes (no), pv, pvc, storageclasses (sc)'})}
   static override flags = {
     ...clusterFlags,
     namespace: Flags.string({char: 'n', description: 'namespace', default: 'default'}),
@@ -41,7 +46,7 @@ export default class Get extends KgitCommand {
     const {args, flags} = await this.parse(Get)
     this.debugMode = flags.debug
     const kind = RESOURCES[args.resource.toLowerCase()]
-    if (!kind) this.fail(`the server doesn't have a resource type "${args.resource}" (kgit lists: pods, deployments, replicasets, replicationcontrollers, daemonsets, statefulsets, nodes)`)
+    if (!kind) this.fail(`the server doesn't have a resource type "${args.resource}" (kgit lists: pods, deployments, replicasets, replicationcontrollers, daemonsets, statefulsets, nodes, pv, pvc, storageclasses)`)
     const all = flags['all-namespaces']
     const opts = {dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree']}
     const empty = (): void => this.logToStderr(all || kind === 'nodes' ? 'No resources found' : `No resources found in ${flags.namespace} namespace.`)
@@ -60,6 +65,7 @@ export default class Get extends KgitCommand {
     // Workloads need the revision too: what they should be is in git, what runs is on the nodes.
     const {run} = await planRevision(opts)
     const f = all ? {} : {namespace: flags.namespace}
+    if (kind === 'pv' || kind === 'pvc' || kind === 'storageclasses') return this.storage(kind, run, all ? undefined : flags.namespace, flags.output)
     if (kind === 'nodes') {
       if (flags.output === 'json') this.log(JSON.stringify(nodesJson(run), null, 2))
       else for (const line of nodeRows(run, flags.output === 'wide')) this.log(line)
@@ -69,6 +75,15 @@ export default class Get extends KgitCommand {
     if (flags.output === 'json') this.log(JSON.stringify(views, null, 2))
     else if (views.length === 0) empty()
     else for (const line of workloadRows(kind, run, f, all)) this.log(line)
+    this.unreachable(run.observed.nodes)
+  }
+
+  private storage(kind: StorageKind, run: PlanRun, namespace: string | undefined, output: string | undefined): void {
+    const s = storageState(run)
+    const lines = kind === 'pv' ? pvRows(s, output === 'wide') : kind === 'pvc' ? pvcRows(s, namespace, output === 'wide') : storageClassRows(run, s)
+    if (output === 'json') this.log(JSON.stringify(kind === 'pv' ? s.volumes : kind === 'pvc' ? [...s.claims.values()].filter((b) => !namespace || b.claim.metadata.namespace === namespace).map(({claim, ...b}) => ({namespace: claim.metadata.namespace, name: claim.metadata.name, ...b})) : run.desired.objects.filter((o) => o.kind === 'StorageClass'), null, 2))
+    else if (lines.length <= 1) this.logToStderr(namespace === undefined || kind !== 'pvc' ? 'No resources found' : `No resources found in ${namespace} namespace.`)
+    else for (const line of lines) this.log(line)
     this.unreachable(run.observed.nodes)
   }
 

@@ -135,10 +135,11 @@ export interface Probe {
 
 export type HostPathType = '' | 'DirectoryOrCreate' | 'Directory' | 'FileOrCreate' | 'File' | 'Socket' | 'CharDevice' | 'BlockDevice'
 
-/** The volume types kgit runs: a fresh directory per pod, or a path of the node. */
+/** The volume types kgit runs: a fresh directory per pod, a path of the node, or a claim (storage.ts). */
 export type Volume =
   | {name: string; emptyDir: {medium: '' | 'Memory'; sizeLimit?: string}}
   | {name: string; hostPath: {path: string; type: HostPathType}}
+  | {name: string; persistentVolumeClaim: {claimName: string; readOnly: boolean}}
 
 export interface VolumeMount {
   name: string
@@ -191,7 +192,7 @@ export interface Sourced {
 
 /** An object a pod names (a ServiceAccount, the ConfigMap of an env value...). */
 export interface ObjectRef {
-  kind: 'ConfigMap' | 'Secret' | 'ServiceAccount'
+  kind: 'ConfigMap' | 'Secret' | 'ServiceAccount' | 'PersistentVolumeClaim'
   name: string
   optional: boolean
   pos: SourcePos
@@ -383,7 +384,102 @@ export interface ResourceQuotaObject extends Sourced {
   unenforced?: string
 }
 
-export type KObject = NamespaceObject | PodObject | DeploymentObject | ReplicaSetObject | DaemonSetObject | StatefulSetObject | ConfigMapObject | LimitRangeObject | ResourceQuotaObject
+export type KObject = NamespaceObject | PodObject | DeploymentObject | ReplicaSetObject | DaemonSetObject | StatefulSetObject | ConfigMapObject | LimitRangeObject | ResourceQuotaObject | StorageObject
+
+export type AccessMode = 'ReadWriteOnce' | 'ReadOnlyMany' | 'ReadWriteMany' | 'ReadWriteOncePod'
+
+/** Where a PersistentVolume's data is: a path of the node, a local disk of one node, or an NFS export. */
+export type PvSource = {hostPath: {path: string; type: HostPathType}} | {local: {path: string}} | {nfs: {server: string; path: string; readOnly: boolean}}
+
+/** A PersistentVolume (v1; cluster-scoped: metadata.namespace is ''). */
+export interface PersistentVolumeObject extends Sourced {
+  kind: 'PersistentVolume'
+  apiVersion: string
+  metadata: ObjectMeta
+  spec: {
+    /** Bytes. */
+    capacity: number
+    accessModes: AccessMode[]
+    reclaimPolicy: 'Retain' | 'Delete' | 'Recycle'
+    /** '' : no class. */
+    storageClassName: string
+    source: PvSource
+    /** Required node affinity terms (ORed): the nodes that can reach the volume. */
+    nodeAffinity?: NodeSelectorTerm[]
+    /** Pre-bound to this claim. */
+    claimRef?: {namespace: string; name: string}
+  }
+}
+
+/** A PersistentVolumeClaim (v1), read from git or made by a controller (StatefulSet volumeClaimTemplates). */
+export interface PersistentVolumeClaimObject extends Sourced {
+  kind: 'PersistentVolumeClaim'
+  apiVersion: string
+  metadata: ObjectMeta
+  spec: {
+    accessModes: AccessMode[]
+    /** resources.requests.storage, bytes. */
+    request: number
+    /** Absent: the default class (DefaultStorageClass admission), or no class when none is default; '': no class. */
+    storageClassName?: string
+    volumeName?: string
+    selector?: LabelSelector
+  }
+  /** Made from a StatefulSet's volumeClaimTemplates (not in git): its owner and whenDeleted. */
+  owner?: {kind: 'StatefulSet'; name: string; retainOnDelete: boolean}
+}
+
+/** A StorageClass (storage.k8s.io/v1; cluster-scoped). */
+export interface StorageClassObject extends Sourced {
+  kind: 'StorageClass'
+  apiVersion: string
+  metadata: ObjectMeta
+  provisioner: string
+  reclaimPolicy: 'Retain' | 'Delete'
+  volumeBindingMode: 'Immediate' | 'WaitForFirstConsumer'
+  /** Annotation storageclass.kubernetes.io/is-default-class: "true". */
+  isDefault: boolean
+  parameters: Record<string, string>
+}
+
+export type StorageObject = PersistentVolumeObject | PersistentVolumeClaimObject | StorageClassObject
+
+/**
+ * What a pod's claim volume mounts, once its claim is bound (controllers/claims.ts):
+ * filled in by the plan, never part of the spec hash.
+ */
+export interface ClaimMount {
+  /** `namespace/claim`. */
+  claim: string
+  pv: string
+  /** A provisioned volume lives at dataDir/volumes/NAMESPACE/CLAIM of its node. */
+  source: PvSource | {provisioned: true}
+  /** The volume itself is read-only (nfs readOnly). */
+  readOnly: boolean
+  /** The mark written at dataDir/claims/NAMESPACE/CLAIM of the node as the pod starts (one line of JSON). */
+  mark: ClaimMark
+}
+
+/** A node's mark of a bound claim (dataDir/claims/NAMESPACE/CLAIM): how the nodes remember bindings. */
+export interface ClaimMark {
+  namespace: string
+  claim: string
+  pv: string
+  /** kgit made its directory (dataDir/volumes/NAMESPACE/CLAIM); it may delete it. */
+  provisioned?: boolean
+  /** Hash of the static PV object it was bound to: a changed PV is Available again. */
+  pvHash?: string
+  storageClass: string
+  capacity: number
+  accessModes: AccessMode[]
+  reclaimPolicy: 'Retain' | 'Delete' | 'Recycle'
+  /** ISO time of the first mark (provisioning). */
+  created?: string
+  /** `StatefulSet/NAME` for a claim made from its volumeClaimTemplates. */
+  owner?: string
+  /** Such a claim outlives its StatefulSet (persistentVolumeClaimRetentionPolicy.whenDeleted: Retain, the default). */
+  retain?: boolean
+}
 
 /** What git says the cluster should be, at one commit. */
 export interface Desired {
@@ -414,6 +510,12 @@ export interface DesiredPod {
   unsupported?: string[]
   /** Its object says `kgit.dev/prune: disabled`. */
   keep?: boolean
+  /** Claim volumes, by pod volume name, as bound (set by the plan). */
+  claims?: Record<string, ClaimMount>
+  /** Why its claims keep it from starting (an unbound claim...). */
+  blocked?: string
+  /** Nodes its volumes can be reached from (required terms, ORed), ANDed with its own affinity when scheduled. */
+  volumePin?: NodeSelectorTerm[]
 }
 
 /** A replica group: N interchangeable pods from one template. */
@@ -488,7 +590,7 @@ export interface StrayContainer {
 }
 
 export type NodeObservation =
-  | {node: string; reachable: true; pods: ObservedPod[]; strays?: StrayContainer[]; record?: NodeRecord; /** What the node reports it has (cpu, memory). */ capacity?: Resources}
+  | {node: string; reachable: true; pods: ObservedPod[]; strays?: StrayContainer[]; record?: NodeRecord; /** What the node reports it has (cpu, memory). */ capacity?: Resources; /** Claims bound on this node (dataDir/claims). */ claims?: ClaimMark[]}
   | {node: string; reachable: false; reason: string; /** Set when another kgit run holds the node's lock (its holder file, maybe empty). */ lockedBy?: string}
 
 export interface Observed {

@@ -77,7 +77,7 @@ describe('volumes in podman argv', () => {
   }
 
   it('makes fresh emptyDir volumes and creates or checks hostPaths before the containers start', () => {
-    expect(volumeSteps(volPod)).toEqual([
+    expect(volumeSteps(volPod, '/var/lib/kgit')).toEqual([
       ['podman', 'volume', 'prune', '--force', '--filter', 'label=kgit.dev/pod=shop_v'],
       ['podman', 'volume', 'create', '--label', 'kgit.dev/managed=true', '--label', 'kgit.dev/pod=shop_v', 'shop_v_cache'],
       ['podman', 'volume', 'create', '--label', 'kgit.dev/managed=true', '--label', 'kgit.dev/pod=shop_v', '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', '--opt', 'o=size=67108864', 'shop_v_ram'],
@@ -87,7 +87,7 @@ describe('volumes in podman argv', () => {
       ['sh', '-c', 'test -S "$1" || { echo "hostPath $1 is not a socket on this node (volume type Socket)" >&2; exit 1; }', 'sh', "/run/it's.sock"],
       ['mkdir', '-p', '--', '/srv/data/app/1'],
     ])
-    expect(volumeSteps(pod)).toEqual([])
+    expect(volumeSteps(pod, '/var/lib/kgit')).toEqual([])
   })
 
   it('mounts each volume, read-only when asked, a subPath of a hostPath', () => {

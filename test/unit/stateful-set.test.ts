@@ -3,7 +3,7 @@ import {ordinalOf, statefulPod, statefulGroup} from '../../src/engine/controller
 import {loadDesired} from '../../src/engine/manifest/load.js'
 import * as schema from '../../src/engine/manifest/schema.js'
 import {plan} from '../../src/engine/plan/plan.js'
-import type {Desired, NodeRecord, Observed, StatefulSetObject} from '../../src/engine/types.js'
+import type {ClaimMark, Desired, NodeRecord, Observed, StatefulSetObject} from '../../src/engine/types.js'
 import {brief, FakeFleet} from './plan-helpers.js'
 
 function load(nodes: string[], docs: string[]): ReturnType<typeof loadDesired> {
@@ -233,5 +233,42 @@ describe('StatefulSet planning', () => {
     expect(steps[0]).toEqual(['- default/db-1'])
     expect(steps[1]).toEqual(['+ default/db-1'])
     expect(nodeOf(fleet, 'db-1')).not.toBe(node)
+  })
+})
+
+describe('StatefulSet claims (volumeClaimTemplates)', () => {
+  const LOCAL = 'apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: local, annotations: {storageclass.kubernetes.io/is-default-class: "true"}}\nprovisioner: kgit.dev/local-path\nreclaimPolicy: Delete\nvolumeBindingMode: WaitForFirstConsumer\n'
+  const withClaims = (replicas: number, retention = ''): string =>
+    sts({replicas, policy: 'Parallel', extra: `  volumeClaimTemplates:\n    - metadata: {name: data}\n      spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Mi}}}${retention}`, podSpec: '      containers: [{name: main, image: busybox:1.35, volumeMounts: [{name: data, mountPath: /data}]}]'}).replace(/\n {6}containers: \[\{name: main, image: "busybox:1.35"\}\]/, '')
+  const mark = (claim: string, over: Partial<ClaimMark> = {}): ClaimMark => ({namespace: 'default', claim, pv: `pvc-default-${claim}`, provisioned: true, storageClass: 'local', capacity: 1048576, accessModes: ['ReadWriteOnce'], reclaimPolicy: 'Delete', owner: 'StatefulSet/db', retain: true, ...over})
+  const withMarks = (o: Observed, marks: Record<string, ClaimMark[]>): Observed => ({...o, nodes: o.nodes.map((n) => (n.reachable && marks[n.node] ? {...n, claims: marks[n.node]} : n))})
+
+  it('each ordinal mounts its own claim TEMPLATE-NAME-N, made and marked with its owner', () => {
+    const p = plan(revision(three, LOCAL, withClaims(2)), new FakeFleet(3).observed())
+    const pods = p.actions.flatMap((a) => (a.type === 'create' ? [a.pod] : []))
+    expect(pods.map((x) => x.name)).toEqual(['db-0', 'db-1'])
+    expect(pods.map((x) => x.spec.volumes)).toEqual([[{name: 'data', persistentVolumeClaim: {claimName: 'data-db-0', readOnly: false}}], [{name: 'data', persistentVolumeClaim: {claimName: 'data-db-1', readOnly: false}}]])
+    expect(pods[0]!.claims?.data?.mark).toMatchObject({claim: 'data-db-0', provisioned: true, owner: 'StatefulSet/db', retain: true})
+  })
+
+  it("an ordinal goes back to the node that holds its claim's data", () => {
+    const fleet = new FakeFleet(3)
+    const d = revision(three, LOCAL, withClaims(2))
+    const p = plan(d, withMarks(fleet.observed(), {n3: [mark('data-db-0')], n2: [mark('data-db-1')]}))
+    expect(p.actions.map((a) => `${a.node} ${a.type === 'create' ? a.pod.name : ''}`).sort()).toEqual(['n2 db-1', 'n3 db-0'])
+  })
+
+  it('scale-down keeps the claims of the ordinals that go (whenScaled: Retain), and they come back with them', () => {
+    const fleet = new FakeFleet(3)
+    const o = withMarks(fleet.observed(), {n1: [mark('data-db-0')], n2: [mark('data-db-1')], n3: [mark('data-db-2')]})
+    expect(plan(revision(three, LOCAL, withClaims(1)), o).actions.filter((a) => a.type === 'remove-volume')).toEqual([])
+    const p = plan(revision(three, LOCAL, withClaims(1, '\n  persistentVolumeClaimRetentionPolicy: {whenScaled: Delete}')), o)
+    expect(p.actions.filter((a) => a.type === 'remove-volume').map((a) => `${a.node} ${a.type === 'remove-volume' ? a.mark.claim : ''}`)).toEqual(['n2 data-db-1', 'n3 data-db-2'])
+  })
+
+  it('the claims outlive a StatefulSet removed from git, unless it said whenDeleted: Delete', () => {
+    const o = withMarks(new FakeFleet(3).observed(), {n1: [mark('data-db-0')], n2: [mark('data-db-1', {retain: false})]})
+    const p = plan(revision(three, LOCAL), o)
+    expect(p.actions.filter((a) => a.type === 'remove-volume').map((a) => (a.type === 'remove-volume' ? a.mark.claim : ''))).toEqual(['data-db-1'])
   })
 })

@@ -5,7 +5,7 @@ import {statefulPod} from '../controllers/stateful-set.js'
 import {expandWorkloads} from '../controllers/workloads.js'
 import {formatAmount} from '../manifest/quantity.js'
 import type {Plan} from '../plan/plan.js'
-import type {Desired, DesiredPod, KObject, Observed, ObservedPod, PodSpec, ResourceQuotaObject, Resources} from '../types.js'
+import type {Desired, DesiredPod, KObject, Observed, ObservedPod, PersistentVolumeClaimObject, PodSpec, ResourceQuotaObject, Resources} from '../types.js'
 
 /** A pod that runs and stays (its spec may be unknown: a pod on a node that does not answer). */
 export interface PodInUse {
@@ -22,7 +22,7 @@ export interface QuotaChange {
 }
 
 /** How kgit counts one resource of `spec.hard`. */
-export type Tracking = {by: 'pods'} | {by: 'compute'; kind: 'requests' | 'limits'; resource: string} | {by: 'objects'; kinds: string[]} | {by: 'none'; why: string}
+export type Tracking = {by: 'pods'} | {by: 'storage'; storageClass?: string; count?: true} | {by: 'compute'; kind: 'requests' | 'limits'; resource: string} | {by: 'objects'; kinds: string[]} | {by: 'none'; why: string}
 
 const OBJECT_COUNTS: Record<string, string[]> = {
   configmaps: ['ConfigMap'],
@@ -37,6 +37,8 @@ const OBJECT_COUNTS: Record<string, string[]> = {
   'count/replicasets.apps': ['ReplicaSet', 'Deployment'],
   'count/daemonsets.apps': ['DaemonSet'],
   'count/statefulsets.apps': ['StatefulSet'],
+  persistentvolumeclaims: ['PersistentVolumeClaim'],
+  'count/persistentvolumeclaims': ['PersistentVolumeClaim'],
 }
 
 /** Which resources of a quota kgit enforces, and how it counts them. */
@@ -44,6 +46,8 @@ export function quotaTracking(key: string): Tracking {
   if (key === 'pods' || key === 'count/pods') return {by: 'pods'}
   if (key === 'cpu' || key === 'memory' || key === 'ephemeral-storage') return {by: 'compute', kind: 'requests', resource: key}
   const m = /^(requests|limits)\.(.+)$/.exec(key)
+  const storage = storageTracking(key)
+  if (storage) return storage
   if (m && m[2] !== 'storage') return {by: 'compute', kind: m[1] as 'requests' | 'limits', resource: m[2]!}
   const kinds = OBJECT_COUNTS[key]
   if (kinds) return {by: 'objects', kinds}
@@ -85,8 +89,24 @@ export function objectUsage(q: ResourceQuotaObject, objects: KObject[]): Resourc
   for (const key of Object.keys(q.spec.hard)) {
     const t = quotaTracking(key)
     if (t.by === 'objects') out[key] = objects.filter((o) => o.metadata.namespace === q.metadata.namespace && t.kinds.includes(o.kind)).length
+    if (t.by === 'storage') out[key] = claimsUsage(objects, q.metadata.namespace, t)
   }
   return out
+}
+
+/** requests.storage, and per class `CLASS.storageclass.storage.k8s.io/requests.storage` or `/persistentvolumeclaims`. */
+function storageTracking(key: string): Tracking | undefined {
+  if (key === 'requests.storage') return {by: 'storage'}
+  const m = /^(.+)\.storageclass\.storage\.k8s\.io\/(requests\.storage|persistentvolumeclaims)$/.exec(key)
+  if (!m) return undefined
+  return m[2] === 'persistentvolumeclaims' ? {by: 'storage', storageClass: m[1]!, count: true} : {by: 'storage', storageClass: m[1]!}
+}
+
+/** Storage the namespace's claims request (or how many there are), of one class when asked; a claim without class counts in the default class. */
+function claimsUsage(objects: KObject[], namespace: string, t: Extract<Tracking, {by: 'storage'}>): number {
+  const dflt = objects.filter((o) => o.kind === 'StorageClass' && o.isDefault).map((o) => o.metadata.name).sort()[0] ?? ''
+  const claims = objects.filter((o): o is PersistentVolumeClaimObject => o.kind === 'PersistentVolumeClaim' && o.metadata.namespace === namespace && (t.storageClass === undefined || (o.spec.storageClassName ?? dflt) === t.storageClass))
+  return t.count ? claims.length : claims.reduce((sum, c) => sum + c.spec.request, 0)
 }
 
 function quotas(objects: KObject[]): ResourceQuotaObject[] {

@@ -2,6 +2,7 @@ import {posix} from 'node:path'
 import {quantityBytes} from '../manifest/volumes.js'
 import {LABEL, podmanContainerName, podmanPodName, podmanVolumeName} from '../marks.js'
 import type {ContainerSpec, DesiredPod, HostPathType, StrayContainer, Volume, VolumeMount} from '../types.js'
+import {claimHostPath, claimSteps} from './claims.js'
 import {containerEnv, expandVars} from './env.js'
 import {containerIdFile, podIdFile, probesStart} from './probes.js'
 
@@ -83,7 +84,7 @@ export function containerRun(pod: DesiredPod, c: ContainerSpec, opts: RunOptions
   for (const e of env) argv.push('--env', `${e.name}=${e.value}`)
   if (c.workingDir) argv.push('--workdir', c.workingDir)
   argv.push(...resourceArgs(c))
-  argv.push(...mountArgs(pod, c.volumeMounts ?? []))
+  argv.push(...mountArgs(pod, c.volumeMounts ?? [], dataDir))
   // Kubernetes expands $(VAR) in command and args with the container's environment.
   const vars = new Map(env.map((e) => [e.name, e.value]))
   // Kubernetes: `command` replaces the image's ENTRYPOINT, `args` its CMD.
@@ -94,13 +95,17 @@ export function containerRun(pod: DesiredPod, c: ContainerSpec, opts: RunOptions
   return argv
 }
 
-/** `--volume SRC:DST[:ro]` for each mount: a pod's emptyDir is a named volume, a hostPath a bind mount. */
-function mountArgs(pod: DesiredPod, mounts: VolumeMount[]): string[] {
+/** `--volume SRC:DST[:ro]` for each mount: a pod's emptyDir is a named volume, a hostPath or a claim a bind mount. */
+function mountArgs(pod: DesiredPod, mounts: VolumeMount[], dataDir: string): string[] {
   return mounts.flatMap((m) => {
     const v = pod.spec.volumes?.find((x) => x.name === m.name)
     if (!v) return []
-    const source = 'emptyDir' in v ? podmanVolumeName(pod.namespace, pod.name, v.name) : m.subPath ? posix.join(v.hostPath.path, m.subPath) : v.hostPath.path
-    return ['--volume', `${source}:${m.mountPath}${m.readOnly ? ':ro' : ''}`]
+    if ('emptyDir' in v) return ['--volume', `${podmanVolumeName(pod.namespace, pod.name, v.name)}:${m.mountPath}${m.readOnly ? ':ro' : ''}`]
+    const claim = 'persistentVolumeClaim' in v ? pod.claims?.[v.name] : undefined
+    const base = 'hostPath' in v ? v.hostPath.path : claim ? claimHostPath(claim, dataDir) : undefined
+    if (base === undefined) return []
+    const ro = m.readOnly || ('persistentVolumeClaim' in v && (v.persistentVolumeClaim.readOnly || claim!.readOnly))
+    return ['--volume', `${m.subPath ? posix.join(base, m.subPath) : base}:${m.mountPath}${ro ? ':ro' : ''}`]
   })
 }
 
@@ -117,15 +122,18 @@ const HOST_PATH_TEST: Partial<Record<HostPathType, [string, string]>> = {
  * left by an earlier pod of the same name are removed first), and its hostPath paths,
  * created or checked according to their type.
  */
-export function volumeSteps(pod: DesiredPod): string[][] {
+export function volumeSteps(pod: DesiredPod, dataDir: string): string[][] {
   const volumes = pod.spec.volumes ?? []
   const steps: string[][] = [...volumeCleanup(pod.namespace, pod.name, volumes)]
-  for (const v of volumes) steps.push(...('emptyDir' in v ? [volumeCreate(pod, v)] : hostPathSteps(v.hostPath.path, v.hostPath.type)))
-  // Kubernetes creates a missing subPath directory of a hostPath volume.
+  for (const v of volumes) steps.push(...('emptyDir' in v ? [volumeCreate(pod, v)] : 'hostPath' in v ? hostPathSteps(v.hostPath.path, v.hostPath.type) : []))
+  steps.push(...claimSteps(pod, dataDir, hostPathSteps))
+  // Kubernetes creates a missing subPath directory of a hostPath or claim volume.
   for (const c of pod.spec.containers) {
     for (const m of c.volumeMounts ?? []) {
       const v = volumes.find((x) => x.name === m.name)
-      if (v && 'hostPath' in v && m.subPath) steps.push(['mkdir', '-p', '--', posix.join(v.hostPath.path, m.subPath)])
+      const claim = v && 'persistentVolumeClaim' in v ? pod.claims?.[v.name] : undefined
+      const base = v && 'hostPath' in v ? v.hostPath.path : claim ? claimHostPath(claim, dataDir) : undefined
+      if (base !== undefined && m.subPath) steps.push(['mkdir', '-p', '--', posix.join(base, m.subPath)])
     }
   }
   return steps
@@ -179,7 +187,7 @@ export function podPrepare(dataDir: string, namespace: string, name: string): st
 export function podRun(pod: DesiredPod, node: NodeContext): string[][] {
   const probes = probesStart(pod, node.dataDir, node.probeScript)
   const opts: RunOptions = {dataDir: node.dataDir, ...(node.node ? {node: node.node} : {})}
-  return [podPrepare(node.dataDir, pod.namespace, pod.name), podCreate(pod, node.dataDir), ...volumeSteps(pod), ...pod.spec.containers.map((c) => containerRun(pod, c, opts)), ...(probes ? [probes] : [])]
+  return [podPrepare(node.dataDir, pod.namespace, pod.name), podCreate(pod, node.dataDir), ...volumeSteps(pod, node.dataDir), ...pod.spec.containers.map((c) => containerRun(pod, c, opts)), ...(probes ? [probes] : [])]
 }
 
 /** Removes a container or pod that carries kgit's labels but that kgit did not start. */

@@ -1,6 +1,6 @@
 import {PRUNE_ANNOTATION} from '../marks.js'
 import {byText} from '../order.js'
-import type {ClaimTemplate, DesiredPod, ObservedPod, OwnerRef, PodSpec, StatefulSetObject} from '../types.js'
+import type {ClaimMark, ClaimTemplate, DesiredPod, ObservedPod, OwnerRef, PersistentVolumeClaimObject, PodSpec, StatefulSetObject} from '../types.js'
 import {podTemplateHash, specHash} from './hash.js'
 import {isAvailable, rolloutStatus, type RolloutStatus} from './rollout.js'
 
@@ -18,6 +18,9 @@ export interface StatefulGroup {
   minReadySeconds: number
   serviceName: string
   claims: ClaimTemplate[]
+  retention: StatefulSetObject['spec']['retention']
+  /** The selector's matchLabels: Kubernetes copies them onto the claims it makes. */
+  selectorLabels: Record<string, string>
 }
 
 /** StatefulSets have no progress deadline in Kubernetes; kgit stops waiting for their pods after this many seconds. */
@@ -29,12 +32,10 @@ export function statefulGroup(o: StatefulSetObject): StatefulGroup {
   const {namespace, name} = o.metadata
   const owner = {kind: 'StatefulSet', name}
   const template: DesiredPod = {namespace, name: '', owner, labels: tpl.metadata.labels, templateHash, spec: tpl.spec, specHash: '', source: o.source}
-  // Claims need persistent volumes, which come with the volumes part of issue 6.
-  const unsupported = [...o.notes.unsupported, ...(o.spec.volumeClaimTemplates.length > 0 ? ['volumeClaimTemplates'] : [])]
-  if (unsupported.length > 0) template.unsupported = unsupported
+  if (o.notes.unsupported.length > 0) template.unsupported = o.notes.unsupported
   if (o.metadata.annotations[PRUNE_ANNOTATION] === 'disabled') template.keep = true
   const s = o.spec
-  return {namespace, owner, templateHash, template, replicas: s.replicas, ordinalStart: s.ordinalStart, policy: s.podManagementPolicy, strategy: s.updateStrategy, minReadySeconds: s.minReadySeconds, serviceName: s.serviceName, claims: s.volumeClaimTemplates}
+  return {namespace, owner, templateHash, template, replicas: s.replicas, ordinalStart: s.ordinalStart, policy: s.podManagementPolicy, strategy: s.updateStrategy, minReadySeconds: s.minReadySeconds, serviceName: s.serviceName, claims: s.volumeClaimTemplates, retention: s.retention, selectorLabels: s.selector.matchLabels ?? {}}
 }
 
 /** The claim of one ordinal made from a volumeClaimTemplate, as Kubernetes names it: TEMPLATE-STATEFULSET-ORDINAL. */
@@ -50,8 +51,50 @@ export function claimName(template: string, set: string, ordinal: number): strin
 export function statefulPod(g: StatefulGroup, ordinal: number): DesiredPod {
   const name = `${g.owner.name}-${ordinal}`
   const labels = {...g.template.labels, 'controller-revision-hash': `${g.owner.name}-${g.templateHash}`, 'statefulset.kubernetes.io/pod-name': name, 'apps.kubernetes.io/pod-index': String(ordinal)}
-  const spec: PodSpec = g.template.spec
+  let spec: PodSpec = g.template.spec
+  if (g.claims.length > 0) {
+    // A claim template replaces a pod volume of its name, as Kubernetes does.
+    const claimed = new Set(g.claims.map((c) => c.name))
+    const volumes = [...(spec.volumes ?? []).filter((v) => !claimed.has(v.name)), ...g.claims.map((c) => ({name: c.name, persistentVolumeClaim: {claimName: claimName(c.name, g.owner.name, ordinal), readOnly: false}}))]
+    spec = {...spec, volumes}
+  }
   return {...g.template, name, labels, spec, specHash: specHash({labels, spec})}
+}
+
+/**
+ * The claims the set's volumeClaimTemplates give its ordinals, as Kubernetes makes them:
+ * one per template and ordinal in range, and (whenScaled: Retain, the default) those of
+ * ordinals scaled away that still hold a volume on a node, so that their data waits for
+ * them.
+ */
+export function statefulClaims(g: StatefulGroup, marks: readonly ClaimMark[]): PersistentVolumeClaimObject[] {
+  const ordinals = new Set<number>()
+  for (let n = g.ordinalStart; n < g.ordinalStart + g.replicas; n++) ordinals.add(n)
+  const owner = `StatefulSet/${g.owner.name}`
+  if (g.retention.whenScaled === 'Retain') {
+    for (const m of marks) {
+      if (m.namespace !== g.namespace || m.owner !== owner) continue
+      for (const t of g.claims) {
+        const n = m.claim.startsWith(`${t.name}-`) ? ordinalOf(g.owner.name, m.claim.slice(t.name.length + 1)) : undefined
+        if (n !== undefined) ordinals.add(n)
+      }
+    }
+  }
+  return [...ordinals].sort((a, b) => a - b).flatMap((n) =>
+    g.claims.map((t): PersistentVolumeClaimObject => {
+      const spec: PersistentVolumeClaimObject['spec'] = {accessModes: t.accessModes as PersistentVolumeClaimObject['spec']['accessModes'], request: t.storage}
+      if (t.storageClassName !== undefined) spec.storageClassName = t.storageClassName
+      if (t.selector) spec.selector = t.selector
+      return {
+        kind: 'PersistentVolumeClaim',
+        apiVersion: 'v1',
+        metadata: {name: claimName(t.name, g.owner.name, n), namespace: g.namespace, labels: {...t.labels, ...g.selectorLabels}, annotations: t.annotations},
+        spec,
+        source: t.source,
+        owner: {kind: 'StatefulSet', name: g.owner.name, retainOnDelete: g.retention.whenDeleted === 'Retain'},
+      }
+    }),
+  )
 }
 
 /** The ordinal of a pod of the set (NAME-N), or undefined for a name that is not one. */

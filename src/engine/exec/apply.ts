@@ -2,6 +2,7 @@ import pLimit from 'p-limit'
 import {readFile} from 'node:fs/promises'
 import {podRm, podRun, strayRm, volumeCleanup, type NodeContext} from '../argv/podman.js'
 import {podFilesRm} from '../argv/probes.js'
+import {claimRemove} from '../argv/claims.js'
 import {RemoteError} from '../errors.js'
 import type {Action} from '../plan/plan.js'
 import type {DesiredPod, ObservedPod} from '../types.js'
@@ -47,7 +48,7 @@ export async function applyActions(actions: Action[], nodes: Map<string, NodeHan
     [...byNode].map(async ([node, list]) => {
       const h = nodes.get(node)
       const limit = pLimit(PER_NODE_CONCURRENCY)
-      for (const phase of [['remove-stray', 'delete'], ['replace'], ['create']]) {
+      for (const phase of [['remove-stray', 'delete'], ['replace'], ['create'], ['remove-volume']]) {
         await Promise.all(list.filter((a) => phase.includes(a.type)).map((a) => limit(() => runOne(a, h, script, onEvent, result))))
       }
     }),
@@ -61,6 +62,7 @@ async function runOne(action: Action, h: NodeHandle | undefined, script: string,
   try {
     if (!h) throw new Error(`no connection to node ${action.node}`)
     if (action.type === 'remove-stray') await removeStray(h.transport, action)
+    else if (action.type === 'remove-volume') await removeClaim(h, action)
     else {
       if (action.type !== 'create') await removePod(h, action.old)
       if (action.type !== 'delete') await startPod(h, action.pod, script)
@@ -81,6 +83,13 @@ async function removePod(h: NodeHandle, old: ObservedPod): Promise<void> {
   const r = await h.transport.exec(steps, {timeoutMs: (grace + 60) * 1000})
   if (r.exitCode === 0 || /no pod with name or ID/i.test(r.stderr)) return
   throw new RemoteError({node: h.transport.node, argv: steps[1]!, exitCode: r.exitCode, stderr: r.stderr, what: `failed to remove pod ${old.namespace}/${old.name}`, hint: `kgit get pods -n ${old.namespace} -o wide`})
+}
+
+/** A claim that left git: its mark on the node, and the directory kgit provisioned when its reclaim policy says Delete. */
+async function removeClaim(h: NodeHandle, action: Extract<Action, {type: 'remove-volume'}>): Promise<void> {
+  const argv = claimRemove(h.dataDir, action.mark.namespace, action.mark.claim, action.data)
+  const r = await h.transport.exec([argv], {timeoutMs: 300_000})
+  if (r.exitCode !== 0) throw new RemoteError({node: h.transport.node, argv, exitCode: r.exitCode, stderr: r.stderr, what: `failed to remove volume ${action.mark.pv} of claim ${action.mark.namespace}/${action.mark.claim}`})
 }
 
 async function removeStray(t: Transport, action: Extract<Action, {type: 'remove-stray'}>): Promise<void> {

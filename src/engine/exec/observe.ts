@@ -40,6 +40,7 @@ export async function observeNode(t: Transport, dataDir: string, lockReq?: LockR
     const {files: read, containers, capacity} = state.parse(stateOut!)
     const obs: NodeObservation = {node: t.node, reachable: true, pods: observedPods(t.node, containers, {files: read, at: Date.now()})}
     if (capacity) obs.capacity = capacity
+    if (read.claims.length > 0) obs.claims = read.claims
     const strays = strayContainers(t.node, containers)
     if (strays.length > 0) obs.strays = strays
     const record = read.record ? parseRecord(read.record) : undefined

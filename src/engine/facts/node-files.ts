@@ -1,3 +1,4 @@
+import type {ClaimMark} from '../types.js'
 
 /** What one probe loop last wrote (templates/node/kgit-probe.sh). */
 export interface ProbeState {
@@ -23,6 +24,8 @@ export interface NodeFiles {
   now: number
   /** record.json as written by the last apply (unparsed). */
   record?: string
+  /** Claims bound on the node (dataDir/claims/NAMESPACE/CLAIM). */
+  claims: ClaimMark[]
 }
 
 const RECORD_MARK = '@@kgit-record@@'
@@ -31,7 +34,7 @@ const RECORD_MARK = '@@kgit-record@@'
 export function parseNodeFiles(stdout: string): NodeFiles {
   const at = stdout.indexOf(`${RECORD_MARK}\n`)
   const head = at >= 0 ? stdout.slice(0, at) : stdout
-  const out: NodeFiles = {podIds: new Map(), containerIds: new Map(), probes: new Map(), now: 0}
+  const out: NodeFiles = {podIds: new Map(), containerIds: new Map(), probes: new Map(), now: 0, claims: []}
   if (at >= 0) out.record = stdout.slice(at + RECORD_MARK.length + 1)
   const lines = head.split('\n')
   out.now = Number(lines[0]) || 0
@@ -42,12 +45,28 @@ export function parseNodeFiles(stdout: string): NodeFiles {
     const text = line.slice(i + 1).trim()
     if (path.startsWith('ids/') && path.endsWith('.pod')) out.podIds.set(path.slice(4, -4), text)
     else if (path.startsWith('ids/') && path.endsWith('.ctr')) out.containerIds.set(path.slice(4, -4), text)
-    else if (path.startsWith('probes/') && path.endsWith('.state')) {
+    else if (path.startsWith('claims/')) {
+      const m = parseClaimMark(path, text)
+      if (m) out.claims.push(m)
+    } else if (path.startsWith('probes/') && path.endsWith('.state')) {
       const s = parseProbeState(text)
       if (s) out.probes.set(path.slice(7, -6), s)
     }
   }
   return out
+}
+
+/** A claim mark; its namespace and claim are those of its path. A mark kgit cannot read is left out. */
+export function parseClaimMark(path: string, text: string): ClaimMark | undefined {
+  const [, namespace, claim, extra] = path.split('/')
+  if (!namespace || !claim || extra !== undefined) return undefined
+  try {
+    const v = JSON.parse(text) as Partial<ClaimMark>
+    if (typeof v.pv !== 'string' || typeof v.capacity !== 'number' || !Array.isArray(v.accessModes)) return undefined
+    return {...v, namespace, claim, pv: v.pv, storageClass: v.storageClass ?? '', capacity: v.capacity, accessModes: v.accessModes, reclaimPolicy: v.reclaimPolicy ?? 'Retain'}
+  } catch {
+    return undefined
+  }
 }
 
 function parseProbeState(text: string): ProbeState | undefined {

@@ -71,7 +71,7 @@ ps_json || exit 1
 printf '%(%s)T\n' -1
 capacity
 if cd "$d" 2>/dev/null; then
-  for f in ids/*.pod ids/*.ctr probes/*.state; do
+  for f in ids/*.pod ids/*.ctr probes/*.state claims/*/*; do
     # podman writes ID files without a final newline: read then fails but fills the line.
     [[ -f $f ]] && { IFS= read -r line <"$f" || [[ -n $line ]]; } && printf '%s:%s\n' "$f" "$line"
   done

@@ -7,6 +7,7 @@ import type {CrdIndex, SchemaResult} from './schema.js'
 import {parseYamlFile, type ParsedDoc} from './yaml-docs.js'
 import {byText} from '../order.js'
 import {applyLimitRanges} from '../admission/limit-ranger.js'
+import {checkStorage} from './storage-checks.js'
 
 export interface SourceFile {
   path: string
@@ -81,6 +82,9 @@ export function loadDesired(input: LoadInput): LoadResult {
     if (res.object) docOf.set(res.object, doc)
   }
   errors.push(...crossChecks(objects))
+  const storage = checkStorage(objects)
+  errors.push(...storage.errors)
+  warnings.push(...storage.warnings)
   // LimitRange defaults are part of the pods' specs: filled in before anything hashes them.
   errors.push(...applyLimitRanges(objects, (o, path) => docOf.get(o)?.posOf(path) ?? o.source))
   const env = resolveEnv(objects)
@@ -126,7 +130,7 @@ function crossChecks(objects: KObject[]): ManifestError[] {
   }
   const namespaces = new Set([...BUILTIN_NAMESPACES, ...objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name)])
   for (const o of objects) {
-    if (o.kind !== 'Namespace' && !namespaces.has(o.metadata.namespace)) {
+    if (o.kind !== 'Namespace' && o.metadata.namespace !== '' && !namespaces.has(o.metadata.namespace)) {
       errors.push(new ManifestError({...o.source, path: 'metadata.namespace'}, `namespace "${o.metadata.namespace}" does not exist: add a Namespace manifest for it`))
     }
   }
@@ -158,7 +162,8 @@ function checkRefs(objects: KObject[], ids: Set<string>): {errors: ManifestError
     for (const ref of o.notes.refs) {
       if (ref.optional || ids.has(`${ref.kind}/${o.metadata.namespace}/${ref.name}`)) continue
       const what = `${ref.kind} "${ref.name}" is not in namespace ${o.metadata.namespace} of this revision`
-      if (ref.kind === 'ServiceAccount' && o.kind === 'Pod') errors.push(new ManifestError(ref.pos, `${what}: the API server refuses the pod (error looking up service account ${o.metadata.namespace}/${ref.name})`))
+      if (ref.kind === 'PersistentVolumeClaim') errors.push(new ManifestError(ref.pos, `persistentvolumeclaim "${ref.name}" is not in namespace ${o.metadata.namespace} of this revision: add a PersistentVolumeClaim manifest for it`))
+      else if (ref.kind === 'ServiceAccount' && o.kind === 'Pod') errors.push(new ManifestError(ref.pos, `${what}: the API server refuses the pod (error looking up service account ${o.metadata.namespace}/${ref.name})`))
       else warnings.push(`${formatPos(ref.pos)}: ${what}: ${ref.kind === 'ServiceAccount' ? 'no pods can be created for this ' + o.kind : 'the container will not start until it exists'}`)
     }
   }

@@ -34,6 +34,8 @@ export function podFeatures(r: FieldReader, base: PathPart[]): PodFeatures {
     volumes.forEach((v, i) => {
       for (const k of volumeSourceKeys(v)) if (!(SUPPORTED_VOLUME_TYPES as readonly string[]).includes(k)) unsupported.push(`volumes[${i}].${k}`)
       if (isRecord(v) && isRecord(v.emptyDir)) emptyDirs.add(v.name)
+      const claim = isRecord(v) && isRecord(v.persistentVolumeClaim) ? v.persistentVolumeClaim.claimName : undefined
+      if (typeof claim === 'string' && claim) refs.push({kind: 'PersistentVolumeClaim', name: claim, optional: false, pos: r.doc.posOf([...base, 'volumes', i, 'persistentVolumeClaim', 'claimName'])})
     })
   }
   for (const f of IGNORED_POD) if (present([...base, f])) r.warn([...base, f], `${f} is not acted on by this version of kgit yet; the pod runs without it`)

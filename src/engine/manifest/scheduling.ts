@@ -78,7 +78,7 @@ function weight(r: FieldReader, p: PathPart[]): number {
   return r.int(p, {required: true, min: 1, max: 100}) ?? 1
 }
 
-function readNodeTerm(r: FieldReader, p: PathPart[]): NodeSelectorTerm {
+export function readNodeTerm(r: FieldReader, p: PathPart[]): NodeSelectorTerm {
   r.map(p, {required: true})
   const t: NodeSelectorTerm = {}
   const exprs = r.list([...p, 'matchExpressions'])

@@ -4,7 +4,7 @@ import {DNS1123_LABEL, type FieldReader} from './field-reader.js'
 import {isRecord, type PathPart} from './yaml-docs.js'
 
 /** The volume types kgit runs; any other (nfs, configMap, ...) keeps the pod from starting. */
-export const SUPPORTED_VOLUME_TYPES = ['emptyDir', 'hostPath'] as const
+export const SUPPORTED_VOLUME_TYPES = ['emptyDir', 'hostPath', 'persistentVolumeClaim'] as const
 const HOST_PATH_TYPES: readonly HostPathType[] = ['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice']
 /** Kubernetes' resource.Quantity syntax (a number with an optional binary, decimal or exponent suffix). */
 
@@ -29,6 +29,7 @@ export function readVolumes(r: FieldReader, base: PathPart[]): {volumes: Volume[
     else if (keys.length > 1) r.fail([...p, i, keys[1]!], `may not specify more than 1 volume type (also ${keys[0]})`)
     else if (keys[0] === 'emptyDir') volumes.push({name, emptyDir: readEmptyDir(r, [...p, i, 'emptyDir'])})
     else if (keys[0] === 'hostPath') volumes.push({name, hostPath: readHostPath(r, [...p, i, 'hostPath'])})
+    else if (keys[0] === 'persistentVolumeClaim') volumes.push({name, persistentVolumeClaim: readClaimSource(r, [...p, i, 'persistentVolumeClaim'])})
   })
   return {volumes, names: new Set(names.keys())}
 }
@@ -56,6 +57,12 @@ function readHostPath(r: FieldReader, p: PathPart[]): Extract<Volume, {hostPath:
   else if (/[:,\n]/.test(path)) r.fail([...p, 'path'], 'must not contain ":", "," or a newline (podman cannot mount such a path)')
   const type = (r.str([...p, 'type'], {oneOf: HOST_PATH_TYPES}) ?? '') as HostPathType
   return {path, type}
+}
+
+function readClaimSource(r: FieldReader, p: PathPart[]): {claimName: string; readOnly: boolean} {
+  r.map(p, {required: true})
+  const claimName = r.str([...p, 'claimName'], {required: true}) ?? ''
+  return {claimName, readOnly: r.bool([...p, 'readOnly']) ?? false}
 }
 
 /** A container's volumeMounts: each names a volume of the pod, at a distinct absolute path. */

@@ -1,5 +1,5 @@
 import {daemonSetStep, type DaemonGroup} from '../controllers/daemon-set.js'
-import {statefulSetStep, type StatefulGroup} from '../controllers/stateful-set.js'
+import {statefulClaims, statefulSetStep, type StatefulGroup} from '../controllers/stateful-set.js'
 import {safeEncode, fnv32a} from '../controllers/hash.js'
 import {expandWorkloads} from '../controllers/workloads.js'
 import {rolloutStep, type RolloutStatus} from '../controllers/rollout.js'
@@ -8,7 +8,9 @@ import {isTerminated, nodeAllocatable} from '../facts/node-resources.js'
 import {nodeLabels, taintText, tolerates, untoleratedTaint} from '../scheduler/predicates.js'
 import {taintKey} from './records.js'
 import {ownerKey, schedule, staticReason, type ExistingPod, type SchedNode} from '../scheduler/scheduler.js'
-import type {Desired, DesiredPod, NodeRecord, NodeSpec, Observed, ObservedPod, PodGroup, StrayContainer} from '../types.js'
+import {bindClaims, observedMarks} from '../controllers/claims.js'
+import {attachClaims, attachPod, claimsInUse, claimUsers, orphanRemovals, schedulerView, settlePlacements} from './claims.js'
+import type {ClaimMark, Desired, DesiredPod, NodeRecord, NodeSpec, Observed, ObservedPod, PodGroup, StrayContainer} from '../types.js'
 import {byText} from '../order.js'
 import {specChanges} from './spec-diff.js'
 
@@ -17,6 +19,7 @@ export type Action =
   | {type: 'replace'; node: string; pod: DesiredPod; old: ObservedPod; reason: string; drift?: boolean; changes?: string[]}
   | {type: 'delete'; node: string; old: ObservedPod; reason: string; drift?: boolean}
   | {type: 'remove-stray'; node: string; stray: StrayContainer; reason: string; drift: true}
+  | {type: 'remove-volume'; node: string; mark: ClaimMark; data: boolean; reason: string; drift?: boolean}
 
 export interface Unschedulable {
   pod: DesiredPod
@@ -83,6 +86,12 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
     if (why) ctx.why.set(o, why)
     return !why
   })
+  const marks = observedMarks(observed)
+  const extraClaims = stateful.flatMap((s) => statefulClaims(s, marks.map((m) => m.mark)))
+  const statefulSets = new Set(stateful.map((s) => `${s.namespace}/${s.owner.name}`))
+  const storage = bindClaims({objects: desired.objects, extraClaims, statefulSets, marks, nodeOrder: nodes.map((n) => n.name), now})
+  attachClaims({pods, groups, daemons, stateful}, storage, claimUsers(claimable))
+  const inUse = claimsInUse(claimUsers(claimable))
   claimBarePods(pods, claimable, ctx, down, unschedulable)
   const byOwner = podsByOwner([...claimable, ...held])
   for (const g of groups) claimGroup(g, byOwner.get(ownerKeyOf(g.namespace, g.owner)) ?? [], ctx, now)
@@ -92,7 +101,7 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
   const leaving = podsByOwner(live.filter((o) => ctx.why.get(o)))
   for (const s of stateful) {
     const key = ownerKeyOf(s.namespace, s.owner)
-    unschedulable.push(...claimStatefulSet(s, byOwner.get(key) ?? [], ctx, {nodes, reachable, record, leaving: new Set((leaving.get(key) ?? []).map((o) => o.name)), now}))
+    unschedulable.push(...claimStatefulSet(s, byOwner.get(key) ?? [], ctx, {nodes, reachable, record, leaving: new Set((leaving.get(key) ?? []).map((o) => o.name)), now, attach: (p) => attachPod(p, storage, inUse)}))
   }
 
   const observedBy = new Map(observed.nodes.map((o) => [o.node, o]))
@@ -103,19 +112,20 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
   movePodsThatNoLongerFit(ctx, schedNodes)
   const actions: Action[] = []
   const runnable = ctx.pending.filter((p) => {
-    if (!p.unsupported) return true
-    unschedulable.push({pod: p, reason: cannotRun(p.unsupported)})
+    if (!p.unsupported && !p.blocked) return true
+    unschedulable.push({pod: p, reason: p.unsupported ? cannotRun(p.unsupported) : p.blocked!})
     return false
   })
   const placedDaemons: ExistingPod[] = []
   for (const c of daemonCreates) {
-    if (c.pod.unsupported) unschedulable.push({pod: c.pod, reason: cannotRun(c.pod.unsupported)})
+    if (c.pod.unsupported || c.pod.blocked) unschedulable.push({pod: c.pod, reason: c.pod.unsupported ? cannotRun(c.pod.unsupported) : c.pod.blocked!})
     else {
       actions.push({type: 'create', node: c.node, pod: c.pod, reason: 'daemon pod'})
       placedDaemons.push({node: c.node, namespace: c.pod.namespace, labels: c.pod.labels, owner: ownerKey(c.pod), spec: c.pod.spec})
     }
   }
-  const placements = schedule({nodes: schedNodes, existing: [...staying(live, ctx), ...placedDaemons], pending: runnable, namespaceLabels: namespaceLabels(desired)})
+  const views = new Map(runnable.map((p) => [schedulerView(p), p]))
+  const placements = settlePlacements(schedule({nodes: schedNodes, existing: [...staying(live, ctx), ...placedDaemons], pending: [...views.keys()], namespaceLabels: namespaceLabels(desired)}), views, claimUsers(claimable))
   for (const p of placements) {
     if (p.node === undefined) unschedulable.push({pod: p.pod, reason: p.reason})
     else actions.push({type: 'create', node: p.node, pod: p.pod, reason: p.pod.owner ? 'new replica' : 'missing'})
@@ -134,10 +144,12 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
       continue
     }
     const replace = replaceReason(obs, want)
-    if (replace && want.unsupported) unschedulable.push({pod: want, reason: cannotRun(want.unsupported)})
+    if (replace && (want.unsupported || want.blocked)) unschedulable.push({pod: want, reason: want.unsupported ? cannotRun(want.unsupported) : want.blocked!})
     else if (replace) actions.push({type: 'replace', node: obs.node, pod: want, old: obs, reason: replace.reason, ...(replace.drift ? {drift: true} : {}), ...changesOf(obs, want)})
     else unchanged.push({node: obs.node, pod: want})
   }
+  const users = claimUsers(live.filter((o) => ctx.kept.has(o) || kept.includes(o) || ctx.why.get(o) === null))
+  for (const r of orphanRemovals(storage, users)) actions.push({type: 'remove-volume', ...r})
   for (const n of observed.nodes) if (n.reachable) for (const s of n.strays ?? []) actions.push({type: 'remove-stray', node: n.node, stray: s, reason: `drift: ${s.reason}`, drift: true})
   // The nodes already ran this very commit: whatever differs now was changed on the nodes.
   if (record?.commit === desired.revision) for (const a of actions) if (!(a.type === 'delete' && lost.has(a.old.node))) markActionDrift(a)
@@ -355,7 +367,7 @@ function claimDaemonSet(d: DaemonGroup, candidates: ObservedPod[], ctx: Ctx, at:
  * (they go through the scheduler). Returns the ordinals that wait for nodes that do not
  * answer: the records say (or cannot rule out) that they run there.
  */
-function claimStatefulSet(s: StatefulGroup, candidates: ObservedPod[], ctx: Ctx, at: {nodes: NodeSpec[]; reachable: Set<string>; record: NodeRecord | undefined; leaving: Set<string>; now: number}): Unschedulable[] {
+function claimStatefulSet(s: StatefulGroup, candidates: ObservedPod[], ctx: Ctx, at: {nodes: NodeSpec[]; reachable: Set<string>; record: NodeRecord | undefined; leaving: Set<string>; now: number; attach: (p: DesiredPod) => void}): Unschedulable[] {
   const pods = claimMembers(candidates.filter((o) => !ctx.kept.has(o) && !o.unknown && at.reachable.has(o.node)), ctx, false)
   const owner = `${s.owner.kind}/${s.owner.name}`
   const away = new Map<string, string>()
@@ -372,7 +384,12 @@ function claimStatefulSet(s: StatefulGroup, candidates: ObservedPod[], ctx: Ctx,
   }
   const step = statefulSetStep({set: s, pods, away, unknown, recorded, leaving: at.leaving, now: at.now})
   for (const r of step.remove) ctx.why.set(r.pod, r.reason)
-  for (const k of step.keep) ctx.kept.set(k.pod, k.want)
+  // Each ordinal mounts its own claims: bound (or blocked) pod by pod.
+  for (const k of step.keep) {
+    at.attach(k.want)
+    ctx.kept.set(k.pod, k.want)
+  }
+  for (const p of step.create) at.attach(p)
   ctx.pending.push(...step.create)
   const sample = pods.find((o) => o.spec && o.templateHash !== s.templateHash)
   const changes = sample?.spec ? specChanges(sample.spec, s.template.spec) : []
@@ -410,10 +427,11 @@ function deleteReason(obs: ObservedPod, desired: Desired): string {
   return `${obs.owner.kind} ${obs.owner.name} is no longer in git`
 }
 
-const TYPE_ORDER = {'remove-stray': 0, delete: 1, replace: 2, create: 3} as const
+const TYPE_ORDER = {'remove-stray': 0, delete: 1, replace: 2, create: 3, 'remove-volume': 4} as const
 
 export function actionPodName(a: Action): string {
   if (a.type === 'remove-stray') return a.stray.name
+  if (a.type === 'remove-volume') return `${a.mark.namespace}/${a.mark.claim}`
   return a.type === 'delete' ? `${a.old.namespace}/${a.old.name}` : `${a.pod.namespace}/${a.pod.name}`
 }
 
@@ -423,6 +441,6 @@ function sortActions(actions: Action[], order: Map<string, number>): Action[] {
 
 export function planSummary(p: Pick<Plan, 'actions'>): {create: number; replace: number; delete: number} {
   const s = {create: 0, replace: 0, delete: 0}
-  for (const a of p.actions) s[a.type === 'remove-stray' ? 'delete' : a.type]++
+  for (const a of p.actions) s[a.type === 'remove-stray' || a.type === 'remove-volume' ? 'delete' : a.type]++
   return s
 }
