@@ -342,7 +342,24 @@ export interface ResourceQuotaObject extends Sourced {
   unenforced?: string
 }
 
-export type KObject = NamespaceObject | PodObject | DeploymentObject | ReplicaSetObject | DaemonSetObject | ConfigMapObject | LimitRangeObject | ResourceQuotaObject
+/** A Job (batch/v1): pods that run to completion, retried up to backoffLimit (ADR 0010). */
+export interface JobObject extends Sourced {
+  kind: 'Job'
+  apiVersion: string
+  metadata: ObjectMeta
+  spec: {
+    /** Successful pods needed; null: a work queue (done when one pod succeeded and none runs). */
+    completions: number | null
+    parallelism: number
+    backoffLimit: number
+    activeDeadlineSeconds?: number
+    ttlSecondsAfterFinished?: number
+    template: PodTemplate
+  }
+  notes: PodNotes
+}
+
+export type KObject = NamespaceObject | PodObject | DeploymentObject | ReplicaSetObject | DaemonSetObject | JobObject | ConfigMapObject | LimitRangeObject | ResourceQuotaObject
 
 /** What git says the cluster should be, at one commit. */
 export interface Desired {
@@ -373,6 +390,8 @@ export interface DesiredPod {
   unsupported?: string[]
   /** Its object says `kgit.dev/prune: disabled`. */
   keep?: boolean
+  /** restartPolicy OnFailure: podman restarts a failed container at most this many times (a Job's backoffLimit). */
+  restartLimit?: number
 }
 
 /** A replica group: N interchangeable pods from one template. */
@@ -401,6 +420,10 @@ export interface ObservedContainer {
   state: string
   exitCode?: number
   startedAt?: number
+  /** When it last exited (ms, this machine's clock). */
+  finishedAt?: number
+  /** Times podman restarted it (restartPolicy OnFailure only; others are not asked). */
+  restarts?: number
 }
 
 /** A pod kgit finds on a node. */
@@ -478,4 +501,19 @@ export interface NodeRecord {
   unreachableSince: Record<string, string>
   /** node -> NoExecute taint (`key=value:NoExecute`) -> ISO time kgit first applied with it: tolerationSeconds count from there. */
   taintedSince?: Record<string, Record<string, string>>
+  /** `namespace/name` -> how the Job's run ended: a finished run is never started again (ADR 0010). */
+  jobs?: Record<string, JobMark>
+}
+
+/** A finished run of a Job, kept in every node's record. */
+export interface JobMark {
+  /** The run: hash of the pod template and completions. */
+  hash: string
+  result: 'Complete' | 'Failed'
+  reason?: string
+  succeeded: number
+  failed: number
+  /** ISO times. */
+  startTime: string
+  completionTime: string
 }

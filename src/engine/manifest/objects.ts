@@ -3,6 +3,7 @@ import type {ContainerEnvSources, ContainerPort, ContainerSpec, DeploymentObject
 import {readConfigMap} from './config-map.js'
 import {readDaemonSet} from './daemon-set.js'
 import {readEnv} from './env.js'
+import {readJob} from './job.js'
 import {DNS1123_LABEL, DNS1123_SUBDOMAIN, FieldReader} from './field-reader.js'
 import {checkLabels, selectorMatches, type LabelSelector} from './labels.js'
 import {podFeatures} from './pod-features.js'
@@ -21,6 +22,7 @@ export const SERVED_VERSIONS: Record<string, readonly string[]> = {
   ReplicaSet: ['apps/v1', 'apps/v1beta2', 'extensions/v1beta1'],
   ReplicationController: ['v1'],
   DaemonSet: ['apps/v1', 'apps/v1beta2', 'extensions/v1beta1'],
+  Job: ['batch/v1'],
   ConfigMap: ['v1'],
   ResourceQuota: ['v1'],
   LimitRange: ['v1'],
@@ -48,6 +50,7 @@ export function parseObject(doc: ParsedDoc): ParseResult {
   if (kind === 'Deployment') object = readDeployment(r, apiVersion, source)
   if (kind === 'ReplicaSet' || kind === 'ReplicationController') object = readReplicaSet(r, kind, apiVersion, source, readMeta(r, true))
   if (kind === 'DaemonSet') object = readDaemonSet(r, apiVersion, source, readMeta(r, true))
+  if (kind === 'Job') object = readJob(r, apiVersion, source, readMeta(r, true))
   if (kind === 'ConfigMap') object = readConfigMap(r, apiVersion, source, readMeta(r, true))
   if (kind === 'ResourceQuota') object = readResourceQuota(r, apiVersion, source, readMeta(r, true))
   if (kind === 'LimitRange') object = readLimitRange(r, apiVersion, source, readMeta(r, true))
