@@ -35,6 +35,7 @@ const OBJECT_COUNTS: Record<string, string[]> = {
   // Each Deployment has one current ReplicaSet (kgit keeps no old ones as objects).
   'count/replicasets.apps': ['ReplicaSet', 'Deployment'],
   'count/daemonsets.apps': ['DaemonSet'],
+  'count/jobs.batch': ['Job'],
 }
 
 /** Which resources of a quota kgit enforces, and how it counts them. */
@@ -137,9 +138,11 @@ export function checkRevisionQuotas(desired: Desired): AdmissionError[] {
 
 /** Every pod the revision runs (replicas of each template, a DaemonSet's pod per node that may run it), not those kgit cannot run. */
 function revisionPods(desired: Desired): DesiredPod[] {
-  const {pods, groups, daemons} = expandWorkloads(desired)
+  const {pods, groups, daemons, jobs} = expandWorkloads(desired)
+  // A Job runs at most parallelism pods at once (fewer when fewer completions are needed).
+  const jobPods = jobs.flatMap((j) => Array.from({length: Math.min(j.parallelism, j.completions ?? j.parallelism)}, () => j.template))
   const daemonPods = daemons.flatMap((d) => desired.cluster.nodes.filter((n) => !daemonFit(n, d.template.spec).run).map(() => d.template))
-  return [...pods, ...groups.flatMap((g) => Array.from({length: g.replicas}, () => g.template)), ...daemonPods].filter((p) => !p.unsupported)
+  return [...pods, ...groups.flatMap((g) => Array.from({length: g.replicas}, () => g.template)), ...daemonPods, ...jobPods].filter((p) => !p.unsupported)
 }
 
 /** Kubernetes: a quota on requests.memory (or cpu, limits.*) refuses a pod whose containers do not say it. */

@@ -2,6 +2,7 @@ import {PRUNE_ANNOTATION} from '../marks.js'
 import type {Desired, DesiredPod, KObject, PodGroup, PodNotes, PodTemplate} from '../types.js'
 import {daemonGroup, type DaemonGroup} from './daemon-set.js'
 import {podTemplateHash, specHash} from './hash.js'
+import {jobGroup, type JobGroup} from './job.js'
 
 export interface Workloads {
   /** Pods with fixed names (kind: Pod). */
@@ -10,6 +11,8 @@ export interface Workloads {
   groups: PodGroup[]
   /** DaemonSets: one pod per node that may run it. */
   daemons: DaemonGroup[]
+  /** Jobs: pods that run to completion. */
+  jobs: JobGroup[]
 }
 
 /** Expands the objects of a revision into the pods they stand for. */
@@ -17,6 +20,7 @@ export function expandWorkloads(desired: Desired): Workloads {
   const pods: DesiredPod[] = []
   const groups: PodGroup[] = []
   const daemons: DaemonGroup[] = []
+  const jobs: JobGroup[] = []
   for (const o of desired.objects) {
     if (o.kind === 'Pod') {
       const {name, namespace, labels} = o.metadata
@@ -29,9 +33,11 @@ export function expandWorkloads(desired: Desired): Workloads {
       groups.push(group(o, o.spec.template, o.spec.replicas, o.notes, false))
     } else if (o.kind === 'DaemonSet') {
       daemons.push(daemonGroup(o))
+    } else if (o.kind === 'Job') {
+      jobs.push(jobGroup(o))
     }
   }
-  return {pods, groups, daemons}
+  return {pods, groups, daemons, jobs}
 }
 
 /**
