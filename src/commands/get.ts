@@ -4,28 +4,31 @@ import {KgitCommand, clusterFlags} from '../cli/base.js'
 import {podRows, podsJson} from '../cli/render-pods.js'
 import {nodesJson} from '../cli/render-resources.js'
 import {type Filter, daemonSetRows, daemonSetViews, deploymentRows, deploymentViews, nodeRows, replicaSetRows, replicaSetViews} from '../cli/render-workloads.js'
+import {jobRows, jobViews} from '../cli/render-jobs.js'
 import {observeCluster, planRevision, type PlanRun} from '../engine/session.js'
 import {byText} from '../engine/order.js'
 import type {NodeObservation} from '../engine/types.js'
 
 /** kubectl's names and short names for what kgit lists. */
-const RESOURCES: Record<string, 'pods' | 'deployments' | 'replicasets' | 'daemonsets' | 'nodes'> = {
+const RESOURCES: Record<string, 'pods' | 'deployments' | 'replicasets' | 'daemonsets' | 'jobs' | 'nodes'> = {
   pods: 'pods', pod: 'pods', po: 'pods',
   deployments: 'deployments', deployment: 'deployments', deploy: 'deployments', 'deployments.apps': 'deployments',
   replicasets: 'replicasets', replicaset: 'replicasets', rs: 'replicasets', replicationcontrollers: 'replicasets', replicationcontroller: 'replicasets', rc: 'replicasets',
   daemonsets: 'daemonsets', daemonset: 'daemonsets', ds: 'daemonsets', 'daemonsets.apps': 'daemonsets',
+  jobs: 'jobs', job: 'jobs', 'jobs.batch': 'jobs',
   nodes: 'nodes', node: 'nodes', no: 'nodes',
 }
 
-function workloadRows(kind: 'deployments' | 'replicasets' | 'daemonsets', run: PlanRun, f: Filter, all: boolean): string[] {
+function workloadRows(kind: 'deployments' | 'replicasets' | 'daemonsets' | 'jobs', run: PlanRun, f: Filter, all: boolean): string[] {
+  if (kind === 'jobs') return jobRows(jobViews(run, f), all)
   if (kind === 'deployments') return deploymentRows(deploymentViews(run, f), all)
   return kind === 'daemonsets' ? daemonSetRows(daemonSetViews(run, f), all) : replicaSetRows(replicaSetViews(run, f), all)
 }
 
 export default class Get extends KgitCommand {
-  static override description = 'List live objects, read from the nodes: pods, deployments, replicasets (and replicationcontrollers), daemonsets, nodes'
+  static override description = 'List live objects, read from the nodes: pods, deployments, replicasets (and replicationcontrollers), daemonsets, jobs, nodes'
   static override examples = ['<%= config.bin %> get pods', '<%= config.bin %> get pods -A -o wide', '<%= config.bin %> get deploy -n shop', '<%= config.bin %> get rs', '<%= config.bin %> get ds -A', '<%= config.bin %> get nodes -o wide']
-  static override args = {resource: Args.string({required: true, description: 'what to list: pods (po), deployments (deploy), replicasets (rs, rc), daemonsets (ds), nodes (no)'})}
+  static override args = {resource: Args.string({required: true, description: 'what to list: pods (po), deployments (deploy), replicasets (rs, rc), daemonsets (ds), jobs, nodes (no)'})}
   static override flags = {
     ...clusterFlags,
     namespace: Flags.string({char: 'n', description: 'namespace', default: 'default'}),
@@ -37,7 +40,7 @@ export default class Get extends KgitCommand {
     const {args, flags} = await this.parse(Get)
     this.debugMode = flags.debug
     const kind = RESOURCES[args.resource.toLowerCase()]
-    if (!kind) this.fail(`the server doesn't have a resource type "${args.resource}" (kgit lists: pods, deployments, replicasets, replicationcontrollers, daemonsets, nodes)`)
+    if (!kind) this.fail(`the server doesn't have a resource type "${args.resource}" (kgit lists: pods, deployments, replicasets, replicationcontrollers, daemonsets, jobs, nodes)`)
     const all = flags['all-namespaces']
     const opts = {dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree']}
     const empty = (): void => this.logToStderr(all || kind === 'nodes' ? 'No resources found' : `No resources found in ${flags.namespace} namespace.`)
@@ -61,7 +64,7 @@ export default class Get extends KgitCommand {
       else for (const line of nodeRows(run, flags.output === 'wide')) this.log(line)
       return this.unreachable(run.observed.nodes)
     }
-    const views = kind === 'deployments' ? deploymentViews(run, f) : kind === 'daemonsets' ? daemonSetViews(run, f) : replicaSetViews(run, f)
+    const views = kind === 'jobs' ? jobViews(run, f) : kind === 'deployments' ? deploymentViews(run, f) : kind === 'daemonsets' ? daemonSetViews(run, f) : replicaSetViews(run, f)
     if (flags.output === 'json') this.log(JSON.stringify(views, null, 2))
     else if (views.length === 0) empty()
     else for (const line of workloadRows(kind, run, f, all)) this.log(line)
