@@ -91,6 +91,13 @@ describe('jobStep', () => {
     expect(done.status.mark).toEqual({hash: j.hash, result: 'Complete', succeeded: 5, failed: 0, startTime: '2026-01-01T00:00:00.000Z', completionTime: '2026-01-01T00:00:08.000Z'})
   })
 
+  it('a lowered parallelism stops the newest running pods', () => {
+    const j = group(['completions: 5', 'parallelism: 1'])
+    const s = jobStep({job: j, pods: [pod(j, 0, 'running', {created: 1}), pod(j, 1, 'running', {created: 2})], now: T0 + 10 * S})
+    expect(s.remove.map((r) => r.pod.name)).toEqual([jobPodName('pi', j.hash, 1)])
+    expect(s.create).toEqual([])
+  })
+
   it('waits an exponential back-off after failed pods (10 s, 20 s ... at most 6 min) from the last failure', () => {
     const j = group(['backoffLimit: 20'])
     const one = [pod(j, 0, 'fail', {finished: 5})]

@@ -138,8 +138,13 @@ export function jobStep(d: JobInput): JobStep {
     }
     return out
   }
-  for (const p of current) out.keep.push({pod: p, want: {...job.template, name: p.name}})
   const want = job.completions === null ? (c.succeeded.length > 0 ? 0 : job.parallelism) : Math.min(job.parallelism, job.completions - c.succeeded.length)
+  // More running than wanted (parallelism lowered): the newest go, as the Job controller deletes them.
+  const extra = new Set([...c.active].filter((p) => !p.unknown).sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : a.name < b.name ? 1 : -1)).slice(0, Math.max(0, c.active.length - want)))
+  for (const p of current) {
+    if (extra.has(p)) out.remove.push({pod: p, reason: `Job ${job.owner.name} runs at most ${want} pod(s) now (parallelism ${job.parallelism})`})
+    else out.keep.push({pod: p, want: {...job.template, name: p.name}})
+  }
   const missing = want - c.active.length
   if (missing <= 0) return out
   const retryAt = backoffUntil(job, c)
