@@ -22,7 +22,7 @@ import {createHash} from 'node:crypto'
  * the simulator taught what it now does; then update the fingerprint here.
  */
 export const KNOWN_SCRIPTS = {
-  'kgit-observe': ['6570a400da4b21a5'],
+  'kgit-observe': ['80393df4ec138adf'], // claim marks and restarts of on-failure containers (Job pods): none simulated
   'kgit-lock': ['7e63967ea8881e8f'],
   // release (dir, token) and break (dir): the same $0
   'kgit-unlock': ['10467699f8e446ea', '424d079a56b37694'],

@@ -27,7 +27,7 @@ export function podRows(pods: ObservedPod[], opts: {allNamespaces: boolean; wide
   const head = [...(opts.allNamespaces ? ['NAMESPACE'] : []), 'NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', ...(opts.wide ? ['NODE', 'OWNER'] : [])]
   const rows = pods.map((p) => {
     const ph = podPhase(p)
-    return [...(opts.allNamespaces ? [p.namespace] : []), p.name, `${ph.ready}/${ph.total}`, ph.status, String(p.restarts ?? 0), age(p.created), ...(opts.wide ? [p.node, p.owner ? `${p.owner.kind}/${p.owner.name}` : '<none>'] : [])]
+    return [...(opts.allNamespaces ? [p.namespace] : []), p.name, `${ph.ready}/${ph.total}`, ph.status, String((p.restarts ?? 0) + p.containers.reduce((n, c) => n + (c.restarts ?? 0), 0)), age(p.created), ...(opts.wide ? [p.node, p.owner ? `${p.owner.kind}/${p.owner.name}` : '<none>'] : [])]
   })
   return table([head, ...rows])
 }

@@ -7,6 +7,7 @@ import {printLoadNotes} from '../cli/render-run.js'
 import {planSummary} from '../engine/plan/plan.js'
 import {applyRevision} from '../engine/session.js'
 import {parseDuration} from '../cli/duration.js'
+import {jobLines, jobWaitLine} from '../cli/render-jobs.js'
 
 export default class Apply extends KgitCommand {
   static override description = 'Converge every node to a git revision: start missing pods, replace changed ones, remove what git no longer has'
@@ -15,6 +16,7 @@ export default class Apply extends KgitCommand {
     ...clusterFlags,
     quiet: Flags.boolean({char: 'q', description: 'print only the summary and errors', default: false}),
     'lock-timeout': Flags.string({description: 'how long to wait for another run holding the cluster lock (0, 30s, 5m, 1h)', default: '0'}),
+    'job-wait': Flags.string({description: 'how long to wait for running Jobs to finish (0: start their pods and return; later applies continue them)', default: '5m'}),
   }
 
   async run(): Promise<void> {
@@ -23,6 +25,7 @@ export default class Apply extends KgitCommand {
     const started = Date.now()
     let progress: Progress | undefined
     let lastWait = ''
+    const jobWaitMs = parseDuration(flags['job-wait'], '--job-wait')
     const {run, result, final} = await applyRevision(
       {
         dir: flags.dir,
@@ -40,8 +43,9 @@ export default class Apply extends KgitCommand {
           const tty = Boolean(process.stdout.isTTY) && !flags.quiet && r.plan.waiting.length === 0
           progress = await createProgress(r.plan.actions, flags.quiet ? () => {} : (l) => this.log(l), tty)
         },
+        jobWaitMs,
         onWait: (p) => {
-          const line = p.waiting.map((w) => `${w.kind.toLowerCase()} ${w.namespace}/${w.name}: ${w.status.updated}/${w.status.replicas} updated, ${w.status.available} available, ${w.status.old} old`).join('; ')
+          const line = [...p.waiting.map((w) => `${w.kind.toLowerCase()} ${w.namespace}/${w.name}: ${w.status.updated}/${w.status.replicas} updated, ${w.status.available} available, ${w.status.old} old`), ...jobWaitLine(p)].join('; ')
           if (!flags.quiet && line !== lastWait) this.log(chalk.dim(`waiting: ${line}`))
           lastWait = line
         },
@@ -57,10 +61,13 @@ export default class Apply extends KgitCommand {
       for (const w of r.status.notAvailable) this.logToStderr(`  ${w}`)
       this.logToStderr(`  see: kgit rollout status deployment/${r.name} -n ${r.namespace}; undo: kgit rollout undo deployment/${r.name} -n ${r.namespace}`)
     }
+    const jobs = jobLines(run.observed, final)
+    for (const l of jobs.notes) this.log(l)
+    for (const l of jobs.errors) this.logToStderr(chalk.red('error: ') + l)
     const s = planSummary({actions: result.done})
     const secs = ((Date.now() - started) / 1000).toFixed(1)
     if (result.done.length === 0 && result.failed.length === 0 && stuck.length === 0) this.log(`No changes: the reachable nodes already run ${shortRev(run.plan.revision)} (${secs}s).`)
     else this.log(`Apply ${result.failed.length || stuck.length ? 'finished with errors' : 'complete'}: ${s.create} created, ${s.replace} replaced, ${s.delete} removed${result.failed.length ? `, ${result.failed.length} failed` : ''} in ${secs}s (revision ${shortRev(run.plan.revision)}).`)
-    if (result.failed.length > 0 || final.unreachable.length > 0 || final.unschedulable.length > 0 || stuck.length > 0) this.exit(1)
+    if (result.failed.length > 0 || final.unreachable.length > 0 || final.unschedulable.length > 0 || stuck.length > 0 || jobs.errors.length > 0) this.exit(1)
   }
 }

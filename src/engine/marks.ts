@@ -19,6 +19,8 @@ export const LABEL = {
   spec: 'kgit.dev/spec',
   /** Set when its object carried `kgit.dev/prune: disabled`: kept when the object leaves git. */
   keep: 'kgit.dev/keep',
+  /** On containers podman restarts on failure (restartPolicy OnFailure): their restarts are read. */
+  restart: 'kgit.dev/restart',
 } as const
 
 /** The annotation that keeps an object's pods when the object is removed from git. */

@@ -14,6 +14,7 @@ import {observeNode} from './exec/observe.js'
 import {parseCluster} from './manifest/cluster.js'
 import {loadDesired, type SourceFile} from './manifest/load.js'
 import {plan, type Action, type Plan} from './plan/plan.js'
+import {isJobAction, jobMarks, jobsWaiting, unrecordedJobs} from './plan/jobs.js'
 import {checkPlanQuotas, checkRevisionQuotas, planQuotaChange} from './admission/quota.js'
 import type {ClusterSpec, Desired, NodeObservation, NodeRecord, NodeSpec, Observed} from './types.js'
 import {readFile} from 'node:fs/promises'
@@ -131,7 +132,7 @@ export async function planRevision<T>(opts: SessionOptions, then?: (run: PlanRun
     let planned = plan(loaded.desired, observed)
     // Records are kept for commits only, not for working-tree experiments.
     const info = claim && !loaded.desired.revision.includes('+') ? await commitInfo(loaded) : undefined
-    if (claim && (planned.actions.length > 0 || planned.waiting.length > 0 || (info && staleRecords(observed, recordFor(info, observed, cluster.nodes)).length > 0))) {
+    if (claim && (planned.actions.length > 0 || planned.waiting.length > 0 || jobsWaiting(planned).length > 0 || (info && staleRecords(observed, recordFor(info, observed, cluster.nodes, planned)).length > 0))) {
       observed = await observeLocked(cluster, conns, claim, opts.lock!)
       planned = plan(loaded.desired, observed)
     }
@@ -164,9 +165,9 @@ async function commitInfo(loaded: Loaded): Promise<CommitInfo> {
   return {revision: loaded.desired.revision, author, subject}
 }
 
-function recordFor(info: CommitInfo, observed: Observed, nodes: readonly NodeSpec[]): NodeRecord {
+function recordFor(info: CommitInfo, observed: Observed, nodes: readonly NodeSpec[], p: Plan): NodeRecord {
   const prev = latestRecord(observed.nodes.map((n) => (n.reachable ? n.record : undefined)))
-  return nextRecord(prev, observed, info, {now: new Date(observed.at ?? Date.now()).toISOString(), by: `${userInfo().username}@${hostname()}`, nodes})
+  return nextRecord(prev, observed, info, {now: new Date(observed.at ?? Date.now()).toISOString(), by: `${userInfo().username}@${hostname()}`, nodes, jobs: jobMarks(p)})
 }
 
 export interface ApplyHooks {
@@ -177,7 +178,12 @@ export interface ApplyHooks {
   onWait?: (p: Plan) => void
   /** How often to look again while rollouts wait (ms). */
   pollMs?: number
+  /** How long to wait for running Jobs to finish (ms; default 5 minutes; 0: start their pods and return). */
+  jobWaitMs?: number
 }
+
+/** How long apply waits for Jobs by default. */
+export const DEFAULT_JOB_WAIT_MS = 300_000
 
 /**
  * Plan, carry the plan out, and go on step by step until the nodes match git: each
@@ -201,19 +207,26 @@ export async function applyRevision(opts: SessionOptions, hooks: ApplyHooks): Pr
     // Pods this run started: one that needs replacing again right away fails as it starts
     // (a crash loop); it is reported, not replaced again and again.
     const started = new Set<string>()
+    const waitFrom = Date.now()
     for (;;) {
       // A pod this run started that the next step would replace or remove: it fails as it
       // starts, or what the node shows is not what kgit made. Report it, never churn.
-      const again = current.actions.filter((a): a is Extract<Action, {type: 'replace' | 'delete'}> => (a.type === 'replace' || a.type === 'delete') && started.has(podKey(a.node, a.old)))
+      const again = current.actions.filter((a): a is Extract<Action, {type: 'replace' | 'delete'}> => (a.type === 'replace' || a.type === 'delete') && started.has(podKey(a.node, a.old)) && !isJobAction(a))
       for (const a of again) total.failed.push({action: a, error: new Error(`pod ${a.old.namespace}/${a.old.name} on node ${a.node}, started by this run, would be ${a.type === 'delete' ? 'removed' : 'replaced'} again (${a.reason}); see: kgit describe pod ${a.old.name} -n ${a.old.namespace}`)})
       if (again.length > 0) break
       for (const a of current.actions) if (a.type === 'create' || a.type === 'replace') started.add(podKey(a.node, a.pod))
+      // A Job's end is recorded before its pods are touched: a finished run never starts again (ADR 0010).
+      const record = r.commitInfo && unrecordedJobs(current, latestRecord(observed.nodes.map((n) => (n.reachable ? n.record : undefined)))).length > 0
+      if (r.commitInfo && record) {
+        await writeRecords(r.desired.cluster, conns, observed, recordFor(r.commitInfo, observed, r.desired.cluster.nodes, current))
+      }
+      const jobWait = Date.now() - waitFrom < (hooks.jobWaitMs ?? DEFAULT_JOB_WAIT_MS) && jobsWaiting(current).length > 0
       if (current.actions.length > 0) {
         const res = await applyActions(current.actions, handles, hooks.onEvent)
         total.done.push(...res.done)
         total.failed.push(...res.failed)
         if (res.failed.length > 0) break
-      } else if (current.waiting.length === 0) break
+      } else if (current.waiting.length === 0 && !jobWait && !record) break
       else {
         hooks.onWait?.(current)
         await new Promise((ok) => setTimeout(ok, hooks.pollMs ?? 1000))
@@ -230,7 +243,7 @@ export async function applyRevision(opts: SessionOptions, hooks: ApplyHooks): Pr
       if (refused) break
     }
     final = current
-    if (r.commitInfo) await writeRecords(r.desired.cluster, conns, observed, recordFor(r.commitInfo, observed, r.desired.cluster.nodes))
+    if (r.commitInfo) await writeRecords(r.desired.cluster, conns, observed, recordFor(r.commitInfo, observed, r.desired.cluster.nodes, current))
     return total
   })
   return {run, result: result!, final: final ?? run.plan}

@@ -384,7 +384,7 @@ export interface ResourceQuotaObject extends Sourced {
   unenforced?: string
 }
 
-export type KObject = NamespaceObject | PodObject | DeploymentObject | ReplicaSetObject | DaemonSetObject | StatefulSetObject | ConfigMapObject | LimitRangeObject | ResourceQuotaObject | StorageObject
+export type KObject = NamespaceObject | PodObject | DeploymentObject | ReplicaSetObject | DaemonSetObject | StatefulSetObject | JobObject | ConfigMapObject | LimitRangeObject | ResourceQuotaObject | StorageObject
 
 export type AccessMode = 'ReadWriteOnce' | 'ReadOnlyMany' | 'ReadWriteMany' | 'ReadWriteOncePod'
 
@@ -480,6 +480,23 @@ export interface ClaimMark {
   /** Such a claim outlives its StatefulSet (persistentVolumeClaimRetentionPolicy.whenDeleted: Retain, the default). */
   retain?: boolean
 }
+/** A Job (batch/v1): pods that run to completion, retried up to backoffLimit (ADR 0010). */
+export interface JobObject extends Sourced {
+  kind: 'Job'
+  apiVersion: string
+  metadata: ObjectMeta
+  spec: {
+    /** Successful pods needed; null: a work queue (done when one pod succeeded and none runs). */
+    completions: number | null
+    parallelism: number
+    backoffLimit: number
+    activeDeadlineSeconds?: number
+    ttlSecondsAfterFinished?: number
+    template: PodTemplate
+  }
+  notes: PodNotes
+}
+
 
 /** What git says the cluster should be, at one commit. */
 export interface Desired {
@@ -516,6 +533,8 @@ export interface DesiredPod {
   blocked?: string
   /** Nodes its volumes can be reached from (required terms, ORed), ANDed with its own affinity when scheduled. */
   volumePin?: NodeSelectorTerm[]
+  /** restartPolicy OnFailure: podman restarts a failed container at most this many times (a Job's backoffLimit). */
+  restartLimit?: number
 }
 
 /** A replica group: N interchangeable pods from one template. */
@@ -544,6 +563,10 @@ export interface ObservedContainer {
   state: string
   exitCode?: number
   startedAt?: number
+  /** When it last exited (ms, this machine's clock). */
+  finishedAt?: number
+  /** Times podman restarted it (restartPolicy OnFailure only; others are not asked). */
+  restarts?: number
 }
 
 /** A pod kgit finds on a node. */
@@ -623,4 +646,19 @@ export interface NodeRecord {
   taintedSince?: Record<string, Record<string, string>>
   /** The nodes of kgit.yaml when it was written: an older record's word on any other node is stale. */
   nodes?: string[]
+  /** `namespace/name` -> how the Job's run ended: a finished run is never started again (ADR 0010). */
+  jobs?: Record<string, JobMark>
+}
+
+/** A finished run of a Job, kept in every node's record. */
+export interface JobMark {
+  /** The run: hash of the pod template and completions. */
+  hash: string
+  result: 'Complete' | 'Failed'
+  reason?: string
+  succeeded: number
+  failed: number
+  /** ISO times. */
+  startTime: string
+  completionTime: string
 }

@@ -39,6 +39,7 @@ const OBJECT_COUNTS: Record<string, string[]> = {
   'count/statefulsets.apps': ['StatefulSet'],
   persistentvolumeclaims: ['PersistentVolumeClaim'],
   'count/persistentvolumeclaims': ['PersistentVolumeClaim'],
+  'count/jobs.batch': ['Job'],
 }
 
 /** Which resources of a quota kgit enforces, and how it counts them. */
@@ -159,10 +160,12 @@ export function checkRevisionQuotas(desired: Desired): AdmissionError[] {
 
 /** Every pod the revision runs (replicas of each template, a DaemonSet's pod per node that may run it, a StatefulSet's ordinals), not those kgit cannot run. */
 function revisionPods(desired: Desired): DesiredPod[] {
-  const {pods, groups, daemons, stateful} = expandWorkloads(desired)
+  const {pods, groups, daemons, stateful, jobs} = expandWorkloads(desired)
+  // A Job runs at most parallelism pods at once (fewer when fewer completions are needed).
+  const jobPods = jobs.flatMap((j) => Array.from({length: Math.min(j.parallelism, j.completions ?? j.parallelism)}, () => j.template))
   const daemonPods = daemons.flatMap((d) => desired.cluster.nodes.filter((n) => !daemonFit(n, d.template.spec).run).map(() => d.template))
   const statefulPods = stateful.flatMap((s) => Array.from({length: s.replicas}, (_, i) => statefulPod(s, s.ordinalStart + i)))
-  return [...pods, ...groups.flatMap((g) => Array.from({length: g.replicas}, () => g.template)), ...daemonPods, ...statefulPods].filter((p) => !p.unsupported)
+  return [...pods, ...groups.flatMap((g) => Array.from({length: g.replicas}, () => g.template)), ...daemonPods, ...statefulPods, ...jobPods].filter((p) => !p.unsupported)
 }
 
 /** Kubernetes: a quota on requests.memory (or cpu, limits.*) refuses a pod whose containers do not say it. */

@@ -77,9 +77,11 @@ export function resourceArgs(c: ContainerSpec): string[] {
 export function containerRun(pod: DesiredPod, c: ContainerSpec, opts: RunOptions): string[] {
   const {dataDir} = opts
   const podName = podmanPodName(pod.namespace, pod.name)
-  const labels = {[LABEL.managed]: 'true', [LABEL.pod]: podName, [LABEL.container]: c.name, [LABEL.namespace]: pod.namespace}
+  const labels: Record<string, string> = {[LABEL.managed]: 'true', [LABEL.pod]: podName, [LABEL.container]: c.name, [LABEL.namespace]: pod.namespace}
+  if (pod.spec.restartPolicy === 'OnFailure') labels[LABEL.restart] = 'on-failure'
   const argv = ['podman', 'run', '--detach', '--pod', podName, '--name', podmanContainerName(pod.namespace, pod.name, c.name), '--cidfile', containerIdFile(dataDir, pod.namespace, pod.name, c.name), ...labelArgs(labels)]
-  argv.push('--restart', RESTART[pod.spec.restartPolicy], '--pull', PULL[c.imagePullPolicy])
+  const limit = pod.spec.restartPolicy === 'OnFailure' && pod.restartLimit !== undefined ? `:${pod.restartLimit}` : ''
+  argv.push('--restart', RESTART[pod.spec.restartPolicy] + limit, '--pull', PULL[c.imagePullPolicy])
   const env = containerEnv(pod, c, opts.node)
   for (const e of env) argv.push('--env', `${e.name}=${e.value}`)
   if (c.workingDir) argv.push('--workdir', c.workingDir)

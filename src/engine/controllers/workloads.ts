@@ -3,6 +3,7 @@ import type {Desired, DesiredPod, KObject, PodGroup, PodNotes, PodTemplate} from
 import {daemonGroup, type DaemonGroup} from './daemon-set.js'
 import {statefulGroup, type StatefulGroup} from './stateful-set.js'
 import {podTemplateHash, specHash} from './hash.js'
+import {jobGroup, type JobGroup} from './job.js'
 
 export interface Workloads {
   /** Pods with fixed names (kind: Pod). */
@@ -13,6 +14,8 @@ export interface Workloads {
   daemons: DaemonGroup[]
   /** StatefulSets: pods NAME-0 .. NAME-(N-1). */
   stateful: StatefulGroup[]
+  /** Jobs: pods that run to completion. */
+  jobs: JobGroup[]
 }
 
 /** Expands the objects of a revision into the pods they stand for. */
@@ -21,6 +24,7 @@ export function expandWorkloads(desired: Desired): Workloads {
   const groups: PodGroup[] = []
   const daemons: DaemonGroup[] = []
   const stateful: StatefulGroup[] = []
+  const jobs: JobGroup[] = []
   for (const o of desired.objects) {
     if (o.kind === 'Pod') {
       const {name, namespace, labels} = o.metadata
@@ -35,9 +39,11 @@ export function expandWorkloads(desired: Desired): Workloads {
       daemons.push(daemonGroup(o))
     } else if (o.kind === 'StatefulSet') {
       stateful.push(statefulGroup(o))
+    } else if (o.kind === 'Job') {
+      jobs.push(jobGroup(o))
     }
   }
-  return {pods, groups, daemons, stateful}
+  return {pods, groups, daemons, stateful, jobs}
 }
 
 /**

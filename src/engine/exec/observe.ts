@@ -37,8 +37,8 @@ export async function observeNode(t: Transport, dataDir: string, lockReq?: LockR
       return {node: t.node, reachable: false, reason: err.message}
     }
     const [stateOut] = batch.split(r.stdout)
-    const {files: read, containers, capacity} = state.parse(stateOut!)
-    const obs: NodeObservation = {node: t.node, reachable: true, pods: observedPods(t.node, containers, {files: read, at: Date.now()})}
+    const {files: read, containers, capacity, restarts} = state.parse(stateOut!)
+    const obs: NodeObservation = {node: t.node, reachable: true, pods: observedPods(t.node, containers, {files: read, at: Date.now(), ...(restarts ? {restarts} : {})})}
     if (capacity) obs.capacity = capacity
     if (read.claims.length > 0) obs.claims = read.claims
     const strays = strayContainers(t.node, containers)

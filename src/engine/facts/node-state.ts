@@ -67,9 +67,17 @@ capacity() {
   fi
   printf '@@kgit-capacity@@ cpu=%s memory=%s\n' "$cpu" "$mem"
 }
+# podman ps does not tell restarts: asked only when a container restarts on failure (Job pods, ADR 0010).
+restarts() {
+  [[ $out == *'"kgit.dev/restart": "on-failure"'* ]] || return 0
+  local ids
+  ids=$(podman ps -aq --no-trunc --filter label=kgit.dev/restart=on-failure) && [[ -n $ids ]] || return 0
+  podman container inspect --format '@@kgit-restarts@@ {{.Id}} {{.RestartCount}}' $ids 2>/dev/null || true
+}
 ps_json || exit 1
 printf '%(%s)T\n' -1
 capacity
+restarts
 if cd "$d" 2>/dev/null; then
   for f in ids/*.pod ids/*.ctr probes/*.state claims/*/*; do
     # podman writes ID files without a final newline: read then fails but fills the line.
@@ -88,10 +96,13 @@ export interface NodeState {
   containers: RawContainer[]
   /** cpu (millicores) and memory (bytes) the node reports; absent when it could not tell. */
   capacity?: Resources
+  /** Container ID -> restarts, for containers that restart on failure. */
+  restarts?: Map<string, number>
 }
 
 const PS_MARK = '@@kgit-ps@@\n'
 const CAPACITY_MARK = '@@kgit-capacity@@ '
+const RESTARTS_MARK = '@@kgit-restarts@@ '
 
 /**
  * @param sysRoot prefix of `/proc` and `/sys` (tests point it at a fake tree); '' on nodes.
@@ -103,9 +114,11 @@ export function nodeState(dataDir: string, filter: string, sysRoot = ''): Fact<N
     parse(stdout: string): NodeState {
       const at = stdout.indexOf(PS_MARK)
       if (at < 0) throw new Error('the node state script ended early (no podman section)')
-      const {rest, capacity} = takeCapacity(stdout.slice(0, at))
+      const {rest: head, capacity} = takeCapacity(stdout.slice(0, at))
+      const {rest, restarts} = takeRestarts(head)
       const out: NodeState = {files: parseNodeFiles(rest), containers: podmanContainers.parse(stdout.slice(at + PS_MARK.length))}
       if (capacity) out.capacity = capacity
+      if (restarts.size > 0) out.restarts = restarts
       return out
     },
   }
@@ -120,6 +133,18 @@ function takeCapacity(head: string): {rest: string; capacity?: Resources} {
   const capacity = parseCapacity(head.slice(start + CAPACITY_MARK.length, stop))
   const rest = head.slice(0, start) + head.slice(stop)
   return capacity ? {rest, capacity} : {rest}
+}
+
+/** Takes the restart lines (printed after the capacity line, before any file) out of the head of the answer. */
+function takeRestarts(head: string): {rest: string; restarts: Map<string, number>} {
+  const restarts = new Map<string, number>()
+  const lines = head.split('\n').filter((l) => {
+    if (!l.startsWith(RESTARTS_MARK)) return true
+    const [id, n] = l.slice(RESTARTS_MARK.length).trim().split(/\s+/)
+    if (id && /^[0-9]+$/.test(n ?? '')) restarts.set(id, Number(n))
+    return false
+  })
+  return {rest: lines.join('\n'), restarts}
 }
 
 /** `cpu=2000 memory=4102344704` -> resources; zero or malformed amounts are left out. */

@@ -12,6 +12,8 @@ export interface RawContainer {
   State?: string
   ExitCode?: number
   StartedAt?: number
+  /** Unix seconds of the last exit (0 or absent: never exited). */
+  ExitedAt?: number
   Created?: number
   IsInfra?: boolean
   Pod?: string
@@ -51,11 +53,14 @@ function firstName(c: RawContainer): string {
   return Array.isArray(c.Names) ? (c.Names[0] ?? '') : (c.Names ?? '')
 }
 
-function toContainer(c: RawContainer): ObservedContainer {
+function toContainer(c: RawContainer, clock: (nodeSeconds: number) => number, restarts?: ReadonlyMap<string, number>): ObservedContainer {
   const oc: ObservedContainer = {name: c.Labels?.[LABEL.container] ?? '', container: firstName(c), state: (c.State ?? 'unknown').toLowerCase()}
   if (c.Id) oc.id = c.Id
   if (c.ExitCode !== undefined) oc.exitCode = c.ExitCode
   if (c.StartedAt && c.StartedAt > 0) oc.startedAt = c.StartedAt
+  if (oc.state === 'exited' && c.ExitedAt && c.ExitedAt > 0) oc.finishedAt = clock(c.ExitedAt)
+  const n = c.Id ? restarts?.get(c.Id) : undefined
+  if (n !== undefined) oc.restarts = n
   return oc
 }
 
@@ -72,6 +77,8 @@ export interface PodReading {
   files?: NodeFiles
   /** This machine's clock (ms) when the node answered. */
   at?: number
+  /** Container ID -> restarts (containers that restart on failure). */
+  restarts?: ReadonlyMap<string, number>
 }
 
 /** Groups the containers of one node into the pods kgit made (a pod is known by its infra container). */
@@ -83,7 +90,7 @@ export function observedPods(node: string, containers: RawContainer[], reading: 
   const byPod = new Map<string, ObservedContainer[]>()
   for (const c of containers) {
     if (c.IsInfra || !c.Pod) continue
-    byPod.set(c.Pod, [...(byPod.get(c.Pod) ?? []), toContainer(c)])
+    byPod.set(c.Pod, [...(byPod.get(c.Pod) ?? []), toContainer(c, clock, reading.restarts)])
   }
   return containers.flatMap((infra) => {
     const labels = infra.Labels ?? {}

@@ -4,6 +4,7 @@ import {readConfigMap} from './config-map.js'
 import {readDaemonSet} from './daemon-set.js'
 import {readStatefulSet} from './stateful-set.js'
 import {readEnv} from './env.js'
+import {readJob} from './job.js'
 import {DNS1123_LABEL, DNS1123_SUBDOMAIN, FieldReader} from './field-reader.js'
 import {checkLabels, selectorMatches, type LabelSelector} from './labels.js'
 import {podFeatures} from './pod-features.js'
@@ -24,6 +25,7 @@ export const SERVED_VERSIONS: Record<string, readonly string[]> = {
   ReplicationController: ['v1'],
   DaemonSet: ['apps/v1', 'apps/v1beta2', 'extensions/v1beta1'],
   StatefulSet: ['apps/v1', 'apps/v1beta2', 'apps/v1beta1'],
+  Job: ['batch/v1'],
   ConfigMap: ['v1'],
   ResourceQuota: ['v1'],
   LimitRange: ['v1'],
@@ -55,6 +57,7 @@ export function parseObject(doc: ParsedDoc): ParseResult {
   if (kind === 'ReplicaSet' || kind === 'ReplicationController') object = readReplicaSet(r, kind, apiVersion, source, readMeta(r, true))
   if (kind === 'DaemonSet') object = readDaemonSet(r, apiVersion, source, readMeta(r, true))
   if (kind === 'StatefulSet') object = readStatefulSet(r, apiVersion, source, readMeta(r, true))
+  if (kind === 'Job') object = readJob(r, apiVersion, source, readMeta(r, true))
   if (kind === 'ConfigMap') object = readConfigMap(r, apiVersion, source, readMeta(r, true))
   if (kind === 'ResourceQuota') object = readResourceQuota(r, apiVersion, source, readMeta(r, true))
   if (kind === 'LimitRange') object = readLimitRange(r, apiVersion, source, readMeta(r, true))

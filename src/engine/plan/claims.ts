@@ -37,7 +37,8 @@ function oneNode(m: ClaimMount): boolean {
  */
 export function attachClaims(w: Workloads, state: StorageState, users: readonly ClaimUser[]): void {
   const inUse = claimsInUse(users)
-  for (const pod of [...w.pods, ...w.groups.map((g) => g.template), ...w.daemons.map((d) => d.template)]) attachPod(pod, state, inUse)
+  // A StatefulSet's ordinals each mount their own claims: plan() attaches them pod by pod.
+  for (const pod of [...w.pods, ...w.groups.map((g) => g.template), ...w.daemons.map((d) => d.template), ...w.jobs.map((j) => j.template)]) attachPod(pod, state, inUse)
 }
 
 /** Running pods by the claims they mount (`namespace/claim`), for attachPod. */

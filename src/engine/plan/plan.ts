@@ -2,6 +2,7 @@ import {daemonSetStep, type DaemonGroup} from '../controllers/daemon-set.js'
 import {statefulClaims, statefulSetStep, type StatefulGroup} from '../controllers/stateful-set.js'
 import {safeEncode, fnv32a} from '../controllers/hash.js'
 import {expandWorkloads} from '../controllers/workloads.js'
+import {jobStep, type JobGroup, type JobStatus} from '../controllers/job.js'
 import {rolloutStep, type RolloutStatus} from '../controllers/rollout.js'
 import {latestRecord} from '../facts/node-record.js'
 import {isTerminated, nodeAllocatable} from '../facts/node-resources.js'
@@ -10,9 +11,10 @@ import {taintKey} from './records.js'
 import {ownerKey, schedule, staticReason, type ExistingPod, type SchedNode} from '../scheduler/scheduler.js'
 import {bindClaims, observedMarks} from '../controllers/claims.js'
 import {attachClaims, attachPod, claimsInUse, claimUsers, orphanRemovals, schedulerView, settlePlacements} from './claims.js'
-import type {ClaimMark, Desired, DesiredPod, NodeRecord, NodeSpec, Observed, ObservedPod, PodGroup, StrayContainer} from '../types.js'
+import type {ClaimMark, Desired, DesiredPod, JobMark, NodeRecord, NodeSpec, Observed, ObservedPod, PodGroup, StrayContainer} from '../types.js'
 import {byText} from '../order.js'
 import {specChanges} from './spec-diff.js'
+import {isJobAction} from './jobs.js'
 
 export type Action =
   | {type: 'create'; node: string; pod: DesiredPod; reason: string; drift?: boolean}
@@ -51,6 +53,16 @@ export interface Plan {
   kept: ObservedPod[]
   /** Pods on unreachable nodes, counted as running until the grace period ends. */
   held: ObservedPod[]
+  /** Where each Job of the revision stands (ADR 0010). */
+  jobs: JobReport[]
+}
+
+export interface JobReport {
+  namespace: string
+  name: string
+  /** The run's hash (template and completions). */
+  hash: string
+  status: JobStatus
 }
 
 export interface PlanOptions {
@@ -75,8 +87,8 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
   live.sort((a, b) => (order.get(a.node) ?? 1e9) - (order.get(b.node) ?? 1e9) || byText(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`) || byText(a.podmanName, b.podmanName))
   const held = heldPods(record, observed, now, grace)
 
-  const {pods, groups, daemons, stateful} = expandWorkloads(desired)
-  const ctx: Ctx = {kept: new Map(), pending: [], why: new Map(), drift: new Set(), reports: [], lost}
+  const {pods, groups, daemons, stateful, jobs} = expandWorkloads(desired)
+  const ctx: Ctx = {kept: new Map(), pending: [], why: new Map(), drift: new Set(), reports: [], lost, jobs: []}
   const unschedulable: Unschedulable[] = []
   const down = observed.nodes.filter((n) => !n.reachable).map((n) => n.node)
   const specOf = new Map(nodes.map((n) => [n.name, n]))
@@ -90,7 +102,7 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
   const extraClaims = stateful.flatMap((s) => statefulClaims(s, marks.map((m) => m.mark)))
   const statefulSets = new Set(stateful.map((s) => `${s.namespace}/${s.owner.name}`))
   const storage = bindClaims({objects: desired.objects, extraClaims, statefulSets, marks, nodeOrder: nodes.map((n) => n.name), now})
-  attachClaims({pods, groups, daemons, stateful}, storage, claimUsers(claimable))
+  attachClaims({pods, groups, daemons, stateful, jobs}, storage, claimUsers(claimable))
   const inUse = claimsInUse(claimUsers(claimable))
   claimBarePods(pods, claimable, ctx, down, unschedulable)
   const byOwner = podsByOwner([...claimable, ...held])
@@ -103,6 +115,7 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
     const key = ownerKeyOf(s.namespace, s.owner)
     unschedulable.push(...claimStatefulSet(s, byOwner.get(key) ?? [], ctx, {nodes, reachable, record, leaving: new Set((leaving.get(key) ?? []).map((o) => o.name)), now, attach: (p) => attachPod(p, storage, inUse)}))
   }
+  for (const j of jobs) claimJob(j, byOwner.get(ownerKeyOf(j.namespace, j.owner)) ?? [], ctx, {reachable, now, marks: record?.jobs ?? {}})
 
   const observedBy = new Map(observed.nodes.map((o) => [o.node, o]))
   const schedNodes: SchedNode[] = nodes.map((n: NodeSpec) => {
@@ -152,11 +165,11 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
   for (const r of orphanRemovals(storage, users)) actions.push({type: 'remove-volume', ...r})
   for (const n of observed.nodes) if (n.reachable) for (const s of n.strays ?? []) actions.push({type: 'remove-stray', node: n.node, stray: s, reason: `drift: ${s.reason}`, drift: true})
   // The nodes already ran this very commit: whatever differs now was changed on the nodes.
-  if (record?.commit === desired.revision) for (const a of actions) if (!(a.type === 'delete' && lost.has(a.old.node))) markActionDrift(a)
+  if (record?.commit === desired.revision) for (const a of actions) if (!(a.type === 'delete' && lost.has(a.old.node)) && !isJobAction(a)) markActionDrift(a)
   const unreachable = observed.nodes.flatMap((n) => (n.reachable ? [] : [{node: n.node, reason: n.reason, ...(record?.unreachableSince[n.node] ? {since: record.unreachableSince[n.node]} : {})}]))
   // Waiting makes sense only for pods that can still become available: not for a node that is down.
   const waiting = ctx.reports.filter((r) => !r.status.complete && !r.status.paused && !r.status.deadlineExceeded && r.status.pending > 0)
-  return {revision: desired.revision, actions: sortActions(actions, order), unschedulable, unreachable, unchanged, rollouts: ctx.reports, waiting, kept, held}
+  return {revision: desired.revision, actions: sortActions(actions, order), unschedulable, unreachable, unchanged, rollouts: ctx.reports, waiting, kept, held, jobs: ctx.jobs}
 }
 
 function markActionDrift(a: Action): void {
@@ -181,7 +194,8 @@ function cannotRun(features: string[]): string {
  * applied with the taint (the nodes' records; a taint not recorded yet starts now).
  */
 function evictionReason(node: NodeSpec | undefined, o: ObservedPod, record: NodeRecord | undefined, now: number): string | undefined {
-  if (!node || o.unknown) return undefined
+  // A pod that ran to completion holds nothing: it stays, and its Job keeps counting it.
+  if (!node || o.unknown || isTerminated(o)) return undefined
   // kubectl drain leaves DaemonSet pods alone (their controller would put them back at once).
   if (node.drain && o.owner?.kind !== 'DaemonSet') return `evicted: node ${node.name} is drained`
   const t = untoleratedTaint(node.taints, o.spec?.tolerations, ['NoExecute'])
@@ -268,6 +282,7 @@ interface Ctx {
   drift: Set<ObservedPod>
   reports: RolloutReport[]
   lost: Set<string>
+  jobs: JobReport[]
 }
 
 // Indexes by namespace and name (never a scan of every live pod per pod): plans of
@@ -395,6 +410,16 @@ function claimStatefulSet(s: StatefulGroup, candidates: ObservedPod[], ctx: Ctx,
   const changes = sample?.spec ? specChanges(sample.spec, s.template.spec) : []
   ctx.reports.push({namespace: s.namespace, name: s.owner.name, kind: s.owner.kind, templateHash: s.templateHash, status: step.status, changes})
   return step.blocked
+}
+
+/** Claims a Job's pods (nodes that do not answer keep theirs, counted as running) and queues the pods its step starts. */
+function claimJob(j: JobGroup, candidates: ObservedPod[], ctx: Ctx, at: {reachable: Set<string>; now: number; marks: Record<string, JobMark>}): void {
+  const pods = claimMembers(candidates.filter((o) => !ctx.kept.has(o) && (o.unknown || at.reachable.has(o.node))), ctx, false)
+  const step = jobStep({job: j, pods, mark: at.marks[`${j.namespace}/${j.owner.name}`], now: at.now})
+  for (const r of step.remove) ctx.why.set(r.pod, r.reason)
+  for (const k of step.keep) ctx.kept.set(k.pod, k.want)
+  ctx.pending.push(...step.create)
+  ctx.jobs.push({namespace: j.namespace, name: j.owner.name, hash: j.hash, status: step.status})
 }
 
 function addPending(g: PodGroup, names: Set<string>, count: number, ctx: Ctx): void {

@@ -1,5 +1,5 @@
 import {recordKey} from '../facts/node-record.js'
-import type {NodeRecord, NodeSpec, Observed, Taint} from '../types.js'
+import type {JobMark, NodeRecord, NodeSpec, Observed, Taint} from '../types.js'
 
 export interface CommitInfo {
   revision: string
@@ -12,7 +12,7 @@ export interface CommitInfo {
  * and since when unreachable nodes have not answered (kept from the previous record).
  * `appliedAt`/`appliedBy` change only with the commit. Pure.
  */
-export function nextRecord(prev: NodeRecord | undefined, observed: Observed, commit: CommitInfo, opts: {now: string; by: string; nodes?: readonly NodeSpec[]}): NodeRecord {
+export function nextRecord(prev: NodeRecord | undefined, observed: Observed, commit: CommitInfo, opts: {now: string; by: string; nodes?: readonly NodeSpec[]; /** Finished Jobs of the revision (plan/jobs.ts jobMarks). */ jobs?: Record<string, JobMark>}): NodeRecord {
   const pods: NodeRecord['pods'] = {}
   const unreachableSince: Record<string, string> = {}
   for (const n of observed.nodes) {
@@ -44,6 +44,7 @@ export function nextRecord(prev: NodeRecord | undefined, observed: Observed, com
     unreachableSince,
     ...(Object.keys(taintedSince).length > 0 ? {taintedSince} : {}),
     nodes: observed.nodes.map((n) => n.node),
+    ...(opts.jobs && Object.keys(opts.jobs).length > 0 ? {jobs: opts.jobs} : {}),
   }
 }
 
