@@ -1,4 +1,5 @@
-import {bindClaims, observedMarks, type StorageState} from '../engine/controllers/claims.js'
+import type {StorageState} from '../engine/controllers/claims.js'
+import {revisionStorage} from '../engine/plan/claims.js'
 import {formatAmount} from '../engine/manifest/quantity.js'
 import type {PlanRun} from '../engine/session.js'
 import type {AccessMode, StorageClassObject} from '../engine/types.js'
@@ -9,7 +10,7 @@ const SHORT: Record<AccessMode, string> = {ReadWriteOnce: 'RWO', ReadOnlyMany: '
 
 /** Claims and volumes as bound from git and the nodes' claim marks. */
 export function storageState(run: Pick<PlanRun, 'desired' | 'observed'>): StorageState {
-  return bindClaims({objects: run.desired.objects, marks: observedMarks(run.observed), nodeOrder: run.desired.cluster.nodes.map((n) => n.name), now: run.observed.at ?? Date.now()})
+  return revisionStorage(run.desired, {...run.observed, at: run.observed.at ?? Date.now()})
 }
 
 function modes(m: AccessMode[]): string {

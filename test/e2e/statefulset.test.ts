@@ -5,6 +5,7 @@ import {commit, kgit, lab, labCluster, podman, podsOn} from './helpers.js'
 
 const repo = inject('labRepo')
 let state: LabState
+let first: Record<string, string> = {}
 const cluster = labCluster(repo)
 
 /**
@@ -21,6 +22,9 @@ spec:
   serviceName: db
   selector: {matchLabels: {app: db}}
   podManagementPolicy: ${opts.policy ?? 'OrderedReady'}
+  volumeClaimTemplates:
+    - metadata: {name: data}
+      spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 16Mi}}}
   template:
     metadata: {labels: {app: db}}
     spec:
@@ -28,12 +32,31 @@ spec:
       containers:
         - name: main
           image: localhost/busybox:1.35
-          command: [sh, -c, 'date +%s > /tmp/started; sleep 3; date +%s > /tmp/ready; mkdir -p /srv && echo ok > /srv/index.html && exec httpd -f -p 8080 -h /srv']
+          command: [sh, -c, '[ -e /data/id ] || echo "$(hostname) $(date +%s)-$RANDOM" > /data/id; date +%s > /tmp/started; sleep 3; date +%s > /tmp/ready; mkdir -p /srv && echo ok > /srv/index.html && exec httpd -f -p 8080 -h /srv']
+          volumeMounts: [{name: data, mountPath: /data}]
           env: [{name: VERSION, value: ${opts.tag ?? 'v1'}}]
           readinessProbe:
             httpGet: {path: /index.html, port: 8080}
             periodSeconds: 1
 `
+}
+
+/** A default class whose claims kgit provisions as directories on the node of their first pod. */
+const LOCAL_PATH = `apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: local-path
+  annotations: {storageclass.kubernetes.io/is-default-class: "true"}
+provisioner: kgit.dev/local-path
+reclaimPolicy: Delete
+volumeBindingMode: WaitForFirstConsumer
+`
+
+/** What each pod wrote in its claim when it first ran: name -> id. */
+async function ids(): Promise<Record<string, string>> {
+  const out: Record<string, string> = {}
+  for (const [pod, node] of await placements()) out[pod] = (await podman(state, node, 'exec', `default_${pod}_main`, 'cat', '/data/id')).trim()
+  return out
 }
 
 /** Every pod of db on the lab's nodes, [name, node], read with podman on every node. */
@@ -80,7 +103,7 @@ beforeAll(async () => {
 
 describe('a StatefulSet on a real lab', () => {
   it('starts db-0, db-1, db-2 in order, each after the one before is ready, with stable names and hostnames', async () => {
-    await commit(repo, {'manifests/db.yaml': db()}, 'db')
+    await commit(repo, {'manifests/db.yaml': db(), 'manifests/class.yaml': LOCAL_PATH}, 'db')
     const {samples, result} = await sampleDuring(kgit(repo, 'apply'))
     expect(result.exitCode, result.stderr + result.stdout).toBe(0)
     // Only ever a prefix of the ordinals.
@@ -92,6 +115,11 @@ describe('a StatefulSet on a real lab', () => {
       expect(await catIn(at.get(next)!, next, '/tmp/started')).toBeGreaterThanOrEqual(await catIn(at.get(prev)!, prev, '/tmp/ready'))
     }
     expect((await podman(state, at.get('db-1')!, 'exec', 'default_db-1_main', 'hostname')).trim()).toBe('db-1')
+    first = await ids()
+    expect(Object.keys(first).sort()).toEqual(['db-0', 'db-1', 'db-2'])
+    for (const [pod, id] of Object.entries(first)) expect(id).toMatch(new RegExp(`^${pod} \\d+-\\d+$`))
+    const pvc = await kgit(repo, 'get', 'pvc')
+    expect(pvc.stdout).toMatch(/^data-db-0\s+Bound\s+pvc-default-data-db-0\s+16Mi\s+RWO\s+local-path/m)
     const sts = await kgit(repo, 'get', 'sts')
     expect(sts.stdout).toMatch(/^NAME\s+READY\s+AGE\ndb\s+3\/3\s+/)
     const status = await kgit(repo, 'rollout', 'status', 'sts/db')
@@ -107,6 +135,8 @@ describe('a StatefulSet on a real lab', () => {
     const order = [...r.stdout.matchAll(/^n\d: ~ pod default\/(db-\d)/gm)].map((m) => m[1])
     expect(order).toEqual(['db-2', 'db-1', 'db-0'])
     expect(await where()).toEqual(before)
+    // Each pod found its own data again.
+    expect(await ids()).toEqual(first)
     const d = await kgit(repo, 'describe', 'sts', 'db')
     expect(d.stdout).toMatch(/^Pod Management Policy:\s+OrderedReady$/m)
     expect(d.stdout).not.toContain('older template')
@@ -120,11 +150,15 @@ describe('a StatefulSet on a real lab', () => {
     const order = [...result.stdout.matchAll(/^n\d: - pod default\/(db-\d)/gm)].map((m) => m[1])
     expect(order).toEqual(['db-2', 'db-1'])
     expect([...(await where()).keys()]).toEqual(['db-0'])
+    // The claims of db-1 and db-2 stay (whenScaled: Retain), with their data.
+    expect((await kgit(repo, 'get', 'pvc')).stdout).toMatch(/^data-db-2\s+Bound\s+/m)
   })
 
   it('never starts an ordinal elsewhere while its node does not answer; kgit node forget lets it move; the stale copy goes when the node is back', async () => {
     await commit(repo, {'manifests/db.yaml': db({tag: 'v2', replicas: 3, policy: 'Parallel'})}, 'db: 3 replicas, parallel')
     expect((await kgit(repo, 'apply')).exitCode).toBe(0)
+    // db-1 and db-2 came back to their nodes and their data.
+    expect(await ids()).toEqual(first)
     const at = await where()
     const [victim, node] = [...at.entries()].find(([, n]) => n === 'n3') ?? [...at.entries()][0]!
     const n = state.nodes.find((x) => x.name === node)!

@@ -114,6 +114,15 @@ describe('ResourceQuota on a revision alone', () => {
     expect(checkRevisionQuotas(load(quota('pods: "1", count/daemonsets.apps: "1"'), ds)).map((e) => e.message)).toEqual(['ResourceQuota default/compute (manifests/all.yaml:1): exceeded quota in namespace default: pods requested 2 by this revision, hard 1'])
   })
 
+  it('counts a StatefulSet\'s ordinals as pods and the claims its volumeClaimTemplates make', () => {
+    const sts = 'apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nspec:\n  replicas: 3\n  selector: {matchLabels: {app: db}}\n  volumeClaimTemplates:\n    - metadata: {name: data}\n      spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n  template:\n    metadata: {labels: {app: db}}\n    spec:\n      containers: [{name: main, image: "busybox:1.35", volumeMounts: [{name: data, mountPath: /data}]}]\n'
+    expect(checkRevisionQuotas(load(quota('pods: "2", persistentvolumeclaims: "2", requests.storage: 2Gi, count/statefulsets.apps: "1"'), sts)).map((e) => e.message)).toEqual([
+      'ResourceQuota default/compute (manifests/all.yaml:1): exceeded quota in namespace default: pods requested 3 by this revision, hard 2',
+      'ResourceQuota default/compute (manifests/all.yaml:1): exceeded quota in namespace default: persistentvolumeclaims requested 3 by this revision, hard 2',
+      'ResourceQuota default/compute (manifests/all.yaml:1): exceeded quota in namespace default: requests.storage requested 3Gi by this revision, hard 2Gi',
+    ])
+  })
+
   it('applies BestEffort and NotBestEffort scopes', () => {
     const best = quota('pods: "1"', '\n  scopes: [BestEffort]')
     expect(checkRevisionQuotas(load(best, app('web', 2))).map((e) => e.message)).toEqual([])

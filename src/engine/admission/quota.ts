@@ -1,7 +1,7 @@
 import {isTerminated, podLimits, podRequests, qosClass} from '../facts/node-resources.js'
 import {AdmissionError, formatPos, type SourcePos} from '../errors.js'
 import {daemonFit} from '../controllers/daemon-set.js'
-import {statefulPod} from '../controllers/stateful-set.js'
+import {statefulClaims, statefulGroup, statefulPod} from '../controllers/stateful-set.js'
 import {expandWorkloads} from '../controllers/workloads.js'
 import {formatAmount} from '../manifest/quantity.js'
 import type {Plan} from '../plan/plan.js'
@@ -85,8 +85,10 @@ export function podsUsage(q: ResourceQuotaObject, pods: PodInUse[]): Resources {
 }
 
 /** What a revision's objects use of each object count a quota tracks. */
-export function objectUsage(q: ResourceQuotaObject, objects: KObject[]): Resources {
+export function objectUsage(q: ResourceQuotaObject, given: KObject[]): Resources {
   const out: Resources = {}
+  // The claims a StatefulSet's volumeClaimTemplates give its ordinals count as Kubernetes counts the PVCs it makes.
+  const objects = [...given, ...given.flatMap((o) => (o.kind === 'StatefulSet' ? statefulClaims(statefulGroup(o), []) : []))]
   for (const key of Object.keys(q.spec.hard)) {
     const t = quotaTracking(key)
     if (t.by === 'objects') out[key] = objects.filter((o) => o.metadata.namespace === q.metadata.namespace && t.kinds.includes(o.kind)).length

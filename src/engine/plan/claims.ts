@@ -1,7 +1,20 @@
-import {claimKey, type StorageState} from '../controllers/claims.js'
-import type {Workloads} from '../controllers/workloads.js'
+import {bindClaims, claimKey, observedMarks, type StorageState} from '../controllers/claims.js'
+import {statefulClaims, type StatefulGroup} from '../controllers/stateful-set.js'
+import {expandWorkloads, type Workloads} from '../controllers/workloads.js'
 import type {Placement} from '../scheduler/scheduler.js'
-import type {ClaimMark, ClaimMount, DesiredPod, NodeSelectorTerm, ObservedPod, PodSpec} from '../types.js'
+import type {ClaimMark, ClaimMount, Desired, DesiredPod, NodeSelectorTerm, Observed, ObservedPod, PodSpec} from '../types.js'
+
+/**
+ * Every claim of a revision bound to its volume: those of git and those its
+ * StatefulSets' volumeClaimTemplates make, from what the nodes' marks say (plan(), get
+ * pv/pvc, describe pvc).
+ */
+export function revisionStorage(desired: Desired, observed: Observed, stateful: readonly StatefulGroup[] = expandWorkloads(desired).stateful): StorageState {
+  const marks = observedMarks(observed)
+  const extraClaims = stateful.flatMap((s) => statefulClaims(s, marks.map((m) => m.mark)))
+  const statefulSets = new Set(stateful.map((s) => `${s.namespace}/${s.owner.name}`))
+  return bindClaims({objects: desired.objects, extraClaims, statefulSets, marks, nodeOrder: desired.cluster.nodes.map((n) => n.name), now: observed.at ?? 0})
+}
 
 /** A pod that uses claims: where it runs and which claims (`namespace/claim`). */
 export interface ClaimUser {

@@ -1,5 +1,5 @@
 import {daemonSetStep, type DaemonGroup} from '../controllers/daemon-set.js'
-import {statefulClaims, statefulSetStep, type StatefulGroup} from '../controllers/stateful-set.js'
+import {statefulSetStep, type StatefulGroup} from '../controllers/stateful-set.js'
 import {safeEncode, fnv32a} from '../controllers/hash.js'
 import {expandWorkloads} from '../controllers/workloads.js'
 import {jobStep, type JobGroup, type JobStatus} from '../controllers/job.js'
@@ -9,8 +9,7 @@ import {isTerminated, nodeAllocatable} from '../facts/node-resources.js'
 import {nodeLabels, taintText, tolerates, untoleratedTaint} from '../scheduler/predicates.js'
 import {taintKey} from './records.js'
 import {ownerKey, schedule, staticReason, type ExistingPod, type SchedNode} from '../scheduler/scheduler.js'
-import {bindClaims, observedMarks} from '../controllers/claims.js'
-import {attachClaims, attachPod, claimsInUse, claimUsers, orphanRemovals, schedulerView, settlePlacements} from './claims.js'
+import {attachClaims, attachPod, claimsInUse, claimUsers, orphanRemovals, revisionStorage, schedulerView, settlePlacements} from './claims.js'
 import type {ClaimMark, Desired, DesiredPod, JobMark, NodeRecord, NodeSpec, Observed, ObservedPod, PodGroup, StrayContainer} from '../types.js'
 import {byText} from '../order.js'
 import {specChanges} from './spec-diff.js'
@@ -98,10 +97,7 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
     if (why) ctx.why.set(o, why)
     return !why
   })
-  const marks = observedMarks(observed)
-  const extraClaims = stateful.flatMap((s) => statefulClaims(s, marks.map((m) => m.mark)))
-  const statefulSets = new Set(stateful.map((s) => `${s.namespace}/${s.owner.name}`))
-  const storage = bindClaims({objects: desired.objects, extraClaims, statefulSets, marks, nodeOrder: nodes.map((n) => n.name), now})
+  const storage = revisionStorage(desired, observed, stateful)
   attachClaims({pods, groups, daemons, stateful, jobs}, storage, claimUsers(claimable))
   const inUse = claimsInUse(claimUsers(claimable))
   claimBarePods(pods, claimable, ctx, down, unschedulable)
