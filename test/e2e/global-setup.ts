@@ -1,13 +1,15 @@
 import {execa} from 'execa'
-import {mkdtemp, rm} from 'node:fs/promises'
+import {mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {TestProject} from 'vitest/node'
 
+/** The e2e files run in two projects at once, each on its own lab: `e2e` and `e2e-b`. */
 export const E2E_LAB = process.env.KGIT_E2E_LAB ?? 'e2e'
-/** Where the lab takes its addresses; several labs at once (parallel work trees) each name their own. */
+/** Where the labs take their addresses; several labs at once (parallel work trees) each name their own. */
 const E2E_SUBNET = process.env.KGIT_E2E_SUBNET
 const ROOT = new URL('../..', import.meta.url).pathname
+const LOCK = join(tmpdir(), 'kgit-e2e-setup.lock')
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -21,18 +23,54 @@ async function kgit(args: string[]): Promise<void> {
   if (r.exitCode !== 0) throw new Error(`kgit ${args.join(' ')} failed (exit ${r.exitCode}):\n${r.all}`)
 }
 
-/** One lab for every e2e file: built CLI, 3 nodes. Torn down even when tests fail. */
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  await execa('npm', ['run', 'build'], {cwd: ROOT, stdio: 'inherit'})
-  // A crashed earlier run may have left its lab behind.
-  await execa('node', [join(ROOT, 'bin/run.js'), 'lab', 'down', '--name', E2E_LAB], {reject: false})
+/**
+ * Runs `fn` alone among the e2e projects of this machine: labs picking their addresses
+ * at the same moment would pick the same slice, and two builds would write dist/ at once.
+ * A lock older than 10 minutes is from a run that died.
+ */
+export async function setupLock<T>(fn: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      await mkdir(LOCK)
+      break
+    } catch {
+      const age = await readFile(join(LOCK, 'at'), 'utf8').then((t) => Date.now() - Number(t), () => 0)
+      if (age > 600_000 || i > 3000) await rm(LOCK, {recursive: true, force: true})
+      await new Promise((r) => setTimeout(r, 200))
+    }
+  }
+  try {
+    await writeFile(join(LOCK, 'at'), String(Date.now()))
+    return await fn()
+  } finally {
+    await rm(LOCK, {recursive: true, force: true})
+  }
+}
+
+/** Built once per vitest process (both projects' setups run in it). */
+const BUILT = join(tmpdir(), 'kgit-e2e-built')
+
+/** One lab for every file of a project: built CLI, 3 nodes. Torn down even when tests fail. */
+export async function labSetup(project: TestProject, name: string): Promise<() => Promise<void>> {
   const base = await mkdtemp(join(tmpdir(), 'kgit-e2e-'))
   const repo = join(base, 'repo')
-  await kgit(['lab', 'up', '--name', E2E_LAB, '--nodes', '3', '--dir', repo, ...(E2E_SUBNET ? ['--subnet', E2E_SUBNET] : [])])
+  await setupLock(async () => {
+    if ((await readFile(BUILT, 'utf8').catch(() => '')) !== String(process.pid)) {
+      await execa('npm', ['run', 'build'], {cwd: ROOT, stdio: 'inherit'})
+      await writeFile(BUILT, String(process.pid))
+    }
+    // A crashed earlier run may have left its lab behind.
+    await execa('node', [join(ROOT, 'bin/run.js'), 'lab', 'down', '--name', name], {reject: false})
+    await kgit(['lab', 'up', '--name', name, '--nodes', '3', '--dir', repo, ...(E2E_SUBNET ? ['--subnet', E2E_SUBNET] : [])])
+  })
   project.provide('labRepo', repo)
-  project.provide('labName', E2E_LAB)
+  project.provide('labName', name)
   return async () => {
-    await kgit(['lab', 'down', '--name', E2E_LAB])
+    await kgit(['lab', 'down', '--name', name])
     await rm(base, {recursive: true, force: true})
   }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  return labSetup(project, E2E_LAB)
 }

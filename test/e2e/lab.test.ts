@@ -3,6 +3,7 @@ import {mkdtemp, readFile, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
+import {setupLock} from './global-setup.js'
 import {kgit} from './helpers.js'
 
 const NAME = 'labtest'
@@ -25,7 +26,8 @@ describe('kgit lab', () => {
   it('comes up with working nodes, and down removes exactly what up made', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'kgit-labtest-'))
     try {
-      const up = await kgit(ROOT, 'lab', 'up', '--name', NAME, '--nodes', '2', '--dir', join(dir, 'repo'))
+      // Alone: the other project's lab may be picking its addresses right now.
+      const up = await setupLock(() => kgit(ROOT, 'lab', 'up', '--name', NAME, '--nodes', '2', '--dir', join(dir, 'repo')))
       expect(up.exitCode, up.stderr + up.stdout).toBe(0)
       const status = await kgit(ROOT, 'lab', 'status', '--name', NAME, '-o', 'json')
       expect(status.exitCode, status.stderr).toBe(0)
