@@ -9,12 +9,11 @@ const TEMPLATE: PathPart[] = ['spec', 'jobTemplate']
 
 /**
  * A CronJob (batch/v1), validated and defaulted as Kubernetes does: concurrencyPolicy
- * Allow, suspend false, history limits 3 successful and 1 failed, a name of at most 52
- * characters (a child adds `-` and 10 digits). Its jobTemplate is read as a Job.
+ * Allow, suspend false, history limits 3 successful and 1 failed (the schema checks keep
+ * the name to 52 characters: a child adds `-` and 10 digits). Its jobTemplate is read as a Job.
  */
 export function readCronJob(r: FieldReader, apiVersion: string, source: CronJobObject['source'], metadata: ObjectMeta): CronJobObject {
   r.map(['spec'], {required: true})
-  if (metadata.name.length > 52) r.fail(['metadata', 'name'], 'must be no more than 52 characters')
   const schedule = r.str(['spec', 'schedule'], {required: true}) ?? ''
   const timeZone = r.str(['spec', 'timeZone'])
   if (schedule !== '') {
