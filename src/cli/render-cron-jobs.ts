@@ -1,6 +1,7 @@
 import {nextSchedule} from '../engine/controllers/cron-schedule.js'
 import type {PlanRun} from '../engine/session.js'
-import type {CronJobObject} from '../engine/types.js'
+import {childJob} from '../engine/plan/cron-jobs.js'
+import type {CronJobObject, JobObject} from '../engine/types.js'
 import {age} from './render-pods.js'
 import {table} from './table.js'
 
@@ -73,4 +74,14 @@ export function describeCronJob(run: PlanRun, o: CronJobObject): string[] {
   if (!v || v.children.length === 0) out.push('  <none>')
   else for (const l of table([['NAME', 'SCHEDULED', 'STATUS'], ...v.children.map((c) => [c.name, c.scheduled, c.status])])) out.push(`  ${l}`)
   return out
+}
+
+/** A CronJob's child Job as the records know it (for `kgit describe job CHILD`). */
+export function cronChildJob(run: PlanRun, namespace: string, name: string): JobObject | undefined {
+  for (const r of run.plan.cronJobs) {
+    const child = r.namespace === namespace ? r.step.mark.children.find((c) => c.name === name) : undefined
+    const c = run.desired.objects.find((o): o is CronJobObject => o.kind === 'CronJob' && o.metadata.namespace === namespace && o.metadata.name === r.name)
+    if (child && c) return childJob(c, child)
+  }
+  return undefined
 }

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {KgitCommand, clusterFlags} from '../cli/base.js'
 import {describeDaemonSet, describeDeployment, describeNode, describePod, describeStatefulSet} from '../cli/render-describe.js'
 import {describeJob} from '../cli/render-jobs.js'
-import {describeCronJob} from '../cli/render-cron-jobs.js'
+import {cronChildJob, describeCronJob} from '../cli/render-cron-jobs.js'
 import {describeNamespace, findNamespace} from '../cli/render-namespace.js'
 import {replicaSetRows, replicaSetViews} from '../cli/render-workloads.js'
 import {planRevision} from '../engine/session.js'
@@ -64,7 +64,7 @@ export default class Describe extends KgitCommand {
     } else if (kind === 'pvc') {
       lines = describeClaim(storageState(run), ns, n!) ?? notFound('persistentvolumeclaims')
     } else if (kind === 'job') {
-      const d = run.desired.objects.find((o) => o.kind === 'Job' && o.metadata.name === n && o.metadata.namespace === ns)
+      const d = run.desired.objects.find((o) => o.kind === 'Job' && o.metadata.name === n && o.metadata.namespace === ns) ?? cronChildJob(run, ns, n!)
       if (!d || d.kind !== 'Job') return notFound('jobs.batch')
       lines = describeJob(run, d)
     } else if (kind === 'cronjob') {
