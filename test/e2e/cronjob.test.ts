@@ -1,5 +1,6 @@
 import {beforeAll, describe, expect, inject, it} from 'vitest'
 import type {LabState} from '../../src/engine/exec/lab/index.js'
+import {labTransport} from '../../src/engine/exec/lab/index.js'
 import {commit, kgit, lab, labCluster, podman} from './helpers.js'
 
 const repo = inject('labRepo')
@@ -119,8 +120,20 @@ describe('CronJobs under a cron-driven reconcile on a real lab', () => {
     expect(described).toMatch(/^Concurrency Policy:\s+Forbid$/m)
     expect(described).toMatch(new RegExp(`^Active Jobs:\\s+slow-${minute(boundaries[2]!)}$`, 'm'))
 
+    expect((await kgit(repo, 'describe', 'job', `tick-${minute(boundaries[0]!)}`)).stdout).toMatch(/^Pods Statuses:\s+0 Active \/ 1 Succeeded \/ 0 Failed$/m)
+
     // Removed from git: the children's pods go, the running one too.
     await commit(repo, {'manifests/tick.yaml': null, 'manifests/slow.yaml': null}, 'no cron jobs')
+    // ... but not while another run (here: on another machine) holds the cluster lock: exit 3 at once.
+    const holder = JSON.stringify({user: 'ci', host: 'elsewhere', pid: 1, command: 'kgit apply', revision: 'f'.repeat(40), since: new Date().toISOString()})
+    const n1 = state.nodes[0]!
+    const held = await labTransport(state, n1.name).exec([['sh', '-c', 'mkdir -p "$1/lock" && printf %s "$2" > "$1/lock/holder"', 'lock', `${n1.dir}/data`, holder]])
+    expect(held.exitCode, held.stderr).toBe(0)
+    const locked = await kgit(repo, 'reconcile', '--once')
+    expect(locked.exitCode).toBe(3)
+    expect(locked.stdout).toBe('')
+    expect(locked.stderr.trim()).toMatch(/^kgit reconcile: skipped, the cluster is locked by ci@elsewhere pid 1 \(kgit apply of f{12}, since \S+\) on node\(s\) n1$/)
+    expect((await kgit(repo, 'unlock')).exitCode).toBe(0)
     const gone = await kgit(repo, 'reconcile', '--once')
     expect(gone.exitCode, gone.stderr).toBe(0)
     expect(gone.stdout).toMatch(/^reconciled \w+: 0 created, 0 replaced, 5 removed/)
