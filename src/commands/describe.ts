@@ -2,28 +2,30 @@ import {Args, Flags} from '@oclif/core'
 import {KgitCommand, clusterFlags} from '../cli/base.js'
 import {describeDaemonSet, describeDeployment, describeNode, describePod, describeStatefulSet} from '../cli/render-describe.js'
 import {describeJob} from '../cli/render-jobs.js'
+import {cronChildJob, describeCronJob} from '../cli/render-cron-jobs.js'
 import {describeNamespace, findNamespace} from '../cli/render-namespace.js'
 import {replicaSetRows, replicaSetViews} from '../cli/render-workloads.js'
 import {planRevision} from '../engine/session.js'
 import {describeClaim, storageState} from '../cli/render-storage.js'
 
-const KINDS: Record<string, 'pod' | 'deployment' | 'replicaset' | 'daemonset' | 'statefulset' | 'job' | 'node' | 'namespace' | 'pvc'> = {
+const KINDS: Record<string, 'pod' | 'deployment' | 'replicaset' | 'daemonset' | 'statefulset' | 'job' | 'cronjob' | 'node' | 'namespace' | 'pvc'> = {
   pod: 'pod', pods: 'pod', po: 'pod',
   deployment: 'deployment', deployments: 'deployment', deploy: 'deployment',
   replicaset: 'replicaset', replicasets: 'replicaset', rs: 'replicaset', rc: 'replicaset', replicationcontroller: 'replicaset',
   daemonset: 'daemonset', daemonsets: 'daemonset', ds: 'daemonset',
   statefulset: 'statefulset', statefulsets: 'statefulset', sts: 'statefulset',
   job: 'job', jobs: 'job', 'jobs.batch': 'job',
+  cronjob: 'cronjob', cronjobs: 'cronjob', cj: 'cronjob', 'cronjobs.batch': 'cronjob',
   node: 'node', nodes: 'node', no: 'node',
   namespace: 'namespace', namespaces: 'namespace', ns: 'namespace',
   pvc: 'pvc', persistentvolumeclaim: 'pvc', persistentvolumeclaims: 'pvc',
 }
 
 export default class Describe extends KgitCommand {
-  static override description = 'Show one object in detail: what git says and what the nodes run (pods, deployments, replicasets, daemonsets, statefulsets, jobs, nodes, namespaces)'
+  static override description = 'Show one object in detail: what git says and what the nodes run (pods, deployments, replicasets, daemonsets, statefulsets, jobs, cronjobs, nodes, namespaces)'
   static override examples = ['<%= config.bin %> describe pod web-55cf674f6-f8b54', '<%= config.bin %> describe deployment web -n shop', '<%= config.bin %> describe deploy/web', '<%= config.bin %> describe node n1', '<%= config.bin %> describe namespace shop']
   static override args = {
-    kind: Args.string({required: true, description: 'pod, deployment, replicaset, daemonset, statefulset, job, node, namespace, pvc (or KIND/NAME)'}),
+    kind: Args.string({required: true, description: 'pod, deployment, replicaset, daemonset, statefulset, job, cronjob, node, namespace, pvc (or KIND/NAME)'}),
     name: Args.string({description: 'its name'}),
   }
   static override flags = {...clusterFlags, namespace: Flags.string({char: 'n', description: 'namespace', default: 'default'})}
@@ -33,7 +35,7 @@ export default class Describe extends KgitCommand {
     this.debugMode = flags.debug
     const [k, n] = args.name === undefined && args.kind.includes('/') ? args.kind.split('/', 2) : [args.kind, args.name]
     const kind = KINDS[(k ?? '').toLowerCase()]
-    if (!kind) this.fail(`the server doesn't have a resource type "${k}" (kgit describes: pods, deployments, replicasets, daemonsets, statefulsets, jobs, nodes, namespaces)`)
+    if (!kind) this.fail(`the server doesn't have a resource type "${k}" (kgit describes: pods, deployments, replicasets, daemonsets, statefulsets, jobs, cronjobs, nodes, namespaces)`)
     if (!n) this.fail(`name the ${kind} to describe: kgit describe ${kind} NAME`)
     const ns = flags.namespace
     const {run} = await planRevision({dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree']})
@@ -62,9 +64,13 @@ export default class Describe extends KgitCommand {
     } else if (kind === 'pvc') {
       lines = describeClaim(storageState(run), ns, n!) ?? notFound('persistentvolumeclaims')
     } else if (kind === 'job') {
-      const d = run.desired.objects.find((o) => o.kind === 'Job' && o.metadata.name === n && o.metadata.namespace === ns)
+      const d = run.desired.objects.find((o) => o.kind === 'Job' && o.metadata.name === n && o.metadata.namespace === ns) ?? cronChildJob(run, ns, n!)
       if (!d || d.kind !== 'Job') return notFound('jobs.batch')
       lines = describeJob(run, d)
+    } else if (kind === 'cronjob') {
+      const d = run.desired.objects.find((o) => o.kind === 'CronJob' && o.metadata.name === n && o.metadata.namespace === ns)
+      if (!d || d.kind !== 'CronJob') return notFound('cronjobs.batch')
+      lines = describeCronJob(run, d)
     } else if (kind === 'namespace') {
       const found = findNamespace(run.desired.objects, n!)
       if (!found) return notFound('namespaces')

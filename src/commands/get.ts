@@ -5,6 +5,7 @@ import {podRows, podsJson} from '../cli/render-pods.js'
 import {nodesJson} from '../cli/render-resources.js'
 import {type Filter, daemonSetRows, daemonSetViews, deploymentRows, deploymentViews, nodeRows, replicaSetRows, replicaSetViews, statefulSetRows, statefulSetViews} from '../cli/render-workloads.js'
 import {jobRows, jobViews} from '../cli/render-jobs.js'
+import {cronJobRows, cronJobViews} from '../cli/render-cron-jobs.js'
 import {observeCluster, planRevision, type PlanRun} from '../engine/session.js'
 import {pvRows, pvcRows, storageClassRows, storageState} from '../cli/render-storage.js'
 import {byText} from '../engine/order.js'
@@ -14,30 +15,32 @@ type StorageKind = 'pv' | 'pvc' | 'storageclasses'
 const STORAGE_RESOURCES: Record<string, StorageKind> = {pv: 'pv', persistentvolume: 'pv', persistentvolumes: 'pv', pvc: 'pvc', persistentvolumeclaim: 'pvc', persistentvolumeclaims: 'pvc', sc: 'storageclasses', storageclass: 'storageclasses', storageclasses: 'storageclasses', 'storageclasses.storage.k8s.io': 'storageclasses'}
 
 /** kubectl's names and short names for what kgit lists. */
-const RESOURCES: Record<string, 'pods' | 'deployments' | 'replicasets' | 'daemonsets' | 'statefulsets' | 'jobs' | 'nodes' | StorageKind> = {
+const RESOURCES: Record<string, 'pods' | 'deployments' | 'replicasets' | 'daemonsets' | 'statefulsets' | 'jobs' | 'cronjobs' | 'nodes' | StorageKind> = {
   pods: 'pods', pod: 'pods', po: 'pods',
   deployments: 'deployments', deployment: 'deployments', deploy: 'deployments', 'deployments.apps': 'deployments',
   replicasets: 'replicasets', replicaset: 'replicasets', rs: 'replicasets', replicationcontrollers: 'replicasets', replicationcontroller: 'replicasets', rc: 'replicasets',
   daemonsets: 'daemonsets', daemonset: 'daemonsets', ds: 'daemonsets', 'daemonsets.apps': 'daemonsets',
   statefulsets: 'statefulsets', statefulset: 'statefulsets', sts: 'statefulsets', 'statefulsets.apps': 'statefulsets',
   jobs: 'jobs', job: 'jobs', 'jobs.batch': 'jobs',
+  cronjobs: 'cronjobs', cronjob: 'cronjobs', cj: 'cronjobs', 'cronjobs.batch': 'cronjobs',
   nodes: 'nodes', node: 'nodes', no: 'nodes',
   ...STORAGE_RESOURCES,
 }
 
-type Workload = 'deployments' | 'replicasets' | 'daemonsets' | 'statefulsets' | 'jobs'
+type Workload = 'deployments' | 'replicasets' | 'daemonsets' | 'statefulsets' | 'jobs' | 'cronjobs'
 
 function workloadRows(kind: Workload, run: PlanRun, f: Filter, all: boolean): string[] {
   if (kind === 'jobs') return jobRows(jobViews(run, f), all)
+  if (kind === 'cronjobs') return cronJobRows(cronJobViews(run, f), all)
   if (kind === 'deployments') return deploymentRows(deploymentViews(run, f), all)
   if (kind === 'statefulsets') return statefulSetRows(statefulSetViews(run, f), all)
   return kind === 'daemonsets' ? daemonSetRows(daemonSetViews(run, f), all) : replicaSetRows(replicaSetViews(run, f), all)
 }
 
 export default class Get extends KgitCommand {
-  static override description = 'List live objects, read from the nodes: pods, deployments, replicasets (and replicationcontrollers), daemonsets, statefulsets, jobs, nodes, persistentvolumes (pv), persistentvolumeclaims (pvc), storageclasses (sc)'
-  static override examples = ['<%= config.bin %> get pods', '<%= config.bin %> get pods -A -o wide', '<%= config.bin %> get deploy -n shop', '<%= config.bin %> get rs', '<%= config.bin %> get ds -A', '<%= config.bin %> get sts', '<%= config.bin %> get jobs', '<%= config.bin %> get pvc', '<%= config.bin %> get nodes -o wide']
-  static override args = {resource: Args.string({required: true, description: 'what to list: pods (po), deployments (deploy), replicasets (rs, rc), daemonsets (ds), statefulsets (sts), jobs, nodes (no), pv, pvc, storageclasses (sc)'})}
+  static override description = 'List live objects, read from the nodes: pods, deployments, replicasets (and replicationcontrollers), daemonsets, statefulsets, jobs, cronjobs, nodes, persistentvolumes (pv), persistentvolumeclaims (pvc), storageclasses (sc)'
+  static override examples = ['<%= config.bin %> get pods', '<%= config.bin %> get pods -A -o wide', '<%= config.bin %> get deploy -n shop', '<%= config.bin %> get rs', '<%= config.bin %> get ds -A', '<%= config.bin %> get sts', '<%= config.bin %> get jobs', '<%= config.bin %> get cronjobs', '<%= config.bin %> get pvc', '<%= config.bin %> get nodes -o wide']
+  static override args = {resource: Args.string({required: true, description: 'what to list: pods (po), deployments (deploy), replicasets (rs, rc), daemonsets (ds), statefulsets (sts), jobs, cronjobs (cj), nodes (no), pv, pvc, storageclasses (sc)'})}
   static override flags = {
     ...clusterFlags,
     namespace: Flags.string({char: 'n', description: 'namespace', default: 'default'}),
@@ -49,7 +52,7 @@ export default class Get extends KgitCommand {
     const {args, flags} = await this.parse(Get)
     this.debugMode = flags.debug
     const kind = RESOURCES[args.resource.toLowerCase()]
-    if (!kind) this.fail(`the server doesn't have a resource type "${args.resource}" (kgit lists: pods, deployments, replicasets, replicationcontrollers, daemonsets, statefulsets, jobs, nodes, pv, pvc, storageclasses)`)
+    if (!kind) this.fail(`the server doesn't have a resource type "${args.resource}" (kgit lists: pods, deployments, replicasets, replicationcontrollers, daemonsets, statefulsets, jobs, cronjobs, nodes, pv, pvc, storageclasses)`)
     const all = flags['all-namespaces']
     const opts = {dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree']}
     const empty = (): void => this.logToStderr(all || kind === 'nodes' ? 'No resources found' : `No resources found in ${flags.namespace} namespace.`)
@@ -74,7 +77,7 @@ export default class Get extends KgitCommand {
       else for (const line of nodeRows(run, flags.output === 'wide')) this.log(line)
       return this.unreachable(run.observed.nodes)
     }
-    const views = kind === 'jobs' ? jobViews(run, f) : kind === 'deployments' ? deploymentViews(run, f) : kind === 'daemonsets' ? daemonSetViews(run, f) : kind === 'statefulsets' ? statefulSetViews(run, f) : replicaSetViews(run, f)
+    const views = kind === 'cronjobs' ? cronJobViews(run, f) : kind === 'jobs' ? jobViews(run, f) : kind === 'deployments' ? deploymentViews(run, f) : kind === 'daemonsets' ? daemonSetViews(run, f) : kind === 'statefulsets' ? statefulSetViews(run, f) : replicaSetViews(run, f)
     if (flags.output === 'json') this.log(JSON.stringify(views, null, 2))
     else if (views.length === 0) empty()
     else for (const line of workloadRows(kind, run, f, all)) this.log(line)

@@ -60,6 +60,11 @@ export class UsageError extends Error {
   override name = 'UsageError'
 }
 
+/** Another run holds the cluster lock (`kgit reconcile --once` exits with its own code for it). */
+export class ClusterLockedError extends UsageError {
+  override name = 'ClusterLockedError'
+}
+
 /** Several errors reported together. */
 export class ErrorList extends Error {
   override name = 'ErrorList'

@@ -41,3 +41,9 @@ export function podmanContainerName(namespace: string, pod: string, container: s
 export function podmanVolumeName(namespace: string, pod: string, volume: string): string {
   return `${namespace}_${pod}_${volume}`
 }
+
+/**
+ * The Kubernetes label on a CronJob's child Job and its pods, naming the CronJob: children
+ * are known from the pods too, should the records lose them (ADR 0012).
+ */
+export const CRON_JOB_LABEL = 'kgit.dev/cronjob'

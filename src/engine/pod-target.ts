@@ -1,4 +1,5 @@
 import {UsageError} from './errors.js'
+import {CRON_JOB_LABEL} from './marks.js'
 import {byText} from './order.js'
 import type {KObject, NodeObservation, ObservedContainer, ObservedPod} from './types.js'
 
@@ -94,10 +95,13 @@ export const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-conta
  * containers (a pod of an older template keeps the order kgit observed).
  */
 export function containerHints(objects: KObject[], pod: ObservedPod): ContainerHints | undefined {
-  const owner = pod.owner ?? {kind: 'Pod', name: pod.name}
+  const cron = pod.owner?.kind === 'Job' ? pod.labels[CRON_JOB_LABEL] : undefined
+  const owner = cron !== undefined ? {kind: 'CronJob', name: cron} : (pod.owner ?? {kind: 'Pod', name: pod.name})
   const o = objects.find((x) => x.kind === owner.kind && x.metadata.name === owner.name && x.metadata.namespace === pod.namespace)
   if (!o || !('notes' in o)) return undefined
-  const [spec, annotations] = o.kind === 'Pod' ? [o.spec, o.metadata.annotations] : [o.spec.template.spec, o.spec.template.metadata.annotations]
+  const tpl = o.kind === 'Pod' ? undefined : o.kind === 'CronJob' ? o.spec.jobTemplate.spec.template : o.spec.template
+  const [spec, annotations] = tpl ? [tpl.spec, tpl.metadata.annotations] : o.kind === 'Pod' ? [o.spec, o.metadata.annotations] : [undefined, {}]
+  if (!spec) return undefined
   const order = spec.containers.map((c) => c.name)
   const observed = pod.containers.map((c) => c.name)
   if (order.length !== observed.length || !order.every((n) => observed.includes(n))) return undefined

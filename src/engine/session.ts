@@ -14,7 +14,7 @@ import {observeNode} from './exec/observe.js'
 import {parseCluster} from './manifest/cluster.js'
 import {loadDesired, type SourceFile} from './manifest/load.js'
 import {plan, type Action, type Plan} from './plan/plan.js'
-import {isJobAction, jobMarks, jobsWaiting, unrecordedJobs} from './plan/jobs.js'
+import {cronMarks, isJobAction, jobMarks, jobsWaiting, unrecordedCronJobs, unrecordedJobs} from './plan/jobs.js'
 import {checkPlanQuotas, checkRevisionQuotas, planQuotaChange} from './admission/quota.js'
 import type {ClusterSpec, Desired, NodeObservation, NodeRecord, NodeSpec, Observed} from './types.js'
 import {readFile} from 'node:fs/promises'
@@ -167,7 +167,7 @@ async function commitInfo(loaded: Loaded): Promise<CommitInfo> {
 
 function recordFor(info: CommitInfo, observed: Observed, nodes: readonly NodeSpec[], p: Plan): NodeRecord {
   const prev = latestRecord(observed.nodes.map((n) => (n.reachable ? n.record : undefined)))
-  return nextRecord(prev, observed, info, {now: new Date(observed.at ?? Date.now()).toISOString(), by: `${userInfo().username}@${hostname()}`, nodes, jobs: jobMarks(p)})
+  return nextRecord(prev, observed, info, {now: new Date(observed.at ?? Date.now()).toISOString(), by: `${userInfo().username}@${hostname()}`, nodes, jobs: jobMarks(p), cronJobs: cronMarks(p)})
 }
 
 export interface ApplyHooks {
@@ -216,7 +216,9 @@ export async function applyRevision(opts: SessionOptions, hooks: ApplyHooks): Pr
       if (again.length > 0) break
       for (const a of current.actions) if (a.type === 'create' || a.type === 'replace') started.add(podKey(a.node, a.pod))
       // A Job's end is recorded before its pods are touched: a finished run never starts again (ADR 0010).
-      const record = r.commitInfo && unrecordedJobs(current, latestRecord(observed.nodes.map((n) => (n.reachable ? n.record : undefined)))).length > 0
+      // So is a CronJob's new schedule, before its child's pods are made (ADR 0012).
+      const prev = latestRecord(observed.nodes.map((n) => (n.reachable ? n.record : undefined)))
+      const record = r.commitInfo && (unrecordedJobs(current, prev).length > 0 || unrecordedCronJobs(current, prev).length > 0)
       if (r.commitInfo && record) {
         await writeRecords(r.desired.cluster, conns, observed, recordFor(r.commitInfo, observed, r.desired.cluster.nodes, current))
       }

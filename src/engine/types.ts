@@ -384,7 +384,7 @@ export interface ResourceQuotaObject extends Sourced {
   unenforced?: string
 }
 
-export type KObject = NamespaceObject | PodObject | DeploymentObject | ReplicaSetObject | DaemonSetObject | StatefulSetObject | JobObject | ConfigMapObject | LimitRangeObject | ResourceQuotaObject | StorageObject
+export type KObject = NamespaceObject | PodObject | DeploymentObject | ReplicaSetObject | DaemonSetObject | StatefulSetObject | JobObject | CronJobObject | ConfigMapObject | LimitRangeObject | ResourceQuotaObject | StorageObject
 
 export type AccessMode = 'ReadWriteOnce' | 'ReadOnlyMany' | 'ReadWriteMany' | 'ReadWriteOncePod'
 
@@ -480,6 +480,28 @@ export interface ClaimMark {
   /** Such a claim outlives its StatefulSet (persistentVolumeClaimRetentionPolicy.whenDeleted: Retain, the default). */
   retain?: boolean
 }
+/** A CronJob (batch/v1): a Job made from `jobTemplate` at each time of `schedule` (ADR 0012). */
+export interface CronJobObject extends Sourced {
+  kind: 'CronJob'
+  apiVersion: string
+  metadata: ObjectMeta
+  spec: {
+    /** Five cron fields, or @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly. */
+    schedule: string
+    /** IANA name; absent: UTC (kgit has no controller-manager local time to fall back to). */
+    timeZone?: string
+    concurrencyPolicy: 'Allow' | 'Forbid' | 'Replace'
+    startingDeadlineSeconds?: number
+    suspend: boolean
+    successfulJobsHistoryLimit: number
+    failedJobsHistoryLimit: number
+    /** The Job each schedule makes, named '' (a child is NAME-MINUTES). */
+    jobTemplate: JobObject
+  }
+  /** The job template's pod notes (env to resolve, unsupported features). */
+  notes: PodNotes
+}
+
 /** A Job (batch/v1): pods that run to completion, retried up to backoffLimit (ADR 0010). */
 export interface JobObject extends Sourced {
   kind: 'Job'
@@ -648,6 +670,29 @@ export interface NodeRecord {
   nodes?: string[]
   /** `namespace/name` -> how the Job's run ended: a finished run is never started again (ADR 0010). */
   jobs?: Record<string, JobMark>
+  /** `namespace/name` -> a CronJob's schedule state and children: a fresh clone never runs a schedule again (ADR 0012). */
+  cronJobs?: Record<string, CronMark>
+}
+
+/** What the records keep of a CronJob (Kubernetes keeps it in the CronJob's status). */
+export interface CronMark {
+  /** When kgit first applied it (ISO; Kubernetes' creationTimestamp): the earliest schedule that may run is after it. */
+  since: string
+  /** The last schedule a child was made for (ISO). */
+  lastScheduleTime?: string
+  /** The newest completion of a child that succeeded (ISO). */
+  lastSuccessfulTime?: string
+  /** Its child Jobs, oldest schedule first; their ends are in `jobs` under `namespace/CHILD`. */
+  children: CronChild[]
+}
+
+export interface CronChild {
+  /** `NAME-MINUTES`, MINUTES the scheduled time in minutes since the epoch (as Kubernetes names them). */
+  name: string
+  /** The scheduled time (ISO). */
+  scheduled: string
+  /** The hash of the Job it was made from: a later jobTemplate change never changes a child that exists. */
+  hash: string
 }
 
 /** A finished run of a Job, kept in every node's record. */

@@ -1,5 +1,5 @@
 import {PRUNE_ANNOTATION} from '../marks.js'
-import type {Desired, DesiredPod, KObject, PodGroup, PodNotes, PodTemplate} from '../types.js'
+import type {CronJobObject, Desired, DesiredPod, KObject, PodGroup, PodNotes, PodTemplate} from '../types.js'
 import {daemonGroup, type DaemonGroup} from './daemon-set.js'
 import {statefulGroup, type StatefulGroup} from './stateful-set.js'
 import {podTemplateHash, specHash} from './hash.js'
@@ -16,6 +16,8 @@ export interface Workloads {
   stateful: StatefulGroup[]
   /** Jobs: pods that run to completion. */
   jobs: JobGroup[]
+  /** CronJobs: their children are Jobs the records and the schedule name (plan/cron-jobs.ts). */
+  crons: CronJobObject[]
 }
 
 /** Expands the objects of a revision into the pods they stand for. */
@@ -25,6 +27,7 @@ export function expandWorkloads(desired: Desired): Workloads {
   const daemons: DaemonGroup[] = []
   const stateful: StatefulGroup[] = []
   const jobs: JobGroup[] = []
+  const crons: CronJobObject[] = []
   for (const o of desired.objects) {
     if (o.kind === 'Pod') {
       const {name, namespace, labels} = o.metadata
@@ -41,9 +44,11 @@ export function expandWorkloads(desired: Desired): Workloads {
       stateful.push(statefulGroup(o))
     } else if (o.kind === 'Job') {
       jobs.push(jobGroup(o))
+    } else if (o.kind === 'CronJob') {
+      crons.push(o)
     }
   }
-  return {pods, groups, daemons, stateful, jobs}
+  return {pods, groups, daemons, stateful, jobs, crons}
 }
 
 /**

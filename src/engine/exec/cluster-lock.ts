@@ -1,7 +1,7 @@
 import {randomUUID} from 'node:crypto'
 import {hostname, userInfo} from 'node:os'
 import {describeHolder, lock, parseHolder, type LockHolder} from '../argv/lock.js'
-import {UsageError} from '../errors.js'
+import {ClusterLockedError} from '../errors.js'
 import type {ClusterSpec, NodeObservation} from '../types.js'
 import type {Connections} from './connect.js'
 import type {LockRequest} from './observe.js'
@@ -63,12 +63,12 @@ export function releaseClaim(cluster: ClusterSpec, conns: Connections, token: st
   return onEachNode(cluster, conns, (dir) => lock.release(dir, token))
 }
 
-export function lockedError(locked: {node: string; holder?: LockHolder}[], timeoutMs: number): UsageError {
+export function lockedError(locked: {node: string; holder?: LockHolder}[], timeoutMs: number): ClusterLockedError {
   // A holder file being written while another run looks reads as empty: name the known holders.
   const known = locked.some((l) => l.holder) ? locked.filter((l) => l.holder) : locked
   const holders = [...new Set(known.map((l) => describeHolder(l.holder)))]
   const waited = timeoutMs > 0 ? ` (waited ${Math.round(timeoutMs / 1000)} s)` : ''
-  return new UsageError(
+  return new ClusterLockedError(
     `the cluster is locked by ${holders.join('; ')} on node(s) ${locked.map((l) => l.node).join(', ')}${waited}; wait for that run, retry with --lock-timeout 5m, or if it is gone: kgit unlock`,
   )
 }

@@ -5,7 +5,7 @@ export function parseRecord(text: string): NodeRecord | undefined {
   try {
     const v = JSON.parse(text) as Partial<NodeRecord>
     if (typeof v.commit !== 'string' || typeof v.pods !== 'object' || v.pods === null) return undefined
-    return {commit: v.commit, writtenAt: String(v.writtenAt ?? ''), appliedAt: String(v.appliedAt ?? ''), appliedBy: String(v.appliedBy ?? ''), author: String(v.author ?? ''), subject: String(v.subject ?? ''), pods: v.pods, unreachableSince: v.unreachableSince ?? {}, ...(v.taintedSince ? {taintedSince: v.taintedSince} : {}), ...(Array.isArray(v.nodes) ? {nodes: v.nodes.map(String)} : {}), ...(v.jobs && typeof v.jobs === 'object' ? {jobs: v.jobs} : {})}
+    return {commit: v.commit, writtenAt: String(v.writtenAt ?? ''), appliedAt: String(v.appliedAt ?? ''), appliedBy: String(v.appliedBy ?? ''), author: String(v.author ?? ''), subject: String(v.subject ?? ''), pods: v.pods, unreachableSince: v.unreachableSince ?? {}, ...(v.taintedSince ? {taintedSince: v.taintedSince} : {}), ...(Array.isArray(v.nodes) ? {nodes: v.nodes.map(String)} : {}), ...(v.jobs && typeof v.jobs === 'object' ? {jobs: v.jobs} : {}), ...(v.cronJobs && typeof v.cronJobs === 'object' ? {cronJobs: v.cronJobs} : {})}
   } catch {
     return undefined
   }

@@ -5,6 +5,7 @@ import {readDaemonSet} from './daemon-set.js'
 import {readStatefulSet} from './stateful-set.js'
 import {readEnv} from './env.js'
 import {readJob} from './job.js'
+import {readCronJob} from './cron-job.js'
 import {DNS1123_LABEL, DNS1123_SUBDOMAIN, FieldReader} from './field-reader.js'
 import {checkLabels, selectorMatches, type LabelSelector} from './labels.js'
 import {podFeatures} from './pod-features.js'
@@ -26,6 +27,7 @@ export const SERVED_VERSIONS: Record<string, readonly string[]> = {
   DaemonSet: ['apps/v1', 'apps/v1beta2', 'extensions/v1beta1'],
   StatefulSet: ['apps/v1', 'apps/v1beta2', 'apps/v1beta1'],
   Job: ['batch/v1'],
+  CronJob: ['batch/v1', 'batch/v1beta1', 'batch/v2alpha1'],
   ConfigMap: ['v1'],
   ResourceQuota: ['v1'],
   LimitRange: ['v1'],
@@ -58,6 +60,7 @@ export function parseObject(doc: ParsedDoc): ParseResult {
   if (kind === 'DaemonSet') object = readDaemonSet(r, apiVersion, source, readMeta(r, true))
   if (kind === 'StatefulSet') object = readStatefulSet(r, apiVersion, source, readMeta(r, true))
   if (kind === 'Job') object = readJob(r, apiVersion, source, readMeta(r, true))
+  if (kind === 'CronJob') object = readCronJob(r, apiVersion, source, readMeta(r, true))
   if (kind === 'ConfigMap') object = readConfigMap(r, apiVersion, source, readMeta(r, true))
   if (kind === 'ResourceQuota') object = readResourceQuota(r, apiVersion, source, readMeta(r, true))
   if (kind === 'LimitRange') object = readLimitRange(r, apiVersion, source, readMeta(r, true))

@@ -1,4 +1,4 @@
-import type {JobMark, NodeRecord} from '../types.js'
+import type {CronMark, JobMark, NodeRecord} from '../types.js'
 import type {Action, JobReport, Plan} from './plan.js'
 
 /**
@@ -30,4 +30,21 @@ export function jobMarks(p: Pick<Plan, 'jobs'>): Record<string, JobMark> {
 /** Jobs that finished in this plan and whose end the records do not hold yet: they are written before anything is acted on. */
 export function unrecordedJobs(p: Pick<Plan, 'jobs'>, record: NodeRecord | undefined): JobReport[] {
   return p.jobs.filter((j) => j.status.mark && !j.status.recorded && record?.jobs?.[`${j.namespace}/${j.name}`]?.hash !== j.hash)
+}
+
+/** What the records keep of the revision's CronJobs, sorted by key (ADR 0012). */
+export function cronMarks(p: Pick<Plan, 'cronJobs'>): Record<string, CronMark> {
+  const out: Record<string, CronMark> = {}
+  for (const c of [...p.cronJobs].sort((a, b) => (`${a.namespace}/${a.name}` < `${b.namespace}/${b.name}` ? -1 : 1))) out[`${c.namespace}/${c.name}`] = c.step.mark
+  return out
+}
+
+/**
+ * CronJobs that start a child in this plan whose schedule the records do not hold yet:
+ * the schedule is written before the child's pods are made, so no run (on this machine
+ * or another) makes it twice; a crash in between leaves a child without pods that the
+ * next run starts.
+ */
+export function unrecordedCronJobs(p: Pick<Plan, 'cronJobs'>, record: NodeRecord | undefined): string[] {
+  return p.cronJobs.filter((c) => c.step.start && record?.cronJobs?.[`${c.namespace}/${c.name}`]?.lastScheduleTime !== c.step.start.scheduled).map((c) => `${c.namespace}/${c.name}`)
 }

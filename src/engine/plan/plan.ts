@@ -10,10 +10,12 @@ import {nodeLabels, taintText, tolerates, untoleratedTaint} from '../scheduler/p
 import {taintKey} from './records.js'
 import {ownerKey, schedule, staticReason, type ExistingPod, type SchedNode} from '../scheduler/scheduler.js'
 import {attachClaims, attachPod, claimsInUse, claimUsers, orphanRemovals, revisionStorage, schedulerView, settlePlacements} from './claims.js'
-import type {ClaimMark, Desired, DesiredPod, JobMark, NodeRecord, NodeSpec, Observed, ObservedPod, PodGroup, StrayContainer} from '../types.js'
+import type {ClaimMark, CronJobObject, CronMark, Desired, DesiredPod, JobMark, NodeRecord, NodeSpec, Observed, ObservedPod, PodGroup, StrayContainer} from '../types.js'
 import {byText} from '../order.js'
 import {specChanges} from './spec-diff.js'
 import {isJobAction} from './jobs.js'
+import {childRuns, cronPlan, cronTemplateHash, knownChildren, type ChildRun, type CronReport} from './cron-jobs.js'
+import {CRON_JOB_LABEL} from '../marks.js'
 
 export type Action =
   | {type: 'create'; node: string; pod: DesiredPod; reason: string; drift?: boolean}
@@ -52,8 +54,10 @@ export interface Plan {
   kept: ObservedPod[]
   /** Pods on unreachable nodes, counted as running until the grace period ends. */
   held: ObservedPod[]
-  /** Where each Job of the revision stands (ADR 0010). */
+  /** Where each Job of the revision stands (ADR 0010), CronJobs' children included. */
   jobs: JobReport[]
+  /** Where each CronJob stands, and what the records keep of it (ADR 0012). */
+  cronJobs: CronReport[]
 }
 
 export interface JobReport {
@@ -62,6 +66,8 @@ export interface JobReport {
   /** The run's hash (template and completions). */
   hash: string
   status: JobStatus
+  /** The CronJob that made it. */
+  cronJob?: string
 }
 
 export interface PlanOptions {
@@ -86,8 +92,8 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
   live.sort((a, b) => (order.get(a.node) ?? 1e9) - (order.get(b.node) ?? 1e9) || byText(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`) || byText(a.podmanName, b.podmanName))
   const held = heldPods(record, observed, now, grace)
 
-  const {pods, groups, daemons, stateful, jobs} = expandWorkloads(desired)
-  const ctx: Ctx = {kept: new Map(), pending: [], why: new Map(), drift: new Set(), reports: [], lost, jobs: []}
+  const {pods, groups, daemons, stateful, jobs, crons} = expandWorkloads(desired)
+  const ctx: Ctx = {kept: new Map(), pending: [], why: new Map(), drift: new Set(), reports: [], lost, jobs: [], crons: []}
   const unschedulable: Unschedulable[] = []
   const down = observed.nodes.filter((n) => !n.reachable).map((n) => n.node)
   const specOf = new Map(nodes.map((n) => [n.name, n]))
@@ -98,7 +104,7 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
     return !why
   })
   const storage = revisionStorage(desired, observed, stateful)
-  attachClaims({pods, groups, daemons, stateful, jobs}, storage, claimUsers(claimable))
+  attachClaims({pods, groups, daemons, stateful, jobs, crons}, storage, claimUsers(claimable))
   const inUse = claimsInUse(claimUsers(claimable))
   claimBarePods(pods, claimable, ctx, down, unschedulable)
   const byOwner = podsByOwner([...claimable, ...held])
@@ -112,6 +118,8 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
     unschedulable.push(...claimStatefulSet(s, byOwner.get(key) ?? [], ctx, {nodes, reachable, record, leaving: new Set((leaving.get(key) ?? []).map((o) => o.name)), now, attach: (p) => attachPod(p, storage, inUse)}))
   }
   for (const j of jobs) claimJob(j, byOwner.get(ownerKeyOf(j.namespace, j.owner)) ?? [], ctx, {reachable, now, marks: record?.jobs ?? {}})
+  const labelled = crons.length > 0 ? cronLabelled([...claimable, ...held]) : new Map<string, ObservedPod[]>()
+  for (const c of crons) claimCronJob(c, ctx, {byOwner, labelled, reachable, now, marks: record?.jobs ?? {}, cronMarks: record?.cronJobs ?? {}, attach: (p) => attachPod(p, storage, inUse)})
 
   const observedBy = new Map(observed.nodes.map((o) => [o.node, o]))
   const schedNodes: SchedNode[] = nodes.map((n: NodeSpec) => {
@@ -165,7 +173,7 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
   const unreachable = observed.nodes.flatMap((n) => (n.reachable ? [] : [{node: n.node, reason: n.reason, ...(record?.unreachableSince[n.node] ? {since: record.unreachableSince[n.node]} : {})}]))
   // Waiting makes sense only for pods that can still become available: not for a node that is down.
   const waiting = ctx.reports.filter((r) => !r.status.complete && !r.status.paused && !r.status.deadlineExceeded && r.status.pending > 0)
-  return {revision: desired.revision, actions: sortActions(actions, order), unschedulable, unreachable, unchanged, rollouts: ctx.reports, waiting, kept, held, jobs: ctx.jobs}
+  return {revision: desired.revision, actions: sortActions(actions, order), unschedulable, unreachable, unchanged, rollouts: ctx.reports, waiting, kept, held, jobs: ctx.jobs, cronJobs: ctx.crons}
 }
 
 function markActionDrift(a: Action): void {
@@ -279,6 +287,7 @@ interface Ctx {
   reports: RolloutReport[]
   lost: Set<string>
   jobs: JobReport[]
+  crons: CronReport[]
 }
 
 // Indexes by namespace and name (never a scan of every live pod per pod): plans of
@@ -416,6 +425,48 @@ function claimJob(j: JobGroup, candidates: ObservedPod[], ctx: Ctx, at: {reachab
   for (const k of step.keep) ctx.kept.set(k.pod, k.want)
   ctx.pending.push(...step.create)
   ctx.jobs.push({namespace: j.namespace, name: j.owner.name, hash: j.hash, status: step.status})
+}
+
+/** Job pods labelled with a CronJob, by namespace/CronJob. */
+function cronLabelled(pods: ObservedPod[]): Map<string, ObservedPod[]> {
+  const out = new Map<string, ObservedPod[]>()
+  for (const o of pods) if (o.owner?.kind === 'Job' && o.labels[CRON_JOB_LABEL]) push(out, `${o.namespace}/${o.labels[CRON_JOB_LABEL]}`, o)
+  return out
+}
+
+/**
+ * Claims a CronJob's children (their Job steps, as claimJob does), removes those its step
+ * lets go (history limits, Replace) and queues the pods of the child its schedule makes now.
+ */
+function claimCronJob(c: CronJobObject, ctx: Ctx, at: {byOwner: Map<string, ObservedPod[]>; labelled: Map<string, ObservedPod[]>; reachable: Set<string>; now: number; marks: Record<string, JobMark>; cronMarks: Record<string, CronMark>; attach: (p: DesiredPod) => void}): void {
+  const {namespace, name} = c.metadata
+  const mark = at.cronMarks[`${namespace}/${name}`]
+  const hash = cronTemplateHash(c)
+  const members = new Map<string, ObservedPod[]>()
+  const podsOf = (child: string): ObservedPod[] => {
+    if (!members.has(child)) members.set(child, claimMembers((at.byOwner.get(ownerKeyOf(namespace, {kind: 'Job', name: child})) ?? []).filter((o) => !ctx.kept.has(o) && (o.unknown || at.reachable.has(o.node))), ctx, false))
+    return members.get(child)!
+  }
+  const runs = childRuns(c, knownChildren(c, mark, at.labelled.get(`${namespace}/${name}`) ?? []), {hash, pods: podsOf, marks: at.marks, now: at.now})
+  const {cron, start} = cronPlan(c, runs, {mark, hash, now: at.now})
+  const gone = new Map(cron.remove.map((r) => [r.child.name, r.reason]))
+  for (const r of [...runs, ...(start ? [start] : [])]) {
+    const why = gone.get(r.child.name)
+    if (why === undefined) commitChild(r, name, ctx, at.attach)
+    else for (const p of podsOf(r.child.name)) if (!p.unknown) ctx.why.set(p, why)
+  }
+  ctx.crons.push({namespace, name, step: cron})
+}
+
+function commitChild(r: ChildRun, cronJob: string, ctx: Ctx, attach: (p: DesiredPod) => void): void {
+  for (const x of r.step.remove) ctx.why.set(x.pod, x.reason)
+  for (const k of r.step.keep) {
+    if (!r.stale) attach(k.want)
+    ctx.kept.set(k.pod, k.want)
+  }
+  for (const p of r.step.create) attach(p)
+  ctx.pending.push(...r.step.create)
+  ctx.jobs.push({namespace: r.group.namespace, name: r.group.owner.name, hash: r.group.hash, status: r.step.status, cronJob})
 }
 
 function addPending(g: PodGroup, names: Set<string>, count: number, ctx: Ctx): void {

@@ -1,5 +1,5 @@
 import {recordKey} from '../facts/node-record.js'
-import type {JobMark, NodeRecord, NodeSpec, Observed, Taint} from '../types.js'
+import type {CronMark, JobMark, NodeRecord, NodeSpec, Observed, Taint} from '../types.js'
 
 export interface CommitInfo {
   revision: string
@@ -12,7 +12,7 @@ export interface CommitInfo {
  * and since when unreachable nodes have not answered (kept from the previous record).
  * `appliedAt`/`appliedBy` change only with the commit. Pure.
  */
-export function nextRecord(prev: NodeRecord | undefined, observed: Observed, commit: CommitInfo, opts: {now: string; by: string; nodes?: readonly NodeSpec[]; /** Finished Jobs of the revision (plan/jobs.ts jobMarks). */ jobs?: Record<string, JobMark>}): NodeRecord {
+export function nextRecord(prev: NodeRecord | undefined, observed: Observed, commit: CommitInfo, opts: {now: string; by: string; nodes?: readonly NodeSpec[]; /** Finished Jobs of the revision (plan/jobs.ts jobMarks). */ jobs?: Record<string, JobMark>; /** CronJobs of the revision (plan/jobs.ts cronMarks). */ cronJobs?: Record<string, CronMark>}): NodeRecord {
   const pods: NodeRecord['pods'] = {}
   const unreachableSince: Record<string, string> = {}
   for (const n of observed.nodes) {
@@ -45,6 +45,7 @@ export function nextRecord(prev: NodeRecord | undefined, observed: Observed, com
     ...(Object.keys(taintedSince).length > 0 ? {taintedSince} : {}),
     nodes: observed.nodes.map((n) => n.node),
     ...(opts.jobs && Object.keys(opts.jobs).length > 0 ? {jobs: opts.jobs} : {}),
+    ...(opts.cronJobs && Object.keys(opts.cronJobs).length > 0 ? {cronJobs: opts.cronJobs} : {}),
   }
 }
 
