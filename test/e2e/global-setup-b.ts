@@ -3,5 +3,6 @@ import {E2E_LAB, labSetup} from './global-setup.js'
 
 /** The second e2e project's lab, beside the first (see vitest.config.ts). */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  return labSetup(project, `${E2E_LAB}-b`)
+  // Lab names are 1 to 8 characters out of a-z and 0-9.
+  return labSetup(project, `${E2E_LAB.slice(0, 7)}b`)
 }
