@@ -17,6 +17,10 @@ const e2e = {
 
 export default defineConfig({
   test: {
+    // The default on 2 cores is one worker for all projects, which would run the two e2e
+    // projects one file at a time after all; each e2e project still runs one file at once.
+    maxWorkers: 3,
+    minWorkers: 1,
     projects: [
       {test: {name: 'unit', include: ['test/unit/**/*.test.ts']}},
       {test: {name: 'e2e', include: ['test/e2e/**/*.test.ts'], exclude: SECOND, globalSetup: ['test/e2e/global-setup.ts'], ...e2e}},
