@@ -1,11 +1,12 @@
 import {defineConfig} from 'vitest/config'
 
 /**
- * The e2e files are split in two projects that run at the same time, each on its own lab
- * (test/e2e/global-setup.ts, global-setup-b.ts); inside a project, files share the lab and
- * run one after another. Most of their time is spent waiting for nodes (readiness, grace
- * periods, back-offs), so two labs roughly halve the wall time. Files not named for
- * e2e-b run in e2e.
+ * The e2e files are split in two projects, each on its own lab (test/e2e/global-setup.ts,
+ * global-setup-b.ts); inside a project, files share the lab and run one after another.
+ * scripts/vitest-pair.sh runs the two projects in two vitest processes at once (one
+ * process would give both a single worker on 2 cores): most of their time is spent
+ * waiting for nodes (readiness, grace periods, back-offs), so two labs roughly halve the
+ * wall time. Files not named for e2e-b run in e2e.
  */
 const SECOND = ['statefulset', 'job', 'rollout-history', 'logs-exec', 'daemonset', 'workloads', 'scheduler', 'nodes', 'pod-features', 'unreachable', 'persist'].map((f) => `test/e2e/${f}.test.ts`)
 
@@ -17,10 +18,6 @@ const e2e = {
 
 export default defineConfig({
   test: {
-    // The default on 2 cores is one worker for all projects, which would run the two e2e
-    // projects one file at a time after all; each e2e project still runs one file at once.
-    maxWorkers: 3,
-    minWorkers: 1,
     projects: [
       {test: {name: 'unit', include: ['test/unit/**/*.test.ts']}},
       {test: {name: 'e2e', include: ['test/e2e/**/*.test.ts'], exclude: SECOND, globalSetup: ['test/e2e/global-setup.ts'], ...e2e}},

@@ -6,9 +6,5 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 echo "kgit: lint"
 npm run --silent lint
-echo "kgit: unit and e2e tests"
-npx vitest run --reporter=default --reporter=json --outputFile=.vitest-results.json
-node -e '
-  const r = JSON.parse(require("fs").readFileSync(".vitest-results.json", "utf8"));
-  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
-'
+echo "kgit: unit and e2e tests (two vitest runs at once, each e2e half on its own lab)"
+bash scripts/vitest-pair.sh --with-unit
