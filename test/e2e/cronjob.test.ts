@@ -1,7 +1,7 @@
 import {beforeAll, describe, expect, inject, it} from 'vitest'
 import type {LabState} from '../../src/engine/exec/lab/index.js'
 import {labTransport} from '../../src/engine/exec/lab/index.js'
-import {commit, kgit, lab, labCluster, podman} from './helpers.js'
+import {commit, kgit, kgitContainers, lab, labCluster, type RawContainer} from './helpers.js'
 
 const repo = inject('labRepo')
 let state: LabState
@@ -25,20 +25,11 @@ function cronJob(name: string, o: {script: string; policy?: string}): string {
   ].join('\n')
 }
 
-interface RawCtr {
-  Names: string[]
-  IsInfra: boolean
-  State: string
-  ExitCode: number
-  StartedAt: number
-  ExitedAt: number
-  Labels: Record<string, string>
-}
+type RawCtr = RawContainer
 
 /** The containers of a CronJob's children on every node, as podman reports them. */
 async function childContainers(cron: string): Promise<RawCtr[]> {
-  const all = await Promise.all(state.nodes.map(async (n) => JSON.parse((await podman(state, n.name, 'ps', '--all', '--filter', 'label=kgit.dev/managed=true', '--format', 'json')) || '[]') as RawCtr[]))
-  return all.flat().filter((c) => !c.IsInfra && new RegExp(`^default_${cron}-\\d+-`).test(c.Names[0]!))
+  return (await kgitContainers(state)).filter((c) => new RegExp(`^default_${cron}-\\d+-`).test(c.Names[0]!))
 }
 
 /** The child Job a container belongs to (`NAME-MINUTES`). */

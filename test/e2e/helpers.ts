@@ -81,3 +81,20 @@ export function labCluster(repo: string): {original: () => string; with: (fields
     without: (node) => original.replace(new RegExp(` {4}- name: ${node}\\n(?: {6}.*\\n)*`), ''),
   }
 }
+
+/** A container as `podman ps --all --format json` reports it. */
+export interface RawContainer {
+  Names: string[]
+  IsInfra: boolean
+  State: string
+  ExitCode: number
+  StartedAt: number
+  ExitedAt: number
+  Labels: Record<string, string>
+}
+
+/** Every container kgit made on the lab's nodes (infra containers left out), straight from podman. */
+export async function kgitContainers(state: LabState): Promise<RawContainer[]> {
+  const all = await Promise.all(state.nodes.map(async (n) => JSON.parse((await podman(state, n.name, 'ps', '--all', '--filter', 'label=kgit.dev/managed=true', '--format', 'json')) || '[]') as RawContainer[]))
+  return all.flat().filter((c) => !c.IsInfra)
+}

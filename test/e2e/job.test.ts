@@ -1,6 +1,6 @@
 import {beforeAll, describe, expect, inject, it} from 'vitest'
 import type {LabState} from '../../src/engine/exec/lab/index.js'
-import {commit, kgit, lab, labCluster, podCounts, podman} from './helpers.js'
+import {commit, kgit, kgitContainers, lab, labCluster, podCounts, podman, type RawContainer} from './helpers.js'
 
 const repo = inject('labRepo')
 let state: LabState
@@ -27,19 +27,11 @@ function job(name: string, o: JobOpts): string {
   ].join('\n')
 }
 
-interface RawCtr {
-  Names: string[]
-  IsInfra: boolean
-  State: string
-  ExitCode: number
-  StartedAt: number
-  ExitedAt: number
-}
+type RawCtr = RawContainer
 
 /** The Job's containers on every node, as podman reports them. */
 async function jobContainers(name: string): Promise<RawCtr[]> {
-  const all = await Promise.all(state.nodes.map(async (n) => JSON.parse((await podman(state, n.name, 'ps', '--all', '--filter', 'label=kgit.dev/managed=true', '--format', 'json')) || '[]') as RawCtr[]))
-  return all.flat().filter((c) => !c.IsInfra && c.Names[0]!.startsWith(`default_${name}-`))
+  return (await kgitContainers(state)).filter((c) => c.Names[0]!.startsWith(`default_${name}-`))
 }
 
 /** The most containers that ran at one time (podman's seconds: [start, exit)). */
