@@ -12,6 +12,18 @@ export const scheduleFlags = {
   'dry-run': Flags.boolean({description: 'print the diff of kgit.yaml it would commit and change nothing', default: false}),
 }
 
+/** Flags of the node commands that apply after their commit (drain, node forget). */
+export const applyAfterFlags = {
+  ...scheduleFlags,
+  apply: Flags.boolean({description: 'run kgit apply after the commit (--no-apply: only commit)', default: true, allowNo: true}),
+  'lock-timeout': Flags.string({description: 'passed to kgit apply: how long to wait for the cluster lock'}),
+}
+
+/** The `kgit apply` argv that follows such a commit. */
+export function applyAfterArgv(flags: {dir: string; debug: boolean; 'lock-timeout'?: string | undefined}): string[] {
+  return ['-C', flags.dir, ...(flags['lock-timeout'] ? ['--lock-timeout', flags['lock-timeout']] : []), ...(flags.debug ? ['--debug'] : [])]
+}
+
 /** What cordon, uncordon and drain print: the change and its commit, the diff, or why there was nothing to do. */
 export function scheduleLines(r: ScheduleResult, dryRun: boolean): string[] {
   if (!r.changed) return [r.message]

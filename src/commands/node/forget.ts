@@ -1,6 +1,5 @@
-import {Flags} from '@oclif/core'
 import {KgitCommand} from '../../cli/base.js'
-import {nodeArgs, scheduleFlags, scheduleLines} from '../../cli/node-schedule.js'
+import {applyAfterArgv, applyAfterFlags, nodeArgs, scheduleLines} from '../../cli/node-schedule.js'
 import {forgetNode} from '../../engine/node-schedule.js'
 
 export default class NodeForget extends KgitCommand {
@@ -11,11 +10,7 @@ export default class NodeForget extends KgitCommand {
   ].join(' ')
   static override examples = ['<%= config.bin %> node forget n3', '<%= config.bin %> node forget n3 --dry-run', '<%= config.bin %> node forget n3 --no-apply']
   static override args = nodeArgs
-  static override flags = {
-    ...scheduleFlags,
-    apply: Flags.boolean({description: 'run kgit apply after the commit (--no-apply: only commit)', default: true, allowNo: true}),
-    'lock-timeout': Flags.string({description: 'passed to kgit apply: how long to wait for the cluster lock'}),
-  }
+  static override flags = applyAfterFlags
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(NodeForget)
@@ -25,7 +20,6 @@ export default class NodeForget extends KgitCommand {
     if (flags['dry-run']) return
     this.log(`kgit no longer looks at ${args.node}. If the machine comes back, stop its pods or add it back to kgit.yaml (kgit then removes copies the records place elsewhere).`)
     if (!flags.apply) return this.log('Not applied (--no-apply): run kgit apply to start its pods elsewhere.')
-    const argv = ['-C', flags.dir, ...(flags['lock-timeout'] ? ['--lock-timeout', flags['lock-timeout']] : []), ...(flags.debug ? ['--debug'] : [])]
-    await this.config.runCommand('apply', argv)
+    await this.config.runCommand('apply', applyAfterArgv(flags))
   }
 }
