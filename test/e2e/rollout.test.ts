@@ -178,7 +178,7 @@ describe('rolling updates on a real lab', () => {
     let loops = -1
     for (let i = 0; i < 40 && loops !== 6; i++) {
       if (i > 0) await new Promise((r) => setTimeout(r, 250))
-      loops = Number((await execa('sh', ['-c', `pgrep -fc '[k]git-probe ${state.stateDir}' || true`])).stdout.trim())
+      loops = Number((await execa('sh', ['-c', `pgrep -fc '[k]git-probe ${state.stateDir}/' || true`])).stdout.trim())
     }
     expect(loops).toBe(6)
     expect((await kgit(repo, 'apply')).stdout).toMatch(/^No changes/m)
