@@ -106,7 +106,8 @@ describe('Jobs on a real lab', () => {
   })
 
   it('activeDeadlineSeconds stops a running Job; ttlSecondsAfterFinished removes a finished one for good', async () => {
-    await commit(repo, {'manifests/retry.yaml': null, 'manifests/slow.yaml': job('slow', {script: 'sleep 600', spec: ['activeDeadlineSeconds: 8']}), 'manifests/once.yaml': job('once', {script: 'true', spec: ['ttlSecondsAfterFinished: 0']})}, 'deadline and ttl')
+    // The deadline leaves the first apply (pods created, then observed again) room on a loaded machine.
+    await commit(repo, {'manifests/retry.yaml': null, 'manifests/slow.yaml': job('slow', {script: 'sleep 600', spec: ['activeDeadlineSeconds: 25']}), 'manifests/once.yaml': job('once', {script: 'true', spec: ['ttlSecondsAfterFinished: 0']})}, 'deadline and ttl')
     const started = await kgit(repo, 'apply', '--job-wait', '0')
     expect(started.exitCode, started.stderr).toBe(0)
     expect(started.stdout).toMatch(/job default\/slow is still running/)
