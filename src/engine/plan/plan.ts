@@ -104,8 +104,9 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
     return !why
   })
   const storage = revisionStorage(desired, observed, stateful)
-  attachClaims({pods, groups, daemons, stateful, jobs, crons}, storage, claimUsers(claimable))
-  const inUse = claimsInUse(claimUsers(claimable))
+  const claimants = claimUsers(claimable)
+  attachClaims({pods, groups, daemons, stateful, jobs, crons}, storage, claimants)
+  const inUse = claimsInUse(claimants)
   claimBarePods(pods, claimable, ctx, down, unschedulable)
   const byOwner = podsByOwner([...claimable, ...held])
   for (const g of groups) claimGroup(g, byOwner.get(ownerKeyOf(g.namespace, g.owner)) ?? [], ctx, now)
@@ -142,7 +143,7 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
     }
   }
   const views = new Map(runnable.map((p) => [schedulerView(p), p]))
-  const placements = settlePlacements(schedule({nodes: schedNodes, existing: [...staying(live, ctx), ...placedDaemons], pending: [...views.keys()], namespaceLabels: namespaceLabels(desired)}), views, claimUsers(claimable))
+  const placements = settlePlacements(schedule({nodes: schedNodes, existing: [...staying(live, ctx), ...placedDaemons], pending: [...views.keys()], namespaceLabels: namespaceLabels(desired)}), views, claimants)
   for (const p of placements) {
     if (p.node === undefined) unschedulable.push({pod: p.pod, reason: p.reason})
     else actions.push({type: 'create', node: p.node, pod: p.pod, reason: p.pod.owner ? 'new replica' : 'missing'})
