@@ -4,25 +4,10 @@ import {rolloutMessage} from '../../src/cli/render-rollout-status.js'
 import {parseRolloutStatusArg} from '../../src/engine/controllers/rollout-history.js'
 import {daemonSetRows, daemonSetViews} from '../../src/cli/render-workloads.js'
 import {daemonPodName, maxUnavailable} from '../../src/engine/controllers/daemon-set.js'
-import {loadDesired} from '../../src/engine/manifest/load.js'
-import * as schema from '../../src/engine/manifest/schema.js'
 import {plan} from '../../src/engine/plan/plan.js'
 import type {PlanRun} from '../../src/engine/session.js'
 import type {DaemonSetObject, Desired} from '../../src/engine/types.js'
-import {brief, FakeFleet} from './plan-helpers.js'
-
-/** A cluster from node lines (`{name: n1, ...}` flow maps), and manifests. */
-function revision(nodes: string[], ...docs: string[]): Desired {
-  const r = load(nodes, docs)
-  if (!r.desired) throw new Error(r.errors.map((e) => e.message).join('\n'))
-  return r.desired
-}
-
-function load(nodes: string[], docs: string[]): ReturnType<typeof loadDesired> {
-  const enc = new TextEncoder()
-  const cluster = `apiVersion: kgit.dev/v1alpha1\nkind: Cluster\nmetadata: {name: t}\nspec:\n  nodes:\n${nodes.map((n, i) => `    - {address: 10.0.0.${i + 1}, ${n.slice(1)}`).join('\n')}\n`
-  return loadDesired({revision: 'rev1', clusterFile: {path: 'kgit.yaml', content: enc.encode(cluster)}, files: [{path: 'manifests/all.yaml', content: enc.encode(docs.join('---\n'))}], schema})
-}
+import {brief, FakeFleet, loadOn, revisionOn} from './plan-helpers.js'
 
 function ds(name: string, opts: {image?: string; podSpec?: string; strategy?: string; apiVersion?: string; selector?: string} = {}): string {
   return [
@@ -40,6 +25,9 @@ function ds(name: string, opts: {image?: string; podSpec?: string; strategy?: st
     '',
   ].join('\n')
 }
+
+const revision = (nodes: string[], ...docs: string[]): Desired => revisionOn(nodes, docs)
+const load = (nodes: string[], docs: string[]): ReturnType<typeof loadOn> => loadOn(nodes, docs)
 
 const three = ['{name: n1}', '{name: n2}', '{name: n3}']
 

@@ -61,3 +61,17 @@ export class FakeFleet {
 export function brief(actions: Action[]): string[] {
   return actions.map((a) => `${a.node} ${a.type === 'create' ? '+' : a.type === 'replace' ? '~' : '-'} ${a.type === 'delete' ? a.old.namespace + '/' + a.old.name : a.pod.namespace + '/' + a.pod.name}`)
 }
+
+/** A revision on nodes given as flow maps (`{name: n1, labels: {...}}`), its manifests in one file. */
+export function loadOn(nodes: string[], docs: string[], file = 'manifests/all.yaml'): ReturnType<typeof loadDesired> {
+  const enc = new TextEncoder()
+  const cluster = `apiVersion: kgit.dev/v1alpha1\nkind: Cluster\nmetadata: {name: t}\nspec:\n  nodes:\n${nodes.map((n, i) => `    - {address: 10.0.0.${i + 1}, ${n.slice(1)}`).join('\n')}\n`
+  return loadDesired({revision: 'rev1', clusterFile: {path: 'kgit.yaml', content: enc.encode(cluster)}, files: [{path: file, content: enc.encode(docs.join('---\n'))}], schema})
+}
+
+/** loadOn, which must succeed. */
+export function revisionOn(nodes: string[], docs: string[], file?: string): Desired {
+  const r = loadOn(nodes, docs, file)
+  if (!r.desired) throw new Error(r.errors.map((e) => e.message).join('\n'))
+  return r.desired
+}

@@ -1,22 +1,8 @@
 import {describe, expect, it} from 'vitest'
 import {ordinalOf, statefulPod, statefulGroup} from '../../src/engine/controllers/stateful-set.js'
-import {loadDesired} from '../../src/engine/manifest/load.js'
-import * as schema from '../../src/engine/manifest/schema.js'
 import {plan} from '../../src/engine/plan/plan.js'
 import type {ClaimMark, Desired, NodeRecord, Observed, StatefulSetObject} from '../../src/engine/types.js'
-import {brief, FakeFleet} from './plan-helpers.js'
-
-function load(nodes: string[], docs: string[]): ReturnType<typeof loadDesired> {
-  const enc = new TextEncoder()
-  const cluster = `apiVersion: kgit.dev/v1alpha1\nkind: Cluster\nmetadata: {name: t}\nspec:\n  nodes:\n${nodes.map((n, i) => `    - {address: 10.0.0.${i + 1}, ${n.slice(1)}`).join('\n')}\n`
-  return loadDesired({revision: 'rev1', clusterFile: {path: 'kgit.yaml', content: enc.encode(cluster)}, files: [{path: 'manifests/db.yaml', content: enc.encode(docs.join('---\n'))}], schema})
-}
-
-function revision(nodes: string[], ...docs: string[]): Desired {
-  const r = load(nodes, docs)
-  if (!r.desired) throw new Error(r.errors.map((e) => e.message).join('\n'))
-  return r.desired
-}
+import {brief, FakeFleet, loadOn, revisionOn} from './plan-helpers.js'
 
 function sts(opts: {replicas?: number; image?: string; policy?: string; strategy?: string; extra?: string; podSpec?: string} = {}): string {
   return [
@@ -38,6 +24,9 @@ function sts(opts: {replicas?: number; image?: string; policy?: string; strategy
     '',
   ].join('\n')
 }
+
+const revision = (nodes: string[], ...docs: string[]): Desired => revisionOn(nodes, docs, 'manifests/db.yaml')
+const load = (nodes: string[], docs: string[]): ReturnType<typeof loadOn> => loadOn(nodes, docs, 'manifests/db.yaml')
 
 const three = ['{name: n1}', '{name: n2}', '{name: n3}']
 
