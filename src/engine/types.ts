@@ -707,3 +707,20 @@ export interface JobMark {
   startTime: string
   completionTime: string
 }
+
+/** A pod as the pod network sees it (Services and NetworkPolicy): where it runs, its address, labels, readiness and ports. */
+export interface NetPod {
+  namespace: string
+  name: string
+  node: string
+  /** Its address on the pod network (the node's slice of spec.network.podCIDR). */
+  ip: string
+  labels: Record<string, string>
+  /** Kubernetes' Ready condition: only ready pods are Service endpoints. */
+  ready: boolean
+  /** Its containers' ports, for named targetPorts and named NetworkPolicy ports. */
+  ports: {name?: string; containerPort: number; protocol: 'TCP' | 'UDP' | 'SCTP'}[]
+  /** spec.hostname and spec.subdomain (StatefulSet pods: POD.SVC names). */
+  hostname?: string
+  subdomain?: string
+}
