@@ -22,7 +22,7 @@ import {createHash} from 'node:crypto'
  * the simulator taught what it now does; then update the fingerprint here.
  */
 export const KNOWN_SCRIPTS = {
-  'kgit-observe': ['80393df4ec138adf'], // claim marks and restarts of on-failure containers (Job pods): none simulated
+  'kgit-observe': ['2f6c1e6bb6ad54b6'], // claim marks and restarts of on-failure containers (Job pods): none simulated
   'kgit-lock': ['7e63967ea8881e8f'],
   // release (dir, token) and break (dir): the same $0
   'kgit-unlock': ['10467699f8e446ea', '424d079a56b37694'],
@@ -31,11 +31,15 @@ export const KNOWN_SCRIPTS = {
   'kgit-pod-files': ['26a381d07e0d56a6'],
   'kgit-record': ['102959e693da9b39'],
   'kgit-probes': ['58e59e4045911275'],
+  // the pod network (routes, iptables chains, hosts files): its slice and state hash are kept, nothing else
+  // simulated; the node shows no routes (so kgit does not check them: 5,000 nodes x 5,000 routes is no simulation)
+  'kgit-net': ['9c4e045b71bd7610'],
 }
 const RELEASE_FP = '10467699f8e446ea'
 
+
 /** Options of podman subcommands kgit uses: name -> number of values (0: a flag). */
-const POD_CREATE_OPTS = {'--name': 1, '--infra-name': 1, '--pod-id-file': 1, '--hostname': 1, '--label': 1, '--publish': 1}
+const POD_CREATE_OPTS = {'--name': 1, '--infra-name': 1, '--pod-id-file': 1, '--hostname': 1, '--label': 1, '--publish': 1, '--network': 1, '--ip': 1}
 const RUN_OPTS = {'--detach': 0, '--pod': 1, '--name': 1, '--cidfile': 1, '--label': 1, '--restart': 1, '--pull': 1, '--env': 1, '--workdir': 1, '--volume': 1, '--entrypoint': 1, '--cpus': 1, '--memory': 1, '--cpu-shares': 1}
 const POD_RM_OPTS = {'--force': 0, '--time': 1}
 const RM_OPTS = {'--force': 0, '--time': 1}
@@ -195,6 +199,10 @@ export class SimNode {
         return ok()
       case 'kgit-probes':
         return this.probesStart(d, args[1], args[2], args.slice(3))
+      case 'kgit-net':
+        this.files.set(`${d}/net/slice`, args[1])
+        this.files.set(`${d}/net/state`, args[3])
+        return ok()
     }
     throw new Refusal(`shell script named ${name} is not handled`)
   }
@@ -248,7 +256,13 @@ export class SimNode {
       }
     }
     let out = `${now}\n@@kgit-capacity@@ cpu=${this.capacity.cpu} memory=${this.capacity.memory}\n`
+    // kgit's pod network as a node whose chains and routes are as kgit wrote them.
+    const state = this.files.get(`${d}/net/state`)
+    const slice = this.files.get(`${d}/net/slice`)
+    if (typeof state === 'string') out += `@@kgit-net@@ checked\n@@kgit-net@@ nat -A KGIT-STATE -m comment --comment "kgit-state ${state}" -j RETURN\n@@kgit-net@@ filter -A KGIT-STATE -m comment --comment "kgit-state ${state}" -j RETURN\n`
     for (const list of [pods, ctrs, states]) if (list.length > 0) out += list.sort().join('\n') + '\n'
+    if (typeof slice === 'string') out += `net/slice:${slice}\n`
+    if (typeof state === 'string') out += `net/state:${state}\n`
     const rec = this.files.get(`${d}/record.json`)
     if (typeof rec === 'string') out += `@@kgit-record@@\n${rec}\n`
     return ok(`${out}@@kgit-ps@@\n${ps.stdout}\n`)
@@ -478,7 +492,13 @@ export function simConnector(fleet = new SimFleet()) {
  */
 export function seedFleet(fleet, actions, how) {
   for (const a of actions) {
-    if (a.type !== 'create') throw new Error(`seedFleet: only create actions, got ${a.type}`)
+    if (a.type === 'sync-network' && how.networkSync) {
+      const {argv, stdin} = how.networkSync(a, how.dataDirs.get(a.node) ?? '/var/lib/kgit')
+      const r = fleet.node(a.node).run([argv], {stdin})
+      if (r.exitCode !== 0) throw new Error(`seedFleet: node ${a.node}: ${r.stderr}`)
+      continue
+    }
+    if (a.type !== 'create') throw new Error(`seedFleet: only create and network actions, got ${a.type}`)
     const steps = how.podRun(a.pod, {dataDir: how.dataDirs.get(a.node) ?? '/var/lib/kgit', probeScript: how.probeScript, node: a.node})
     const r = fleet.node(a.node).run(steps)
     if (r.exitCode !== 0) throw new Error(`seedFleet: node ${a.node}: ${r.stderr}`)

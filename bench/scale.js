@@ -104,16 +104,20 @@ function gitRepo(files) {
 /** The fleet as an apply of the revision leaves it: every pod started, every node holding the record. */
 async function seededFleet(repo, files) {
   const {SimFleet, seedFleet} = await import('./kubemark.js')
-  const {plan} = await import('../dist/engine/plan/plan.js')
+  const {plan, planActions} = await import('../dist/engine/plan/plan.js')
   const {podRun} = await import('../dist/engine/argv/podman.js')
+  const {networkSync} = await import('../dist/engine/argv/network.js')
+  const {loadNetworkScript} = await import('../dist/engine/exec/apply.js')
   const {recordWrite} = await import('../dist/engine/argv/records.js')
   const {loadProbeScript} = await import('../dist/engine/exec/apply.js')
   const {nextRecord, staleRecords} = await import('../dist/engine/plan/records.js')
   const desired = await loadInMemory(files, {validate: false})
-  const actions = plan(desired, emptyFleet(desired)).actions
+  const planned = plan(desired, emptyFleet(desired))
+  const actions = planned.actions
   const fleet = new SimFleet()
   const dataDirs = new Map(desired.cluster.nodes.map((n) => [n.name, n.dataDir]))
-  seedFleet(fleet, actions, {podRun, dataDirs, probeScript: await loadProbeScript()})
+  const netScript = await loadNetworkScript()
+  seedFleet(fleet, planActions(planned), {podRun, dataDirs, probeScript: await loadProbeScript(), networkSync: (a, d) => networkSync(netScript, d, a.state, a.hash)})
   if (RECORD) {
     // What writeRecords (session.ts) sends after an apply: to each node its share of the record.
     const byNode = new Map(desired.cluster.nodes.map((n) => [n.name, []]))
@@ -136,7 +140,7 @@ async function seededFleet(repo, files) {
 /** (b) planRevision against a fleet that runs everything: load + observe + schedule + diff. */
 async function fullPlan() {
   const {planRevision} = await import('../dist/engine/session.js')
-  const {plan} = await import('../dist/engine/plan/plan.js')
+  const {plan, planActions} = await import('../dist/engine/plan/plan.js')
   const files = repoFiles()
   const repo = gitRepo(files)
   try {
@@ -164,7 +168,7 @@ async function fullPlan() {
       const planMs = performance.now() - tp
       const pods = run.observed.nodes.reduce((n, o) => n + (o.reachable ? o.pods.length : 0), 0)
       if (fleet.problems.length > 0) throw new Error(fleet.problems.join('\n'))
-      runs.push({label, total, loadMs: mark.connect - t0, observeMs: mark.lastAnswer - mark.connect, planMs, actions: run.plan.actions.length, againActions: again.actions.length, pods, unreachable: run.observed.nodes.filter((o) => !o.reachable).length, rss: process.memoryUsage().rss})
+      runs.push({label, total, loadMs: mark.connect - t0, observeMs: mark.lastAnswer - mark.connect, planMs, actions: planActions(run.plan).length, againActions: planActions(again).length, pods, unreachable: run.observed.nodes.filter((o) => !o.reachable).length, rss: process.memoryUsage().rss})
       globalThis.gc?.()
     }
     return {seedMs, simRss, recordBytes: fleet.recordBytes ?? 0, runs, maxRss: maxRss()}

@@ -1,5 +1,5 @@
 import chalk from 'chalk'
-import {planSummary, type Action, type Plan, type RolloutReport} from '../engine/plan/plan.js'
+import {planActions, planSummary, type Action, type Plan, type RolloutReport} from '../engine/plan/plan.js'
 
 /** A commit shortened as git does; a working-tree revision keeps its suffix. */
 export function shortRev(rev: string): string {
@@ -7,10 +7,11 @@ export function shortRev(rev: string): string {
   return commit!.slice(0, 12) + (rest ? `+${rest}` : '')
 }
 
-export const SIGN_TEXT = {create: '+', replace: '~', delete: '-', 'remove-stray': '-', 'remove-volume': '-'} as const
-const SIGN = {create: chalk.green('+'), replace: chalk.yellow('~'), delete: chalk.red('-'), 'remove-stray': chalk.red('-'), 'remove-volume': chalk.red('-')}
+export const SIGN_TEXT = {create: '+', replace: '~', delete: '-', 'remove-stray': '-', 'remove-volume': '-', 'sync-network': '~'} as const
+const SIGN = {create: chalk.green('+'), replace: chalk.yellow('~'), delete: chalk.red('-'), 'remove-stray': chalk.red('-'), 'remove-volume': chalk.red('-'), 'sync-network': chalk.yellow('~')}
 
 export function actionLabel(a: Action): string {
+  if (a.type === 'sync-network') return `network (${a.state.slice}, ${a.state.routes.length} routes, ${a.state.nat.rules.length + a.state.filter.rules.length} rules, state ${a.hash.slice(0, 12)})`
   if (a.type === 'remove-stray') return `container ${a.stray.name}`
   if (a.type === 'remove-volume') return a.data ? `volume ${a.mark.pv} (claim ${a.mark.namespace}/${a.mark.claim}, its data)` : `claim mark ${a.mark.namespace}/${a.mark.claim}`
   const pod = a.type === 'delete' ? a.old : a.pod
@@ -27,7 +28,7 @@ export function renderPlan(p: Plan, nodeOrder: string[]): string[] {
   const lines: string[] = []
   for (const r of p.rollouts) lines.push(...rolloutLines(r))
   for (const node of nodeOrder) {
-    const acts = p.actions.filter((a) => a.node === node)
+    const acts = planActions(p).filter((a) => a.node === node)
     const down = p.unreachable.find((u) => u.node === node)
     if (down) lines.push(chalk.red(`node ${node}: unreachable${down.since ? ` since ${down.since}` : ''}: ${down.reason}`))
     else if (acts.length === 0) lines.push(chalk.dim(`node ${node}: no changes`))
@@ -48,9 +49,9 @@ export function renderPlan(p: Plan, nodeOrder: string[]): string[] {
 
 function summaryLine(p: Plan): string {
   const s = planSummary(p)
-  const drift = p.actions.filter(isDrift).length
+  const drift = planActions(p).filter(isDrift).length
   const rolling = p.waiting.length > 0 ? `; ${p.waiting.length} rollout(s) go on step by step as pods become available` : ''
-  if (p.actions.length === 0 && p.waiting.length === 0) return `No changes: the reachable nodes already run ${shortRev(p.revision)}.`
+  if (planActions(p).length === 0 && p.waiting.length === 0) return `No changes: the reachable nodes already run ${shortRev(p.revision)}.`
   return `Plan: ${s.create} to create, ${s.replace} to replace, ${s.delete} to remove${drift ? ` (${drift} to revert drift)` : ''} (revision ${shortRev(p.revision)})${rolling}.`
 }
 

@@ -1,5 +1,5 @@
 import chalk from 'chalk'
-import type {Action} from '../engine/plan/plan.js'
+import {planActions, type Action} from '../engine/plan/plan.js'
 import type {Loaded, PlanRun} from '../engine/session.js'
 
 /** Warnings about the revision: skipped documents, uncommitted edits that are not applied. */
@@ -12,6 +12,7 @@ export function printLoadNotes(l: Loaded, log: (line: string) => void): void {
 }
 
 function actionJson(a: Action): Record<string, unknown> {
+  if (a.type === 'sync-network') return {action: 'update', node: a.node, kind: 'Network', name: a.state.slice, state: a.hash, changes: a.changes, reason: a.reason, drift: a.drift === true}
   if (a.type === 'remove-stray') return {action: 'delete', node: a.node, kind: 'Container', name: a.stray.name, id: a.stray.id, reason: a.reason, drift: true}
   if (a.type === 'remove-volume') return {action: 'delete', node: a.node, kind: 'PersistentVolume', name: a.mark.pv, claim: `${a.mark.namespace}/${a.mark.claim}`, data: a.data, reason: a.reason, drift: a.drift === true}
   const pod = a.type === 'delete' ? a.old : a.pod
@@ -31,7 +32,7 @@ function actionJson(a: Action): Record<string, unknown> {
 export function planJson(run: PlanRun): Record<string, unknown> {
   return {
     revision: run.commit,
-    actions: run.plan.actions.map(actionJson),
+    actions: planActions(run.plan).map(actionJson),
     unschedulable: run.plan.unschedulable.map((u) => ({namespace: u.pod.namespace, name: u.pod.name, reason: u.reason})),
     unreachable: run.plan.unreachable,
     rollouts: run.plan.rollouts.map((r) => ({kind: r.kind, namespace: r.namespace, name: r.name, templateHash: r.templateHash, ...r.status, changes: r.changes})),

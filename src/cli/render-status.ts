@@ -1,6 +1,6 @@
 import chalk from 'chalk'
 import type {PlanRun} from '../engine/session.js'
-import {planSummary} from '../engine/plan/plan.js'
+import {planActions, planSummary} from '../engine/plan/plan.js'
 import {age} from './render-pods.js'
 import {shortRev} from './render-plan.js'
 import {table} from './table.js'
@@ -21,7 +21,7 @@ export function statusLines(run: PlanRun): string[] {
   if (rec) lines.push('', `Cluster runs ${shortRev(rec.commit)} "${rec.subject}" by ${rec.author}, applied ${rec.appliedAt} by ${rec.appliedBy}.`)
   if (rec && rec.commit !== run.plan.revision) lines.push(chalk.yellow(`git is at ${shortRev(run.plan.revision)}: not applied yet.`))
   const s = planSummary(run.plan)
-  if (run.plan.actions.length > 0) lines.push(`Pending: ${s.create} to create, ${s.replace} to replace, ${s.delete} to remove (${run.plan.actions.filter((a) => a.drift === true).length} drift).`)
+  if (planActions(run.plan).length > 0) lines.push(`Pending: ${s.create} to create, ${s.replace} to replace, ${s.delete} to remove (${run.plan.actions.filter((a) => a.drift === true).length} drift).`)
   for (const w of run.plan.waiting) lines.push(`Rollout of ${w.kind.toLowerCase()} ${w.namespace}/${w.name}: ${w.status.updated}/${w.status.replicas} updated, ${w.status.available} available.`)
   for (const r of run.plan.rollouts.filter((x) => x.status.deadlineExceeded)) lines.push(chalk.red(`Rollout of ${r.kind.toLowerCase()} ${r.namespace}/${r.name} exceeded its progress deadline.`))
   return lines
@@ -33,6 +33,6 @@ export function statusJson(run: PlanRun, inSync: boolean): Record<string, unknow
     inSync,
     nodes: run.observed.nodes.map((n) => (n.reachable ? {node: n.node, reachable: true, pods: n.pods.length, record: n.record ?? null} : {node: n.node, reachable: false, reason: n.reason})),
     pending: planSummary(run.plan),
-    drift: run.plan.actions.filter((a) => a.drift === true).length,
+    drift: planActions(run.plan).filter((a) => a.drift === true).length,
   }
 }

@@ -4,7 +4,7 @@ import {KgitCommand, clusterFlags, formatError} from '../cli/base.js'
 import {createProgress, type Progress} from '../cli/progress.js'
 import {renderPlan, shortRev} from '../cli/render-plan.js'
 import {printLoadNotes} from '../cli/render-run.js'
-import {planSummary} from '../engine/plan/plan.js'
+import {planActions, planSummary} from '../engine/plan/plan.js'
 import {applyRevision} from '../engine/session.js'
 import {parseDuration} from '../cli/duration.js'
 import {jobLines, jobWaitLine} from '../cli/render-jobs.js'
@@ -38,10 +38,10 @@ export default class Apply extends KgitCommand {
         onEvent: (e) => progress?.onEvent(e),
         beforeApply: async (r) => {
           printLoadNotes(r, (l) => this.logToStderr(l))
-          if (!flags.quiet && (r.plan.actions.length > 0 || r.plan.waiting.length > 0)) for (const line of renderPlan(r.plan, r.desired.cluster.nodes.map((n) => n.name))) this.log(line)
+          if (!flags.quiet && (planActions(r.plan).length > 0 || r.plan.waiting.length > 0)) for (const line of renderPlan(r.plan, r.desired.cluster.nodes.map((n) => n.name))) this.log(line)
           // A rollout goes in steps the first plan does not know: plain lines then, not a fixed task list.
           const tty = Boolean(process.stdout.isTTY) && !flags.quiet && r.plan.waiting.length === 0
-          progress = await createProgress(r.plan.actions, flags.quiet ? () => {} : (l) => this.log(l), tty)
+          progress = await createProgress(planActions(r.plan), flags.quiet ? () => {} : (l) => this.log(l), tty)
         },
         jobWaitMs,
         onWait: (p) => {

@@ -3,7 +3,7 @@ import chalk from 'chalk'
 import {KgitCommand, clusterFlags} from '../cli/base.js'
 import {actionLabel, isDrift, rolloutLines, shortRev, SIGN_TEXT} from '../cli/render-plan.js'
 import {printLoadNotes} from '../cli/render-run.js'
-import type {Action} from '../engine/plan/plan.js'
+import {planActions, type Action} from '../engine/plan/plan.js'
 import {planRevision} from '../engine/session.js'
 
 export default class Diff extends KgitCommand {
@@ -18,8 +18,8 @@ export default class Diff extends KgitCommand {
     const {flags} = await this.parse(Diff)
     this.debugMode = flags.debug
     const {run} = await planRevision({dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree'], admission: true})
-    const drift = run.plan.actions.filter(isDrift)
-    const pending = run.plan.actions.filter((a) => !isDrift(a))
+    const drift = planActions(run.plan).filter(isDrift)
+    const pending = planActions(run.plan).filter((a) => !isDrift(a))
     // A rollout is pending while pods of an older template run; one short of pods by drift is drift.
     const rollouts = run.plan.rollouts.filter((r) => !r.status.complete && r.status.old > 0)
     if (flags.output === 'json') {

@@ -1,4 +1,5 @@
 import {Flags} from '@oclif/core'
+import {planActions} from '../engine/plan/plan.js'
 import {KgitCommand, clusterFlags} from '../cli/base.js'
 import {planJson, printLoadNotes} from '../cli/render-run.js'
 import {renderPlan} from '../cli/render-plan.js'
@@ -23,6 +24,6 @@ export default class Plan extends KgitCommand {
       for (const line of renderPlan(run.plan, run.desired.cluster.nodes.map((n) => n.name))) this.log(line)
     }
     if (run.plan.unreachable.length > 0 || run.plan.unschedulable.length > 0) this.exit(1)
-    if (flags['detailed-exitcode'] && run.plan.actions.length > 0) this.exit(2)
+    if (flags['detailed-exitcode'] && planActions(run.plan).length > 0) this.exit(2)
   }
 }

@@ -1,4 +1,5 @@
 import {Flags} from '@oclif/core'
+import {planActions} from '../engine/plan/plan.js'
 import chalk from 'chalk'
 import {KgitCommand, clusterFlags} from '../cli/base.js'
 import {shortRev} from '../cli/render-plan.js'
@@ -17,7 +18,7 @@ export default class Status extends KgitCommand {
     const {flags} = await this.parse(Status)
     this.debugMode = flags.debug
     const {run} = await planRevision({dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree']})
-    const inSync = run.plan.actions.length === 0 && run.plan.waiting.length === 0 && run.plan.unreachable.length === 0 && run.plan.unschedulable.length === 0
+    const inSync = planActions(run.plan).length === 0 && run.plan.waiting.length === 0 && run.plan.unreachable.length === 0 && run.plan.unschedulable.length === 0
     if (flags.output === 'json') this.log(JSON.stringify(statusJson(run, inSync), null, 2))
     else {
       for (const line of statusLines(run)) this.log(line)

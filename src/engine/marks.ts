@@ -21,7 +21,14 @@ export const LABEL = {
   keep: 'kgit.dev/keep',
   /** On containers podman restarts on failure (restartPolicy OnFailure): their restarts are read. */
   restart: 'kgit.dev/restart',
+  /** A pod's address on the pod network (ADR 0013). */
+  ip: 'kgit.dev/ip',
 } as const
+
+/** The podman network kgit makes on every node for its pods, with the node's slice of podCIDR. */
+export const POD_NETWORK = 'kgit'
+/** Routes kgit adds between nodes carry this protocol number (`ip route ... proto 215`). */
+export const ROUTE_PROTO = 215
 
 /** The annotation that keeps an object's pods when the object is removed from git. */
 export const PRUNE_ANNOTATION = 'kgit.dev/prune'

@@ -13,7 +13,7 @@ import {describeHolder, lock, parseHolder} from './argv/lock.js'
 import {observeNode} from './exec/observe.js'
 import {parseCluster} from './manifest/cluster.js'
 import {loadDesired, type SourceFile} from './manifest/load.js'
-import {plan, type Action, type Plan} from './plan/plan.js'
+import {plan, planActions, type Action, type Plan} from './plan/plan.js'
 import {cronMarks, isJobAction, jobMarks, jobsWaiting, unrecordedCronJobs, unrecordedJobs} from './plan/jobs.js'
 import {checkPlanQuotas, checkRevisionQuotas, planQuotaChange} from './admission/quota.js'
 import type {ClusterSpec, Desired, NodeObservation, NodeRecord, NodeSpec, Observed} from './types.js'
@@ -132,7 +132,7 @@ export async function planRevision<T>(opts: SessionOptions, then?: (run: PlanRun
     let planned = plan(loaded.desired, observed)
     // Records are kept for commits only, not for working-tree experiments.
     const info = claim && !loaded.desired.revision.includes('+') ? await commitInfo(loaded) : undefined
-    if (claim && (planned.actions.length > 0 || planned.waiting.length > 0 || jobsWaiting(planned).length > 0 || (info && staleRecords(observed, recordFor(info, observed, cluster.nodes, planned)).length > 0))) {
+    if (claim && (planActions(planned).length > 0 || planned.waiting.length > 0 || jobsWaiting(planned).length > 0 || (info && staleRecords(observed, recordFor(info, observed, cluster.nodes, planned)).length > 0))) {
       observed = await observeLocked(cluster, conns, claim, opts.lock!)
       planned = plan(loaded.desired, observed)
     }
@@ -167,7 +167,7 @@ async function commitInfo(loaded: Loaded): Promise<CommitInfo> {
 
 function recordFor(info: CommitInfo, observed: Observed, nodes: readonly NodeSpec[], p: Plan): NodeRecord {
   const prev = latestRecord(observed.nodes.map((n) => (n.reachable ? n.record : undefined)))
-  return nextRecord(prev, observed, info, {now: new Date(observed.at ?? Date.now()).toISOString(), by: `${userInfo().username}@${hostname()}`, nodes, jobs: jobMarks(p), cronJobs: cronMarks(p)})
+  return nextRecord(prev, observed, info, {now: new Date(observed.at ?? Date.now()).toISOString(), by: `${userInfo().username}@${hostname()}`, nodes, jobs: jobMarks(p), cronJobs: cronMarks(p), podCIDRs: p.network.slices})
 }
 
 export interface ApplyHooks {
@@ -223,8 +223,8 @@ export async function applyRevision(opts: SessionOptions, hooks: ApplyHooks): Pr
         await writeRecords(r.desired.cluster, conns, observed, recordFor(r.commitInfo, observed, r.desired.cluster.nodes, current))
       }
       const jobWait = Date.now() - waitFrom < (hooks.jobWaitMs ?? DEFAULT_JOB_WAIT_MS) && jobsWaiting(current).length > 0
-      if (current.actions.length > 0) {
-        const res = await applyActions(current.actions, handles, hooks.onEvent)
+      if (planActions(current).length > 0) {
+        const res = await applyActions(planActions(current), handles, hooks.onEvent)
         total.done.push(...res.done)
         total.failed.push(...res.failed)
         if (res.failed.length > 0) break

@@ -92,7 +92,13 @@ export interface ClusterSpec {
   manifests: string[]
   ssh: SshSpec
   runtime: 'podman'
-  network: {podCIDR: string; serviceCIDR: string; clusterDomain: string}
+  network: {
+    podCIDR: string
+    serviceCIDR: string
+    clusterDomain: string
+    /** Prefix length of each node's slice of podCIDR (Kubernetes' --node-cidr-mask-size). */
+    nodeCIDRMaskSize: number
+  }
   nodes: NodeSpec[]
   /** Seconds a node may not answer before its replicas are started on other nodes. */
   unreachableGracePeriodSeconds?: number
@@ -557,6 +563,8 @@ export interface DesiredPod {
   volumePin?: NodeSelectorTerm[]
   /** restartPolicy OnFailure: podman restarts a failed container at most this many times (a Job's backoffLimit). */
   restartLimit?: number
+  /** Its address on the pod network, picked by the plan from its node's slice. */
+  ip?: string
 }
 
 /** A replica group: N interchangeable pods from one template. */
@@ -622,6 +630,8 @@ export interface ObservedPod {
   keep?: boolean
   /** The pod spec it was started with (label kgit.dev/spec), for diffs. */
   spec?: PodSpec
+  /** Its address on the pod network (label kgit.dev/ip); absent for a pod started before kgit had one. */
+  ip?: string
 }
 
 /** A container or pod carrying kgit's labels that kgit did not start (drift to revert). */
@@ -635,8 +645,20 @@ export interface StrayContainer {
 }
 
 export type NodeObservation =
-  | {node: string; reachable: true; pods: ObservedPod[]; strays?: StrayContainer[]; record?: NodeRecord; /** What the node reports it has (cpu, memory). */ capacity?: Resources; /** Claims bound on this node (dataDir/claims). */ claims?: ClaimMark[]}
+  | {node: string; reachable: true; pods: ObservedPod[]; strays?: StrayContainer[]; record?: NodeRecord; /** What the node reports it has (cpu, memory). */ capacity?: Resources; /** Claims bound on this node (dataDir/claims). */ claims?: ClaimMark[]; /** kgit's pod network on the node. */ net?: NodeNet}
   | {node: string; reachable: false; reason: string; /** Set when another kgit run holds the node's lock (its holder file, maybe empty). */ lockedBy?: string}
+
+/** What a node says of kgit's pod network on it (ADR 0013). */
+export interface NodeNet {
+  /** Its slice of podCIDR (dataDir/net/slice), once kgit made its pod network. */
+  slice?: string
+  /** Hash of the network state kgit last wrote there (dataDir/net/state). */
+  state?: string
+  /** The hash in kgit's KGIT-STATE chain of the nat and filter tables ('' when the chain is gone). */
+  tables?: {nat: string; filter: string}
+  /** Its gateway routes (/proc/net/route): destination CIDR -> gateway. */
+  routes?: {dest: string; via: string}[]
+}
 
 export interface Observed {
   nodes: NodeObservation[]
@@ -668,6 +690,8 @@ export interface NodeRecord {
   taintedSince?: Record<string, Record<string, string>>
   /** The nodes of kgit.yaml when it was written: an older record's word on any other node is stale. */
   nodes?: string[]
+  /** node -> its slice of podCIDR: a node that does not answer keeps its slice (ADR 0013). */
+  podCIDRs?: Record<string, string>
   /** `namespace/name` -> how the Job's run ended: a finished run is never started again (ADR 0010). */
   jobs?: Record<string, JobMark>
   /** `namespace/name` -> a CronJob's schedule state and children: a fresh clone never runs a schedule again (ADR 0012). */

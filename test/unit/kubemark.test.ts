@@ -6,7 +6,10 @@ import {commitFiles, git as gitIn} from '../support/git-repo.js'
 import {latestRecord} from '../../src/engine/facts/node-record.js'
 import {SimFleet, SimNode, seedFleet} from '../../bench/kubemark.js'
 import {podRun} from '../../src/engine/argv/podman.js'
-import {loadProbeScript} from '../../src/engine/exec/apply.js'
+import {loadNetworkScript, loadProbeScript} from '../../src/engine/exec/apply.js'
+import {networkSync} from '../../src/engine/argv/network.js'
+import {planActions} from '../../src/engine/plan/plan.js'
+import type {NetworkSyncAction} from '../../src/engine/plan/network.js'
 import {applyRevision, planRevision, type SessionOptions} from '../../src/engine/session.js'
 import type {NodeRecord} from '../../src/engine/types.js'
 
@@ -135,7 +138,7 @@ describe('kubemark: simulated nodes answer kgit’s protocol', () => {
     expect([...fleet.nodes.values()].every((n) => n.locks.size === 0)).toBe(true)
 
     const run = await planned()
-    expect(run.plan.actions).toEqual([])
+    expect(planActions(run.plan)).toEqual([])
     expect(run.plan.waiting).toEqual([])
     const obs = run.observed.nodes.filter((n) => n.reachable)
     expect(obs).toHaveLength(NODES)
@@ -167,14 +170,14 @@ describe('kubemark: simulated nodes answer kgit’s protocol', () => {
     expect(webPods(pods()).filter((p) => webPods(before).includes(p))).toEqual([])
     const images = [...fleet.nodes.values()].flatMap((n) => [...n.containers.values()].filter((c) => c.Labels['kgit.dev/pod']?.startsWith('default_web-') && c.Names[0]!.endsWith('_main')).map((c) => c.Image))
     expect(new Set(images)).toEqual(new Set(['nginx:1.26']))
-    expect((await planned()).plan.actions).toEqual([])
+    expect(planActions((await planned()).plan)).toEqual([])
 
     commit({'manifests/api.yaml': null}, 'v3')
     await apply()
     expect(pods().filter((p) => p.startsWith('default/api-'))).toEqual([])
     expect([...fleet.nodes.values()].flatMap((n) => [...n.volumes.keys()])).toEqual([])
     expect([...fleet.nodes.values()].flatMap((n) => [...n.files.keys()].filter((p) => p.includes('_api-')))).toEqual([])
-    expect((await planned()).plan.actions).toEqual([])
+    expect(planActions((await planned()).plan)).toEqual([])
 
     // Drift: a pod removed by hand comes back.
     const [node] = [...fleet.nodes.values()].filter((n) => n.pods.size > 0)
@@ -184,7 +187,7 @@ describe('kubemark: simulated nodes answer kgit’s protocol', () => {
     expect(drift.plan.actions.map((a) => a.type)).toEqual(['create'])
     await apply()
     expect(pods()).toHaveLength(4 + 1)
-    expect((await planned()).plan.actions).toEqual([])
+    expect(planActions((await planned()).plan)).toEqual([])
   })
 
   it('a fleet seeded from a plan holds exactly what apply makes', async () => {
@@ -193,9 +196,10 @@ describe('kubemark: simulated nodes answer kgit’s protocol', () => {
     const seeded = new SimFleet()
     const {run} = await planRevision(opts(seeded))
     const dataDirs = new Map(run.desired.cluster.nodes.map((n) => [n.name, n.dataDir]))
-    seedFleet(seeded, run.plan.actions, {podRun, dataDirs, probeScript: await loadProbeScript()})
+    const script = await loadNetworkScript()
+    seedFleet(seeded, planActions(run.plan), {podRun, dataDirs, probeScript: await loadProbeScript(), networkSync: (a: NetworkSyncAction, d: string) => networkSync(script, d, a.state, a.hash)})
     for (const [name, n] of fleet.nodes) expect(snapshot(seeded.node(name))).toEqual(snapshot(n))
-    expect((await planned(seeded)).plan.actions).toEqual([])
+    expect(planActions((await planned(seeded)).plan)).toEqual([])
   })
 
   it('refuses what it does not know, loudly', async () => {

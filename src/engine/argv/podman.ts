@@ -1,6 +1,7 @@
 import {posix} from 'node:path'
 import {quantityBytes} from '../manifest/volumes.js'
-import {LABEL, podmanContainerName, podmanPodName, podmanVolumeName} from '../marks.js'
+import {LABEL, POD_NETWORK, podmanContainerName, podmanPodName, podmanVolumeName} from '../marks.js'
+import {hostsFilePath} from './network.js'
 import type {ContainerSpec, DesiredPod, HostPathType, StrayContainer, Volume, VolumeMount} from '../types.js'
 import {claimHostPath, claimSteps} from './claims.js'
 import {containerEnv, expandVars} from './env.js'
@@ -31,6 +32,7 @@ export function podLabels(pod: DesiredPod): Record<string, string> {
   ])
   if (probes.length > 0) l[LABEL.probes] = JSON.stringify(probes)
   if (pod.keep) l[LABEL.keep] = 'true'
+  if (pod.ip) l[LABEL.ip] = pod.ip
   l[LABEL.spec] = JSON.stringify(pod.spec)
   return l
 }
@@ -51,7 +53,9 @@ export function podCreate(pod: DesiredPod, dataDir: string): string[] {
   )
   const hostname = (pod.spec.hostname ?? pod.name).slice(0, 63).replace(/[.-]+$/, '')
   // The ID file tells kgit's pod from one made by hand with the same name and labels.
-  return ['podman', 'pod', 'create', '--name', name, '--infra-name', `${name}_infra`, '--pod-id-file', podIdFile(dataDir, pod.namespace, pod.name), '--hostname', hostname, ...labelArgs(podLabels(pod)), ...ports]
+  // On kgit's pod network with the address the plan picked from the node's slice (ADR 0013).
+  const net = pod.ip ? ['--network', POD_NETWORK, '--ip', pod.ip] : []
+  return ['podman', 'pod', 'create', '--name', name, '--infra-name', `${name}_infra`, '--pod-id-file', podIdFile(dataDir, pod.namespace, pod.name), '--hostname', hostname, ...net, ...labelArgs(podLabels(pod)), ...ports]
 }
 
 /** Where a pod is being started: `node` fills in `fieldRef: spec.nodeName`; kgit's files live in `dataDir`. */
@@ -87,6 +91,8 @@ export function containerRun(pod: DesiredPod, c: ContainerSpec, opts: RunOptions
   if (c.workingDir) argv.push('--workdir', c.workingDir)
   argv.push(...resourceArgs(c))
   argv.push(...mountArgs(pod, c.volumeMounts ?? [], dataDir))
+  // Service names: the namespace's hosts file, which kgit rewrites in place as services change.
+  if (pod.ip && !(c.volumeMounts ?? []).some((m) => m.mountPath === '/etc/hosts')) argv.push('--volume', `${hostsFilePath(dataDir, pod.namespace)}:/etc/hosts:ro`)
   // Kubernetes expands $(VAR) in command and args with the container's environment.
   const vars = new Map(env.map((e) => [e.name, e.value]))
   // Kubernetes: `command` replaces the image's ENTRYPOINT, `args` its CMD.

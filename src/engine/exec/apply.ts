@@ -3,6 +3,7 @@ import {readFile} from 'node:fs/promises'
 import {podRm, podRun, strayRm, volumeCleanup, type NodeContext} from '../argv/podman.js'
 import {podFilesRm} from '../argv/probes.js'
 import {claimRemove} from '../argv/claims.js'
+import {networkSync} from '../argv/network.js'
 import {RemoteError} from '../errors.js'
 import type {Action} from '../plan/plan.js'
 import type {DesiredPod, ObservedPod} from '../types.js'
@@ -34,15 +35,36 @@ export function loadProbeScript(): Promise<string> {
   return probeScript
 }
 
+let netScript: Promise<string> | undefined
+/** templates/node/kgit-net.sh: writes a node's pod network, routes, chains and hosts files. */
+export function loadNetworkScript(): Promise<string> {
+  netScript ??= readFile(new URL('../../../templates/node/kgit-net.sh', import.meta.url), 'utf8')
+  return netScript
+}
+
 /**
- * Carries out a plan: nodes in parallel; on each node removals first (they free
- * names and host ports), then replacements, then new pods. A failing action is
- * reported and does not stop the others.
+ * How long pods that stop serving a Service keep running after every node's rules stopped
+ * sending them new connections: requests already on their way finish (ADR 0013).
  */
-export async function applyActions(actions: Action[], nodes: Map<string, NodeHandle>, onEvent: (e: ApplyEvent) => void = () => {}): Promise<ApplyResult> {
+export const ENDPOINT_DRAIN_MS = 2000
+
+/**
+ * Carries out a plan: first every node's network state (routes, Service rules without the
+ * pods this step removes, names), then nodes in parallel; on each node removals first
+ * (they free names and host ports), then replacements, then new pods. A failing action
+ * is reported and does not stop the others.
+ */
+export async function applyActions(actions: Action[], nodes: Map<string, NodeHandle>, onEvent: (e: ApplyEvent) => void = () => {}, opts: {drainMs?: number} = {}): Promise<ApplyResult> {
   const result: ApplyResult = {done: [], failed: []}
+  const syncs = actions.filter((a) => a.type === 'sync-network')
+  if (syncs.length > 0) {
+    const script = await loadNetworkScript()
+    await Promise.all(syncs.map((a) => runOne(a, nodes.get(a.node), script, onEvent, result)))
+    const stopping = actions.some((a) => (a.type === 'delete' || a.type === 'replace') && a.old.ready && a.old.ip)
+    if (stopping && syncs.some((a) => result.done.includes(a))) await new Promise((r) => setTimeout(r, opts.drainMs ?? ENDPOINT_DRAIN_MS))
+  }
   const byNode = new Map<string, Action[]>()
-  for (const a of actions) byNode.set(a.node, [...(byNode.get(a.node) ?? []), a])
+  for (const a of actions) if (a.type !== 'sync-network') byNode.set(a.node, [...(byNode.get(a.node) ?? []), a])
   const script = actions.some((a) => a.type === 'create' || a.type === 'replace') ? await loadProbeScript() : ''
   await Promise.all(
     [...byNode].map(async ([node, list]) => {
@@ -61,7 +83,8 @@ async function runOne(action: Action, h: NodeHandle | undefined, script: string,
   onEvent({type: 'start', action})
   try {
     if (!h) throw new Error(`no connection to node ${action.node}`)
-    if (action.type === 'remove-stray') await removeStray(h.transport, action)
+    if (action.type === 'sync-network') await syncNetwork(h, action, script)
+    else if (action.type === 'remove-stray') await removeStray(h.transport, action)
     else if (action.type === 'remove-volume') await removeClaim(h, action)
     else {
       if (action.type !== 'create') await removePod(h, action.old)
@@ -90,6 +113,13 @@ async function removeClaim(h: NodeHandle, action: Extract<Action, {type: 'remove
   const argv = claimRemove(h.dataDir, action.mark.namespace, action.mark.claim, action.data)
   const r = await h.transport.exec([argv], {timeoutMs: 300_000})
   if (r.exitCode !== 0) throw new RemoteError({node: h.transport.node, argv, exitCode: r.exitCode, stderr: r.stderr, what: `failed to remove volume ${action.mark.pv} of claim ${action.mark.namespace}/${action.mark.claim}`})
+}
+
+/** Writes the node's network state in one round trip (templates/node/kgit-net.sh). */
+async function syncNetwork(h: NodeHandle, action: Extract<Action, {type: 'sync-network'}>, script: string): Promise<void> {
+  const {argv, stdin} = networkSync(script, h.dataDir, action.state, action.hash)
+  const r = await h.transport.exec([argv], {stdin, timeoutMs: 300_000})
+  if (r.exitCode !== 0) throw new RemoteError({node: h.transport.node, argv: ['bash', '-c', '<templates/node/kgit-net.sh>', ...argv.slice(3)], exitCode: r.exitCode, stderr: r.stderr, what: `failed to write the pod network (${action.state.slice}) and kgit's iptables chains`, hint: 'see the kgit-net line above; kgit plan shows the state it wants'})
 }
 
 async function removeStray(t: Transport, action: Extract<Action, {type: 'remove-stray'}>): Promise<void> {

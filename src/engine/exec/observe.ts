@@ -37,10 +37,11 @@ export async function observeNode(t: Transport, dataDir: string, lockReq?: LockR
       return {node: t.node, reachable: false, reason: err.message}
     }
     const [stateOut] = batch.split(r.stdout)
-    const {files: read, containers, capacity, restarts} = state.parse(stateOut!)
+    const {files: read, containers, capacity, restarts, net} = state.parse(stateOut!)
     const obs: NodeObservation = {node: t.node, reachable: true, pods: observedPods(t.node, containers, {files: read, at: Date.now(), ...(restarts ? {restarts} : {})})}
     if (capacity) obs.capacity = capacity
     if (read.claims.length > 0) obs.claims = read.claims
+    if (net) obs.net = net
     const strays = strayContainers(t.node, containers)
     if (strays.length > 0) obs.strays = strays
     const record = read.record ? parseRecord(read.record) : undefined

@@ -26,6 +26,8 @@ export interface NodeFiles {
   record?: string
   /** Claims bound on the node (dataDir/claims/NAMESPACE/CLAIM). */
   claims: ClaimMark[]
+  /** dataDir/net/slice and dataDir/net/state: the pod network kgit made there (ADR 0013). */
+  net: {slice?: string; state?: string}
 }
 
 const RECORD_MARK = '@@kgit-record@@'
@@ -34,7 +36,7 @@ const RECORD_MARK = '@@kgit-record@@'
 export function parseNodeFiles(stdout: string): NodeFiles {
   const at = stdout.indexOf(`${RECORD_MARK}\n`)
   const head = at >= 0 ? stdout.slice(0, at) : stdout
-  const out: NodeFiles = {podIds: new Map(), containerIds: new Map(), probes: new Map(), now: 0, claims: []}
+  const out: NodeFiles = {podIds: new Map(), containerIds: new Map(), probes: new Map(), now: 0, claims: [], net: {}}
   if (at >= 0) out.record = stdout.slice(at + RECORD_MARK.length + 1)
   const lines = head.split('\n')
   out.now = Number(lines[0]) || 0
@@ -45,6 +47,8 @@ export function parseNodeFiles(stdout: string): NodeFiles {
     const text = line.slice(i + 1).trim()
     if (path.startsWith('ids/') && path.endsWith('.pod')) out.podIds.set(path.slice(4, -4), text)
     else if (path.startsWith('ids/') && path.endsWith('.ctr')) out.containerIds.set(path.slice(4, -4), text)
+    else if (path === 'net/slice' && text) out.net.slice = text
+    else if (path === 'net/state' && text) out.net.state = text
     else if (path.startsWith('claims/')) {
       const m = parseClaimMark(path, text)
       if (m) out.claims.push(m)

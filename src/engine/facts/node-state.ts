@@ -1,7 +1,7 @@
 import type {Fact} from './fact.js'
 import {parseNodeFiles, type NodeFiles} from './node-files.js'
 import {podmanContainers, type RawContainer} from './podman-pods.js'
-import type {Resources} from '../types.js'
+import type {NodeNet, Resources} from '../types.js'
 
 /**
  * Everything a plan needs from a node, in one bash process made of builtins (on a small
@@ -74,12 +74,25 @@ restarts() {
   ids=$(podman ps -aq --no-trunc --filter label=kgit.dev/restart=on-failure) && [[ -n $ids ]] || return 0
   podman container inspect --format '@@kgit-restarts@@ {{.Id}} {{.RestartCount}}' $ids 2>/dev/null || true
 }
+# kgit's pod network, once made: the state hash in its iptables chains, and the gateway routes.
+network() {
+  [[ -f $d/net/state ]] || return 0
+  local t l ifc dest gw flags ref use metric mask _
+  printf '@@kgit-net@@ checked\n'
+  for t in nat filter; do
+    while IFS= read -r l; do printf '@@kgit-net@@ %s %s\n' "$t" "$l"; done < <(iptables -w -t "$t" -S KGIT-STATE 2>/dev/null)
+  done
+  while read -r ifc dest gw flags ref use metric mask _; do
+    [[ $gw == 00000000 || $gw == Gateway ]] || printf '@@kgit-net@@ route %s %s %s\n' "$dest" "$mask" "$gw"
+  done 2>/dev/null </proc/net/route
+}
 ps_json || exit 1
 printf '%(%s)T\n' -1
 capacity
 restarts
+network
 if cd "$d" 2>/dev/null; then
-  for f in ids/*.pod ids/*.ctr probes/*.state claims/*/*; do
+  for f in ids/*.pod ids/*.ctr probes/*.state claims/*/* net/slice net/state; do
     # podman writes ID files without a final newline: read then fails but fills the line.
     [[ -f $f ]] && { IFS= read -r line <"$f" || [[ -n $line ]]; } && printf '%s:%s\n' "$f" "$line"
   done
@@ -98,11 +111,14 @@ export interface NodeState {
   capacity?: Resources
   /** Container ID -> restarts, for containers that restart on failure. */
   restarts?: Map<string, number>
+  /** kgit's pod network on the node, once made. */
+  net?: NodeNet
 }
 
 const PS_MARK = '@@kgit-ps@@\n'
 const CAPACITY_MARK = '@@kgit-capacity@@ '
 const RESTARTS_MARK = '@@kgit-restarts@@ '
+const NET_MARK = '@@kgit-net@@ '
 
 /**
  * @param sysRoot prefix of `/proc` and `/sys` (tests point it at a fake tree); '' on nodes.
@@ -115,10 +131,14 @@ export function nodeState(dataDir: string, filter: string, sysRoot = ''): Fact<N
       const at = stdout.indexOf(PS_MARK)
       if (at < 0) throw new Error('the node state script ended early (no podman section)')
       const {rest: head, capacity} = takeCapacity(stdout.slice(0, at))
-      const {rest, restarts} = takeRestarts(head)
-      const out: NodeState = {files: parseNodeFiles(rest), containers: podmanContainers.parse(stdout.slice(at + PS_MARK.length))}
+      const {rest: head2, restarts} = takeRestarts(head)
+      const {rest, lines: netLines} = takeMarked(head2, NET_MARK)
+      const files = parseNodeFiles(rest)
+      const out: NodeState = {files, containers: podmanContainers.parse(stdout.slice(at + PS_MARK.length))}
       if (capacity) out.capacity = capacity
       if (restarts.size > 0) out.restarts = restarts
+      const net = parseNet(files.net, netLines)
+      if (net) out.net = net
       return out
     },
   }
@@ -155,4 +175,55 @@ export function parseCapacity(line: string): Resources | undefined {
     if (m && Number(m[2]) > 0) out[m[1]!] = Number(m[2])
   }
   return Object.keys(out).length > 0 ? out : undefined
+}
+
+/** Takes the lines that start with `mark` out of the head of the answer. */
+function takeMarked(head: string, mark: string): {rest: string; lines: string[]} {
+  const lines: string[] = []
+  const rest = head
+    .split('\n')
+    .filter((l) => {
+      if (!l.startsWith(mark)) return true
+      lines.push(l.slice(mark.length))
+      return false
+    })
+    .join('\n')
+  return {rest, lines}
+}
+
+/** `/proc/net/route` words are little-endian hex: `0012A8C6` is 198.168.18.0. */
+function hexIPv4(hex: string): string | undefined {
+  if (!/^[0-9A-Fa-f]{8}$/.test(hex)) return undefined
+  const n = parseInt(hex, 16)
+  return [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24].join('.')
+}
+
+function maskBits(hex: string): number {
+  const n = parseInt(hex, 16)
+  let bits = 0
+  for (let v = n >>> 0; v; v >>>= 1) bits += v & 1
+  return bits
+}
+
+/** The network lines of the node state script: `nat|filter <KGIT-STATE rules>` and `route DEST MASK GW`. */
+export function parseNet(files: {slice?: string; state?: string}, lines: string[]): NodeNet | undefined {
+  if (!files.slice && !files.state && lines.length === 0) return undefined
+  const net: NodeNet = {...files}
+  if (lines.length === 0) return net
+  const tables = {nat: '', filter: ''}
+  const routes: {dest: string; via: string}[] = []
+  for (const l of lines) {
+    const [kind, ...words] = l.split(' ')
+    const hash = /kgit-state ([0-9a-f]+)/.exec(words.join(' '))?.[1]
+    if ((kind === 'nat' || kind === 'filter') && hash) tables[kind] = hash
+    else if (kind === 'route') {
+      const dest = hexIPv4(words[0] ?? '')
+      const via = hexIPv4(words[2] ?? '')
+      if (dest && via) routes.push({dest: `${dest}/${maskBits(words[1] ?? '0')}`, via})
+    }
+  }
+  net.tables = tables
+  // A node shows at least its default route; one that shows none is not asked about routes.
+  if (routes.length > 0) net.routes = routes
+  return net
 }

@@ -116,6 +116,7 @@ export function observedPods(node: string, containers: RawContainer[], reading: 
     const grace = Number(labels[LABEL.grace])
     if (labels[LABEL.grace] !== undefined && Number.isFinite(grace)) o.grace = grace
     if (labels[LABEL.keep] === 'true') o.keep = true
+    if (labels[LABEL.ip]) o.ip = labels[LABEL.ip]
     const spec = parseSpec(labels[LABEL.spec])
     if (spec) o.spec = spec
     if (files) assessPod(o, parseProbeMarks(labels[LABEL.probes]), files, clock)

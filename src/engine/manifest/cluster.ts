@@ -10,7 +10,7 @@ export const CLUSTER_API_VERSION = 'kgit.dev/v1alpha1'
 
 const SPEC_FIELDS = ['manifests', 'ssh', 'runtime', 'network', 'nodes', 'unreachableGracePeriodSeconds']
 const SSH_FIELDS = ['user', 'identityFile', 'knownHostsFile', 'connectTimeout', 'controlPersist']
-const NETWORK_FIELDS = ['podCIDR', 'serviceCIDR', 'clusterDomain']
+const NETWORK_FIELDS = ['podCIDR', 'serviceCIDR', 'clusterDomain', 'nodeCIDRMaskSize']
 const NODE_FIELDS = ['name', 'address', 'port', 'labels', 'taints', 'dataDir', 'unschedulable', 'drain', 'capacity', 'allocatable', 'reserved']
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const
 
@@ -70,7 +70,10 @@ function readNetwork(r: FieldReader): ClusterSpec['network'] {
   const s = parseCidr(serviceCIDR)
   if (p && s && cidrsOverlap(p, s)) r.fail([...base, 'serviceCIDR'], `overlaps podCIDR ${podCIDR}`)
   const clusterDomain = r.str([...base, 'clusterDomain'], {pattern: DNS1123_SUBDOMAIN, patternMsg: 'must be a DNS domain'}) ?? 'cluster.local'
-  return {podCIDR, serviceCIDR, clusterDomain}
+  // Kubernetes' --node-cidr-mask-size: each node's slice of podCIDR.
+  const nodeCIDRMaskSize = r.int([...base, 'nodeCIDRMaskSize'], {min: 16, max: 28}) ?? Math.max(24, (p?.prefix ?? 16) + 1)
+  if (p && nodeCIDRMaskSize <= p.prefix) r.fail([...base, 'nodeCIDRMaskSize'], `must be longer than podCIDR's prefix /${p.prefix}, got ${nodeCIDRMaskSize}`)
+  return {podCIDR, serviceCIDR, clusterDomain, nodeCIDRMaskSize}
 }
 
 function readNodes(r: FieldReader): NodeSpec[] {

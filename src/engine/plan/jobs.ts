@@ -6,7 +6,7 @@ import type {Action, JobReport, Plan} from './plan.js'
  * to report, and never a pod "started by this run that would be removed again".
  */
 export function isJobAction(a: Action): boolean {
-  if (a.type === 'remove-stray' || a.type === 'replace' || a.type === 'remove-volume') return false
+  if (a.type === 'remove-stray' || a.type === 'replace' || a.type === 'remove-volume' || a.type === 'sync-network') return false
   const owner = a.type === 'create' ? a.pod.owner : a.old.owner
   return owner?.kind === 'Job' && !a.reason.startsWith('drift')
 }

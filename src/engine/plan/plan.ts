@@ -16,6 +16,8 @@ import {specChanges} from './spec-diff.js'
 import {isJobAction} from './jobs.js'
 import {childRuns, cronPlan, cronTemplateHash, knownChildren, type ChildRun, type CronReport} from './cron-jobs.js'
 import {CRON_JOB_LABEL} from '../marks.js'
+import {assignPodIPs, clusterSlices, onPodNetwork, type NetworkSyncAction} from './network.js'
+import {networkLayers} from './services.js'
 
 export type Action =
   | {type: 'create'; node: string; pod: DesiredPod; reason: string; drift?: boolean}
@@ -23,6 +25,7 @@ export type Action =
   | {type: 'delete'; node: string; old: ObservedPod; reason: string; drift?: boolean}
   | {type: 'remove-stray'; node: string; stray: StrayContainer; reason: string; drift: true}
   | {type: 'remove-volume'; node: string; mark: ClaimMark; data: boolean; reason: string; drift?: boolean}
+  | NetworkSyncAction
 
 export interface Unschedulable {
   pod: DesiredPod
@@ -58,6 +61,8 @@ export interface Plan {
   jobs: JobReport[]
   /** Where each CronJob stands, and what the records keep of it (ADR 0012). */
   cronJobs: CronReport[]
+  /** The pod network (ADR 0013): each node's slice of podCIDR, and the nodes whose network state must be written (done before `actions`). */
+  network: {slices: Record<string, string>; errors: string[]; syncs: NetworkSyncAction[]}
 }
 
 export interface JobReport {
@@ -150,6 +155,8 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
   }
   const unchanged: Plan['unchanged'] = []
   const kept: ObservedPod[] = []
+  const net = clusterSlices(desired, observed, record)
+  const netOf = new Map(observed.nodes.map((n) => [n.node, n.reachable ? n.net : undefined]))
   for (const obs of live) {
     const want = ctx.kept.get(obs)
     if (!want) {
@@ -161,7 +168,8 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
       if (why !== null) actions.push({type: 'delete', node: obs.node, old: obs, reason: why ?? deleteReason(obs, desired), ...(ctx.drift.has(obs) ? {drift: true} : {})})
       continue
     }
-    const replace = replaceReason(obs, want)
+    // Once its node has kgit's pod network, a pod started on another network is replaced.
+    const replace = replaceReason(obs, want) ?? (netOf.get(obs.node)?.state && !onPodNetwork(obs, net.slices.get(obs.node)) ? {reason: 'not on the pod network', drift: false} : undefined)
     if (replace && (want.unsupported || want.blocked)) unschedulable.push({pod: want, reason: want.unsupported ? cannotRun(want.unsupported) : want.blocked!})
     else if (replace) actions.push({type: 'replace', node: obs.node, pod: want, old: obs, reason: replace.reason, ...(replace.drift ? {drift: true} : {}), ...changesOf(obs, want)})
     else unchanged.push({node: obs.node, pod: want})
@@ -169,12 +177,27 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
   const users = claimUsers(live.filter((o) => ctx.kept.has(o) || kept.includes(o) || ctx.why.get(o) === null))
   for (const r of orphanRemovals(storage, users)) actions.push({type: 'remove-volume', ...r})
   for (const n of observed.nodes) if (n.reachable) for (const s of n.strays ?? []) actions.push({type: 'remove-stray', node: n.node, stray: s, reason: `drift: ${s.reason}`, drift: true})
+  placeOnNetwork(actions, live, net.slices, unschedulable)
+  const stopping = new Set(actions.flatMap((a) => (a.type === 'delete' || a.type === 'replace' ? [a.old] : [])))
+  const syncs = networkLayers(desired, observed, {live, leaving: stopping, slices: net.slices, starts: actions})
   // The nodes already ran this very commit: whatever differs now was changed on the nodes.
+  // (Not the network: endpoints follow pods' readiness, which changes without a commit.)
   if (record?.commit === desired.revision) for (const a of actions) if (!(a.type === 'delete' && lost.has(a.old.node)) && !isJobAction(a)) markActionDrift(a)
   const unreachable = observed.nodes.flatMap((n) => (n.reachable ? [] : [{node: n.node, reason: n.reason, ...(record?.unreachableSince[n.node] ? {since: record.unreachableSince[n.node]} : {})}]))
   // Waiting makes sense only for pods that can still become available: not for a node that is down.
   const waiting = ctx.reports.filter((r) => !r.status.complete && !r.status.paused && !r.status.deadlineExceeded && r.status.pending > 0)
-  return {revision: desired.revision, actions: sortActions(actions, order), unschedulable, unreachable, unchanged, rollouts: ctx.reports, waiting, kept, held, jobs: ctx.jobs, cronJobs: ctx.crons}
+  return {revision: desired.revision, actions: sortActions(actions, order), unschedulable, unreachable, unchanged, rollouts: ctx.reports, waiting, kept, held, jobs: ctx.jobs, cronJobs: ctx.crons, network: {slices: Object.fromEntries(net.slices), errors: net.errors, syncs: syncs.sort((a, b) => (order.get(a.node) ?? 1e9) - (order.get(b.node) ?? 1e9))}}
+}
+
+/** Gives the pods a plan starts their addresses; a pod that gets none does not start. */
+function placeOnNetwork(actions: Action[], live: ObservedPod[], slices: ReadonlyMap<string, string>, unschedulable: Unschedulable[]): void {
+  const starts = actions.flatMap((a) => (a.type === 'create' || a.type === 'replace' ? [a] : []))
+  const failed = assignPodIPs(starts, live, slices)
+  for (const f of failed) {
+    const i = actions.findIndex((a) => (a.type === 'create' || a.type === 'replace') && a.pod === f.pod)
+    const [a] = actions.splice(i, 1)
+    if (a && (a.type === 'create' || a.type === 'replace')) unschedulable.push({pod: a.pod, reason: f.reason})
+  }
 }
 
 function markActionDrift(a: Action): void {
@@ -500,9 +523,10 @@ function deleteReason(obs: ObservedPod, desired: Desired): string {
   return `${obs.owner.kind} ${obs.owner.name} is no longer in git`
 }
 
-const TYPE_ORDER = {'remove-stray': 0, delete: 1, replace: 2, create: 3, 'remove-volume': 4} as const
+const TYPE_ORDER = {'sync-network': -1, 'remove-stray': 0, delete: 1, replace: 2, create: 3, 'remove-volume': 4} as const
 
 export function actionPodName(a: Action): string {
+  if (a.type === 'sync-network') return 'network'
   if (a.type === 'remove-stray') return a.stray.name
   if (a.type === 'remove-volume') return `${a.mark.namespace}/${a.mark.claim}`
   return a.type === 'delete' ? `${a.old.namespace}/${a.old.name}` : `${a.pod.namespace}/${a.pod.name}`
@@ -512,8 +536,13 @@ function sortActions(actions: Action[], order: Map<string, number>): Action[] {
   return actions.sort((a, b) => (order.get(a.node) ?? 1e9) - (order.get(b.node) ?? 1e9) || TYPE_ORDER[a.type] - TYPE_ORDER[b.type] || byText(actionPodName(a), actionPodName(b)))
 }
 
+/** Everything a plan does, network syncs (done first) included. */
+export function planActions(p: Pick<Plan, 'actions' | 'network'>): Action[] {
+  return [...(p.network?.syncs ?? []), ...p.actions]
+}
+
 export function planSummary(p: Pick<Plan, 'actions'>): {create: number; replace: number; delete: number} {
   const s = {create: 0, replace: 0, delete: 0}
-  for (const a of p.actions) s[a.type === 'remove-stray' || a.type === 'remove-volume' ? 'delete' : a.type]++
+  for (const a of p.actions) if (a.type !== 'sync-network') s[a.type === 'remove-stray' || a.type === 'remove-volume' ? 'delete' : a.type]++
   return s
 }

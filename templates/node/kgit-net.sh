@@ -1,0 +1,80 @@
+# kgit's pod network on one node (ADR 0013), written by `kgit apply` in one round trip.
+# Arguments: DATA_DIR SLICE GATEWAY STATE_HASH NETWORK_NAME ROUTE_PROTO.
+# stdin: sections, each after a line `@@kgit-file NAME`: routes (DEST VIA per line),
+# nat and filter (iptables-restore input of kgit's chains), hooks (TABLE CHAIN RULE...
+# per line, inserted first when missing) and hosts.NAMESPACE (a namespace's /etc/hosts).
+set -o pipefail
+d=$1 slice=$2 gw=$3 hash=$4 netname=$5 proto=$6
+n=$d/net
+in=$n/in.$$
+fail() { printf 'kgit-net: %s\n' "$*" >&2; rm -rf "$in"; exit 1; }
+mkdir -p "$n/hosts" "$in" || fail "cannot create $n"
+awk -v dir="$in" '/^@@kgit-file /{f=dir "/" $2; printf "" > f; next} f{print > f}' || fail 'cannot read the network state from stdin'
+
+# Forwarding between nodes and pods; bridged pod traffic through iptables (Service replies, NetworkPolicy).
+echo 1 >/proc/sys/net/ipv4/ip_forward || fail 'cannot turn on net.ipv4.ip_forward'
+[[ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]] || modprobe br_netfilter 2>/dev/null || true
+[[ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]] && echo 1 >/proc/sys/net/bridge/bridge-nf-call-iptables
+
+# The podman network for kgit's pods, on this node's slice.
+cur=
+[[ -f $n/slice ]] && { IFS= read -r cur <"$n/slice" || true; }
+if [[ $cur != "$slice" ]] || ! podman network exists "$netname"; then
+  if podman network exists "$netname"; then
+    podman network rm -f "$netname" >/dev/null || fail "cannot remove podman network $netname (slice $cur -> $slice)"
+  fi
+  podman network create --driver bridge --subnet "$slice" --gateway "$gw" --disable-dns --label kgit.dev/managed=true "$netname" >/dev/null || fail "cannot create podman network $netname on $slice"
+fi
+printf '%s\n' "$slice" >"$n/slice"
+
+# Routes to the other nodes' slices (host-gw), marked with kgit's protocol number.
+declare -A want
+while read -r dst via; do
+  [[ -n $dst ]] || continue
+  if [[ ! $via =~ ^[0-9.]+$ ]]; then
+    via=$(getent ahostsv4 "$via" | awk 'NR==1{print $1}')
+    [[ -n $via ]] || fail "cannot resolve the address of the node that holds $dst"
+  fi
+  want[$dst]=$via
+done <"$in/routes"
+batch=
+while read -r dst _; do
+  [[ -n $dst && -z ${want[$dst]+x} ]] && batch+="route del $dst proto $proto"$'\n'
+done < <(ip -4 route show proto "$proto")
+for dst in "${!want[@]}"; do batch+="route replace $dst via ${want[$dst]} proto $proto"$'\n'; done
+if [[ -n $batch ]]; then
+  printf '%s' "$batch" | ip -batch - || fail 'cannot set the routes to the other nodes'"'"' pods'
+fi
+
+# kgit's chains, each table in one iptables-restore call: declared chains are rewritten
+# whole, kgit's chains that are no longer wanted are flushed and deleted, nothing else is touched.
+for t in nat filter; do
+  [[ -s $in/$t ]] || continue
+  have=$(iptables-save -t "$t" | awk '/^:KGIT-/{printf "%s ", substr($1, 2)}') || fail "cannot read the $t table (iptables-save)"
+  awk -v have="$have" '
+    BEGIN { n = split(have, h, " ") }
+    /^:/ { decl[substr($1, 2)] = 1; print; next }
+    !done && !/^\*/ { for (i = 1; i <= n; i++) if (!(h[i] in decl)) print ":" h[i] " - [0:0]"; done = 1 }
+    /^COMMIT/ { for (i = 1; i <= n; i++) if (!(h[i] in decl)) print "-X " h[i] }
+    { print }' "$in/$t" | iptables-restore -w --noflush || fail "iptables-restore of kgit's $t chains failed"
+done
+# Jumps from the built-in chains, inserted first when missing (last listed first, so they keep the listed order).
+if [[ -s $in/hooks ]]; then
+  mapfile -t hooks <"$in/hooks"
+  for ((i = ${#hooks[@]} - 1; i >= 0; i--)); do
+    read -r -a w <<<"${hooks[i]}"
+    t=${w[0]} c=${w[1]}
+    rule=("${w[@]:2}")
+    iptables -w -t "$t" -C "$c" "${rule[@]}" 2>/dev/null || iptables -w -t "$t" -I "$c" 1 "${rule[@]}" || fail "cannot hook kgit's chains into $t $c"
+  done
+fi
+
+# Service names: one hosts file per namespace, bind-mounted as /etc/hosts into its pods.
+# Written in place (same inode), so running containers see the new names.
+for f in "$in"/hosts.*; do
+  [[ -f $f ]] || continue
+  ns=${f##*/hosts.}
+  cat "$f" >"$n/hosts/$ns" || fail "cannot write $n/hosts/$ns"
+done
+printf '%s\n' "$hash" >"$n/state"
+rm -rf "$in"
