@@ -215,7 +215,7 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'ports: numbers, ranges (endPort), protocols and named ports of the destination pod',
     policies: [
-      np('web-ports', '  podSelector: {matchLabels: {app: web}}\n  ingress:\n    - ports:\n        - {port: http}\n        - {port: 9000, endPort: 9100}\n        - {protocol: UDP, port: 53}\n'),
+      np('web-ports', '  podSelector: {matchLabels: {app: web}}\n  ingress:\n    - ports:\n        - {port: http}\n        - {port: 9000, endPort: 9100}\n        - {protocol: UDP, port: 53}\n        - {protocol: SCTP, port: 3868}\n'),
       np('api-egress', '  podSelector: {matchLabels: {app: api}}\n  policyTypes: [Egress]\n  egress:\n    - to: [{podSelector: {matchLabels: {app: web}}}]\n      ports: [{port: http}]\n    - to: [{ipBlock: {cidr: 10.244.0.0/16}}]\n      ports: [{port: pg}]\n    - ports: [{protocol: UDP, port: dns}]\n'),
     ].join('---\n'),
     cases: [
@@ -229,6 +229,8 @@ const SCENARIOS: Scenario[] = [
       ['ops/mon-1', 'shop/web-1', 'udp/53', 'allow'],
       ['ops/mon-1', 'shop/web-1', '53', 'deny'],
       ['ops/mon-1', 'shop/web-1', 'udp/8080', 'deny'],
+      ['ops/mon-1', 'shop/web-2', 'sctp/3868', 'allow'],
+      ['ops/mon-1', 'shop/web-2', '3868', 'deny'],
       ['shop/api-1', 'shop/db-1', '5432', 'allow', 'egress allowed by shop/api-egress egress[1]'],
       ['shop/api-1', '10.244.9.9', '5432', 'deny'],
       ['shop/api-1', '203.0.113.5', '8080', 'deny'],
@@ -298,6 +300,7 @@ describe('policyRules: the rule set of one node', () => {
       rules: [
         '-A KGIT-FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "kgit netpol replies" -j RETURN',
         `-A KGIT-FORWARD -d 10.244.2.11/32 -m comment --comment "kgit netpol ingress shop/db-1" -j ${ing}`,
+        `-A ${ing} -s 10.244.2.11/32 -m comment --comment "kgit netpol shop/db-1 itself" -j RETURN`,
         `-A ${ing} -s 10.244.1.11/32 -p tcp -m tcp --dport 5432 -m comment --comment "kgit netpol shop/db-from-api ingress[0]" -j RETURN`,
         `-A ${ing} -m comment --comment "kgit netpol shop/db-1 ingress denied: isolated by shop/db-from-api" -j REJECT --reject-with icmp-port-unreachable`,
       ],
@@ -320,6 +323,20 @@ describe('policyRules: the rule set of one node', () => {
   it('gives no chain to a pod with no address yet, nor to pods of other nodes', () => {
     const set = policyRules({...input(DENY_ALL), node: 'n1'})
     expect(set.chains).toEqual(['KGIT-FORWARD', ...['web-1', 'api-1'].map((name) => podChain('Ingress', {namespace: 'shop', name}))].sort())
+  })
+
+  it('lets a selected pod reach itself through a Service (hairpin), whatever its policies say', () => {
+    const inp = input([DENY_ALL, np('no-egress', '  podSelector: {}\n  policyTypes: [Egress]\n')].join('---\n'))
+    const web = PODS[0]!
+    expect(forward(policyRules({...inp, node: 'n1'}), {src: web.ip, dst: web.ip, protocol: 'tcp', dport: 8080, state: 'NEW'})).toBe('pass')
+    expect(forward(policyRules({...inp, node: 'n1'}), {src: web.ip, dst: PODS[2]!.ip, protocol: 'tcp', dport: 8080, state: 'NEW'})).toBe('deny')
+  })
+
+  it('cuts comments to the 255 characters iptables keeps', () => {
+    const long = 'p'.repeat(250)
+    const set = policyRules({...input(np(long, '  podSelector: {}\n  ingress: [{}]\n')), node: 'n1'})
+    for (const l of set.rules) expect(words(l)[words(l).indexOf('--comment') + 1]!.length).toBeLessThanOrEqual(255)
+    expect(set.rules.some((l) => l.includes(`"kgit netpol shop/${'p'.repeat(238)}" -j RETURN`))).toBe(true)
   })
 
   it('is deterministic: the order of pods and policies does not change the text', () => {

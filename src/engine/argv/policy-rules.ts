@@ -52,7 +52,8 @@ export function podChain(type: PolicyType, pod: Pick<NetPod, 'namespace' | 'name
 }
 
 function podChainRules(input: PolicyInput, type: PolicyType, pod: NetPod, policies: NetworkPolicyObject[], chain: string): string[] {
-  const out: string[] = []
+  // A pod cannot block itself (its own address back through a Service is forwarded).
+  const out = [line(chain, [type === 'Ingress' ? '-s' : '-d', `${pod.ip}/32`], `${MARK} ${pod.namespace}/${pod.name} itself`, ['RETURN'])]
   for (const policy of policies) {
     rulesOf(policy, type).forEach((rule, i) => {
       const comment = `${MARK} ${policyName(policy)} ${type.toLowerCase()}[${i}]`
@@ -61,7 +62,7 @@ function podChainRules(input: PolicyInput, type: PolicyType, pod: NetPod, polici
   }
   const names = policies.map(policyName)
   const shown = names.length > 4 ? [...names.slice(0, 4), `${names.length - 4} more`] : names
-  out.push(line(chain, [], `${MARK} ${pod.namespace}/${pod.name} ${type.toLowerCase()} denied: isolated by ${shown.join(', ')}`.slice(0, 255), DENY_TARGET))
+  out.push(line(chain, [], `${MARK} ${pod.namespace}/${pod.name} ${type.toLowerCase()} denied: isolated by ${shown.join(', ')}`, DENY_TARGET))
   return [...new Set(out)]
 }
 
@@ -128,7 +129,8 @@ function subtract(c: Cidr, except: Cidr[]): Cidr[] {
 
 /** One rule line in iptables-save's own form, so that what kgit writes reads back the same. */
 function line(chain: string, matches: string[], comment: string, target: string[]): string {
-  return ['-A', chain, ...matches, '-m', 'comment', '--comment', comment, '-j', ...target].map(restoreWord).join(' ')
+  // iptables keeps comments of at most 255 characters; names can be longer.
+  return ['-A', chain, ...matches, '-m', 'comment', '--comment', comment.slice(0, 255), '-j', ...target].map(restoreWord).join(' ')
 }
 
 function byPod(a: NetPod, b: NetPod): number {

@@ -93,7 +93,7 @@ const OPEN: SideVerdict = {verdict: 'open', by: []}
  * connections always pass.
  */
 export function policyVerdict(input: PolicyInput, from: Endpoint, to: Endpoint, port: number, protocol: string): Verdict {
-  const self = from.pod !== undefined && from.pod === to.pod
+  const self = from.pod !== undefined && to.pod !== undefined && from.pod.namespace === to.pod.namespace && from.pod.name === to.pod.name
   const toOwnNode = self || (from.pod !== undefined && to.node === from.pod.node)
   const fromOwnNode = self || (to.pod !== undefined && from.node === to.pod.node)
   const egress = from.pod && !toOwnNode ? side(input, 'Egress', from.pod, to, port, protocol) : OPEN
