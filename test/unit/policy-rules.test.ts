@@ -288,6 +288,24 @@ describe('NetworkPolicy semantics: policyVerdict and the rendered rules agree', 
   }
 })
 
+describe('policyVerdict', () => {
+  it('tells each direction apart and names what decided', () => {
+    const inp = input(SCENARIOS[1]!.policies)
+    expect(policyVerdict(inp, endpoint('shop/api-1'), endpoint('shop/db-1'), 5432, 'TCP')).toEqual({
+      allow: true,
+      egress: {verdict: 'open', by: []},
+      ingress: {verdict: 'allowed', by: ['shop/db-from-api ingress[0]']},
+      reason: 'egress open; ingress allowed by shop/db-from-api ingress[0]',
+    })
+    expect(policyVerdict(inp, endpoint('shop/web-1'), endpoint('shop/db-1'), 5432, 'TCP')).toEqual({
+      allow: false,
+      egress: {verdict: 'open', by: []},
+      ingress: {verdict: 'denied', by: ['shop/db-from-api']},
+      reason: 'ingress of shop/db-1 is isolated by shop/db-from-api and no rule allows it',
+    })
+  })
+})
+
 describe('policyRules: the rule set of one node', () => {
   const DB_FROM_API = np('db-from-api', '  podSelector: {matchLabels: {app: db}}\n  ingress:\n    - from: [{podSelector: {matchLabels: {app: api}}}]\n      ports: [{port: 5432}]\n')
 
