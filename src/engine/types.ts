@@ -390,7 +390,41 @@ export interface ResourceQuotaObject extends Sourced {
   unenforced?: string
 }
 
-export type KObject = NamespaceObject | PodObject | DeploymentObject | ReplicaSetObject | DaemonSetObject | StatefulSetObject | JobObject | CronJobObject | ConfigMapObject | LimitRangeObject | ResourceQuotaObject | StorageObject
+/** A NetworkPolicy (networking.k8s.io/v1; extensions/v1beta1 is read as v1), defaulted as the API server does. */
+export interface NetworkPolicyObject extends Sourced {
+  kind: 'NetworkPolicy'
+  apiVersion: string
+  metadata: ObjectMeta
+  spec: {
+    /** The pods of the policy's namespace it applies to; {} selects them all. */
+    podSelector: LabelSelector
+    /** Defaulted: Ingress always, Egress too when spec.egress has rules. */
+    policyTypes: PolicyType[]
+    ingress: {from: NetworkPolicyPeer[]; ports: NetworkPolicyPort[]}[]
+    egress: {to: NetworkPolicyPeer[]; ports: NetworkPolicyPort[]}[]
+  }
+}
+
+export type PolicyType = 'Ingress' | 'Egress'
+
+/** One peer: pods (podSelector and/or namespaceSelector, ANDed) or an ipBlock, never both. */
+export interface NetworkPolicyPeer {
+  podSelector?: LabelSelector
+  namespaceSelector?: LabelSelector
+  /** IPv4 CIDRs, host bits cleared; every `except` is a strict subset of `cidr`. */
+  ipBlock?: {cidr: string; except: string[]}
+}
+
+/** A port (or range with endPort) of the destination pod; no port: every port of the protocol. */
+export interface NetworkPolicyPort {
+  protocol: 'TCP' | 'UDP' | 'SCTP'
+  /** A number, or the name of a container port of the destination pod. */
+  port?: number | string
+  /** Only with a numeric port. */
+  endPort?: number
+}
+
+export type KObject = NamespaceObject | PodObject | DeploymentObject | ReplicaSetObject | DaemonSetObject | StatefulSetObject | JobObject | CronJobObject | ConfigMapObject | LimitRangeObject | ResourceQuotaObject | StorageObject | NetworkPolicyObject
 
 export type AccessMode = 'ReadWriteOnce' | 'ReadOnlyMany' | 'ReadWriteMany' | 'ReadWriteOncePod'
 

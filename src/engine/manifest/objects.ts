@@ -13,6 +13,7 @@ import {readProbe} from './probes.js'
 import {readContainerResources, readScheduling} from './scheduling.js'
 import {readReplicaSet} from './replica-set.js'
 import {readLimitRange, readResourceQuota} from './resource-policy.js'
+import {readNetworkPolicy} from './network-policy.js'
 import {readVolumeMounts, readVolumes} from './volumes.js'
 import {readStorageObject} from './storage.js'
 import type {ParsedDoc, PathPart} from './yaml-docs.js'
@@ -34,6 +35,7 @@ export const SERVED_VERSIONS: Record<string, readonly string[]> = {
   PersistentVolume: ['v1'],
   PersistentVolumeClaim: ['v1'],
   StorageClass: ['storage.k8s.io/v1', 'storage.k8s.io/v1beta1'],
+  NetworkPolicy: ['networking.k8s.io/v1', 'extensions/v1beta1'],
 }
 
 export type ParseResult = {object?: KObject; skipped?: string; errors: ManifestError[]; warnings: string[]}
@@ -64,6 +66,7 @@ export function parseObject(doc: ParsedDoc): ParseResult {
   if (kind === 'ConfigMap') object = readConfigMap(r, apiVersion, source, readMeta(r, true))
   if (kind === 'ResourceQuota') object = readResourceQuota(r, apiVersion, source, readMeta(r, true))
   if (kind === 'LimitRange') object = readLimitRange(r, apiVersion, source, readMeta(r, true))
+  if (kind === 'NetworkPolicy') object = readNetworkPolicy(r, source, readMeta(r, true))
   if (kind === 'PersistentVolume' || kind === 'PersistentVolumeClaim' || kind === 'StorageClass') object = readStorageObject(r, kind, apiVersion, source, readMeta(r, kind === 'PersistentVolumeClaim'))
   return r.errors.length > 0 ? {errors: r.errors, warnings: r.warnings} : {object, errors: [], warnings: r.warnings}
 }
