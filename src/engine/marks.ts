@@ -21,7 +21,7 @@ export const LABEL = {
   keep: 'kgit.dev/keep',
   /** On containers podman restarts on failure (restartPolicy OnFailure): their restarts are read. */
   restart: 'kgit.dev/restart',
-  /** A pod's address on the pod network (ADR 0013). */
+  /** A pod's address on the pod network (ADR 0017). */
   ip: 'kgit.dev/ip',
 } as const
 

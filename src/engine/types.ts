@@ -682,7 +682,7 @@ export type NodeObservation =
   | {node: string; reachable: true; pods: ObservedPod[]; strays?: StrayContainer[]; record?: NodeRecord; /** What the node reports it has (cpu, memory). */ capacity?: Resources; /** Claims bound on this node (dataDir/claims). */ claims?: ClaimMark[]; /** kgit's pod network on the node. */ net?: NodeNet}
   | {node: string; reachable: false; reason: string; /** Set when another kgit run holds the node's lock (its holder file, maybe empty). */ lockedBy?: string}
 
-/** What a node says of kgit's pod network on it (ADR 0013). */
+/** What a node says of kgit's pod network on it (ADR 0017). */
 export interface NodeNet {
   /** Its slice of podCIDR (dataDir/net/slice), once kgit made its pod network. */
   slice?: string
@@ -724,7 +724,7 @@ export interface NodeRecord {
   taintedSince?: Record<string, Record<string, string>>
   /** The nodes of kgit.yaml when it was written: an older record's word on any other node is stale. */
   nodes?: string[]
-  /** node -> its slice of podCIDR: a node that does not answer keeps its slice (ADR 0013). */
+  /** node -> its slice of podCIDR: a node that does not answer keeps its slice (ADR 0017). */
   podCIDRs?: Record<string, string>
   /** `namespace/name` -> how the Job's run ended: a finished run is never started again (ADR 0010). */
   jobs?: Record<string, JobMark>

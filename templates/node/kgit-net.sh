@@ -1,8 +1,8 @@
-# kgit's pod network on one node (ADR 0013), written by `kgit apply` in one round trip.
+# kgit's pod network on one node (ADR 0017), written by `kgit apply` in one round trip.
 # Arguments: DATA_DIR SLICE GATEWAY STATE_HASH NETWORK_NAME ROUTE_PROTO.
 # stdin: sections, each after a line `@@kgit-file NAME`: routes (DEST VIA per line),
-# nat and filter (iptables-restore input of kgit's chains), hooks (TABLE CHAIN RULE...
-# per line, inserted first when missing) and hosts.NAMESPACE (a namespace's /etc/hosts).
+# nat and filter (iptables-restore input of kgit's chains), hooks (TABLE CHAIN RULE-WORDS...
+# per line, tab-separated, inserted first when missing) and hosts.NAMESPACE (a namespace's /etc/hosts).
 set -o pipefail
 d=$1 slice=$2 gw=$3 hash=$4 netname=$5 proto=$6
 n=$d/net
@@ -31,6 +31,10 @@ printf '%s\n' "$slice" >"$n/slice"
 declare -A want
 while read -r dst via; do
   [[ -n $dst ]] || continue
+  if [[ $via == unreachable ]]; then
+    want[$dst]=unreachable
+    continue
+  fi
   if [[ ! $via =~ ^[0-9.]+$ ]]; then
     via=$(getent ahostsv4 "$via" | awk 'NR==1{print $1}')
     [[ -n $via ]] || fail "cannot resolve the address of the node that holds $dst"
@@ -38,10 +42,14 @@ while read -r dst via; do
   want[$dst]=$via
 done <"$in/routes"
 batch=
-while read -r dst _; do
+while read -r dst rest; do
+  [[ $dst == unreachable ]] && read -r dst _ <<<"$rest"
   [[ -n $dst && -z ${want[$dst]+x} ]] && batch+="route del $dst proto $proto"$'\n'
 done < <(ip -4 route show proto "$proto")
-for dst in "${!want[@]}"; do batch+="route replace $dst via ${want[$dst]} proto $proto"$'\n'; done
+for dst in "${!want[@]}"; do
+  if [[ ${want[$dst]} == unreachable ]]; then batch+="route replace unreachable $dst proto $proto"$'\n'
+  else batch+="route replace $dst via ${want[$dst]} proto $proto"$'\n'; fi
+done
 if [[ -n $batch ]]; then
   printf '%s' "$batch" | ip -batch - || fail 'cannot set the routes to the other nodes'"'"' pods'
 fi
@@ -62,7 +70,7 @@ done
 if [[ -s $in/hooks ]]; then
   mapfile -t hooks <"$in/hooks"
   for ((i = ${#hooks[@]} - 1; i >= 0; i--)); do
-    read -r -a w <<<"${hooks[i]}"
+    IFS=$'\t' read -r -a w <<<"${hooks[i]}"
     t=${w[0]} c=${w[1]}
     rule=("${w[@]:2}")
     iptables -w -t "$t" -C "$c" "${rule[@]}" 2>/dev/null || iptables -w -t "$t" -I "$c" 1 "${rule[@]}" || fail "cannot hook kgit's chains into $t $c"

@@ -3,7 +3,7 @@ import type {PodRoute} from '../controllers/pod-network.js'
 import {POD_NETWORK, ROUTE_PROTO} from '../marks.js'
 import {restoreText, type RuleSet} from './iptables.js'
 
-/** Everything kgit keeps of the pod network on one node (ADR 0013). */
+/** Everything kgit keeps of the pod network on one node (ADR 0017). */
 export interface NetworkState {
   slice: string
   gateway: string
@@ -43,7 +43,8 @@ export function networkSync(script: string, dataDir: string, state: NetworkState
     ['routes', state.routes.map((r) => `${r.dest} ${r.via}\n`).join('')],
     ['nat', restoreText(withState(state.nat, hash))],
     ['filter', restoreText(withState(state.filter, hash))],
-    ['hooks', [...state.nat.hooks.map((h) => ({t: 'nat', h})), ...state.filter.hooks.map((h) => ({t: 'filter', h}))].map(({t, h}) => `${t} ${h.chain} ${h.rule.join(' ')}\n`).join('')],
+    // One hook per line, its words separated by tabs (a comment may hold spaces).
+    ['hooks', [...state.nat.hooks.map((h) => ({t: 'nat', h})), ...state.filter.hooks.map((h) => ({t: 'filter', h}))].map(({t, h}) => `${[t, h.chain, ...h.rule].join('\t')}\n`).join('')],
     ...Object.entries(state.hosts)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([ns, text]): [string, string] => [`hosts.${ns}`, text]),

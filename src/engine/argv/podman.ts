@@ -53,7 +53,7 @@ export function podCreate(pod: DesiredPod, dataDir: string): string[] {
   )
   const hostname = (pod.spec.hostname ?? pod.name).slice(0, 63).replace(/[.-]+$/, '')
   // The ID file tells kgit's pod from one made by hand with the same name and labels.
-  // On kgit's pod network with the address the plan picked from the node's slice (ADR 0013).
+  // On kgit's pod network with the address the plan picked from the node's slice (ADR 0017).
   const net = pod.ip ? ['--network', POD_NETWORK, '--ip', pod.ip] : []
   return ['podman', 'pod', 'create', '--name', name, '--infra-name', `${name}_infra`, '--pod-id-file', podIdFile(dataDir, pod.namespace, pod.name), '--hostname', hostname, ...net, ...labelArgs(podLabels(pod)), ...ports]
 }

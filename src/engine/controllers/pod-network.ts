@@ -1,4 +1,4 @@
-// The pod network (ADR 0013): every node gets a slice of spec.network.podCIDR, kept once
+// The pod network (ADR 0017): every node gets a slice of spec.network.podCIDR, kept once
 // given; pods get addresses from their node's slice; nodes route to each other's slices
 // through each other's addresses (host-gw).
 import {cidrContains, cidrSize, formatCidr, formatIPv4, parseCidr, parseIPv4} from '../manifest/cidr.js'
@@ -81,7 +81,7 @@ export function ipAllocator(slice: string, used: Iterable<string>): () => string
   }
 }
 
-/** A route to another node's pods through that node (host-gw). */
+/** A route to another node's pods through that node (host-gw); `via: 'unreachable'`: a route that refuses. */
 export interface PodRoute {
   dest: string
   via: string

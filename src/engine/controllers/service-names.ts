@@ -1,4 +1,4 @@
-// Service names inside pods (ADR 0013): kgit keeps one hosts file per namespace on every
+// Service names inside pods (ADR 0017): kgit keeps one hosts file per namespace on every
 // node, bind-mounted as the pods' /etc/hosts and rewritten in place when services change.
 
 /** A name to resolve: a Service's address(es), and for a headless one its pods' own names. */

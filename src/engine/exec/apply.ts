@@ -44,7 +44,7 @@ export function loadNetworkScript(): Promise<string> {
 
 /**
  * How long pods that stop serving a Service keep running after every node's rules stopped
- * sending them new connections: requests already on their way finish (ADR 0013).
+ * sending them new connections: requests already on their way finish (ADR 0017).
  */
 export const ENDPOINT_DRAIN_MS = 2000
 

@@ -26,7 +26,7 @@ export interface NodeFiles {
   record?: string
   /** Claims bound on the node (dataDir/claims/NAMESPACE/CLAIM). */
   claims: ClaimMark[]
-  /** dataDir/net/slice and dataDir/net/state: the pod network kgit made there (ADR 0013). */
+  /** dataDir/net/slice and dataDir/net/state: the pod network kgit made there (ADR 0017). */
   net: {slice?: string; state?: string}
 }
 

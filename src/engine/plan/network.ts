@@ -1,4 +1,4 @@
-// The pod network's part of a plan (ADR 0013): slices, pod addresses, and the network
+// The pod network's part of a plan (ADR 0017): slices, pod addresses, and the network
 // state every node should hold (routes, kgit's iptables chains, hosts files).
 import {allocateSlices, inCidr, ipAllocator, podRoutes, sliceGateway, type PodRoute} from '../controllers/pod-network.js'
 import {hostsFiles, type NameEntry} from '../controllers/service-names.js'
@@ -104,7 +104,8 @@ export function planNetwork(desired: Desired, observed: Observed, slices: Readon
     const filter = layers.filter(n.node)
     if (!filterHashes.has(filter)) filterHashes.set(filter, ruleSetHash(filter))
     const hash = shortHash(n.node, slice, shared, filterHashes.get(filter)!)
-    const routes = (): PodRoute[] => podRoutes(n.node, slices, addresses)
+    // Addresses of podCIDR no node holds, and cluster IPs no rule rewrote, go nowhere: never out of the node's default route.
+    const routes = (): PodRoute[] => [...podRoutes(n.node, slices, addresses), {dest: podCIDR, via: 'unreachable'}, {dest: desired.cluster.network.serviceCIDR, via: 'unreachable'}]
     const why = syncReason(n.net, slice, hash, routes)
     if (why) syncs.push({type: 'sync-network', node: n.node, state: {slice, gateway: sliceGateway(slice), routes: routes(), nat, filter, hosts}, hash, ...why})
   }

@@ -61,7 +61,7 @@ export interface Plan {
   jobs: JobReport[]
   /** Where each CronJob stands, and what the records keep of it (ADR 0012). */
   cronJobs: CronReport[]
-  /** The pod network (ADR 0013): each node's slice of podCIDR, and the nodes whose network state must be written (done before `actions`). */
+  /** The pod network (ADR 0017): each node's slice of podCIDR, and the nodes whose network state must be written (done before `actions`). */
   network: {slices: Record<string, string>; errors: string[]; syncs: NetworkSyncAction[]}
 }
 

@@ -1,6 +1,8 @@
-// Services, their names and NetworkPolicy as the network state of each node (ADR 0013).
+// Services, their names and NetworkPolicy as the network state of each node (ADR 0017).
 import type {RuleSet} from '../argv/iptables.js'
-import type {Desired, DesiredPod, Observed, ObservedPod} from '../types.js'
+import {policyRules} from '../argv/policy-rules.js'
+import {namespaceLabels} from '../manifest/network-policy.js'
+import type {Desired, DesiredPod, NetworkPolicyObject, Observed, ObservedPod} from '../types.js'
 import {netPods, planNetwork, type NetworkSyncAction} from './network.js'
 
 export interface NetworkInputs {
@@ -28,7 +30,10 @@ function namespacesOf(desired: Desired, live: readonly ObservedPod[]): string[] 
 export function networkLayers(desired: Desired, observed: Observed, input: NetworkInputs): NetworkSyncAction[] {
   const statefulService = new Map(desired.objects.flatMap((o) => (o.kind === 'StatefulSet' ? [[`${o.metadata.namespace}/${o.metadata.name}`, o.spec.serviceName] as const] : [])))
   const pods = netPods(input.live, input.leaving, (p) => (p.owner?.kind === 'StatefulSet' ? statefulService.get(`${p.namespace}/${p.owner.name}`) : undefined))
-  void pods
-  const none: RuleSet = {table: 'filter', chains: [], rules: [], hooks: []}
-  return planNetwork(desired, observed, input.slices, {nat: [], filter: () => none, names: [], namespaces: namespacesOf(desired, input.live)})
+  const policies = desired.objects.filter((o): o is NetworkPolicyObject => o.kind === 'NetworkPolicy')
+  const namespaces = namespaceLabels(desired.objects)
+  // Without policies every node has the same (empty) filter rules: rendered once.
+  const open = policies.length === 0 ? policyRules({node: '', pods: [], namespaces, policies}) : undefined
+  const filter = (node: string): RuleSet => open ?? policyRules({node, pods, namespaces, policies})
+  return planNetwork(desired, observed, input.slices, {nat: [], filter, names: [], namespaces: namespacesOf(desired, input.live)})
 }

@@ -1,0 +1,139 @@
+import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import {labTransport, type LabState} from '../../src/engine/exec/lab/index.js'
+import {commit, kgit, lab, podsOn} from './helpers.js'
+
+const repo = inject('labRepo')
+let state: LabState
+
+const IMAGE = 'localhost/busybox:1.35'
+
+/** A Deployment of busybox httpd pods that answer with their own name. */
+function web(name: string, replicas: number, opts: {ns?: string; labels?: string} = {}): string {
+  return [
+    'apiVersion: apps/v1',
+    'kind: Deployment',
+    `metadata: {name: ${name}${opts.ns ? `, namespace: ${opts.ns}` : ''}}`,
+    'spec:',
+    `  replicas: ${replicas}`,
+    `  selector: {matchLabels: {app: ${name}}}`,
+    '  template:',
+    `    metadata: {labels: {app: ${name}${opts.labels ? `, ${opts.labels}` : ''}}}`,
+    '    spec:',
+    '      terminationGracePeriodSeconds: 1',
+    '      containers:',
+    '        - name: web',
+    `          image: ${IMAGE}`,
+    `          command: [sh, -c, 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www']`,
+    '          ports: [{containerPort: 8080, name: http}]',
+    '          readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}',
+    '',
+  ].join('\n')
+}
+
+/** A pod on a given node that only waits: the client of the tests. */
+function client(name: string, node: string, labels = ''): string {
+  return [
+    'apiVersion: v1',
+    'kind: Pod',
+    `metadata: {name: ${name}${labels ? `, labels: {${labels}}` : ''}}`,
+    'spec:',
+    `  nodeName: ${node}`,
+    '  terminationGracePeriodSeconds: 1',
+    `  containers: [{name: main, image: ${IMAGE}, command: [sleep, "3600"]}]`,
+    '',
+  ].join('\n')
+}
+
+/** Runs a shell line on a lab node (the node's own network namespace). */
+async function onNode(node: string, line: string): Promise<{stdout: string; stderr: string; exitCode: number}> {
+  return labTransport(state, node).exec([['bash', '-c', line]])
+}
+
+/**
+ * An HTTP GET from inside a pod's container: busybox's static wget crashes in this image,
+ * so the request is written with nc; the answer's body (the server pod's name) is returned.
+ */
+async function httpFrom(node: string, pod: string, target: string, port = 8080): Promise<string | undefined> {
+  const r = await onNode(node, `podman exec default_${pod}_main sh -c 'printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 2 ${target} ${port}'`)
+  if (r.exitCode !== 0) return undefined
+  const body = r.stdout.split('\r\n\r\n')[1]
+  return body?.trim() || undefined
+}
+
+async function webPods(app: string): Promise<{node: string; name: string; ip: string}[]> {
+  const out: {node: string; name: string; ip: string}[] = []
+  for (const n of state.nodes) {
+    for (const p of await podsOn(state, n.name)) {
+      if (p.labels['kgit.dev/owner'] === `Deployment/${app}`) out.push({node: n.name, name: p.labels['kgit.dev/name']!, ip: p.labels['kgit.dev/ip']!})
+    }
+  }
+  return out
+}
+
+beforeAll(async () => {
+  state = await lab(inject('labName'))
+})
+
+afterAll(async () => {
+  await commit(repo, {'manifests/web.yaml': null, 'manifests/client.yaml': null, 'manifests/policy.yaml': null}, 'network tests: clean up')
+  await kgit(repo, 'apply')
+})
+
+describe('the pod network on a real lab', () => {
+  it('gives each node a slice, routes between them, and pods reach pods on other nodes by address', async () => {
+    await commit(repo, {'manifests/web.yaml': web('web', 3), 'manifests/client.yaml': client('client', 'n1', 'role: client') + '---\n' + client('other', 'n1')}, 'web and clients')
+    const r = await kgit(repo, 'apply')
+    expect(r.exitCode, r.stderr).toBe(0)
+    const pods = await webPods('web')
+    expect(pods).toHaveLength(3)
+    const remote = pods.filter((p) => p.node !== 'n1')
+    expect(remote.length).toBeGreaterThan(0)
+    for (const p of remote) expect(await httpFrom('n1', 'client', p.ip)).toBe(p.name)
+    // host-gw routes, marked with kgit's protocol number, and pod-to-pod traffic keeps its source address.
+    const routes = await onNode('n1', 'ip -4 route show proto 215')
+    expect(routes.stdout.trim().split('\n')).toHaveLength(state.nodes.length - 1)
+    const nat = await onNode('n1', 'iptables-save -t nat')
+    expect(nat.stdout).toMatch(/^-A POSTROUTING -m comment --comment kgit-pod-network -j KGIT-PODNET$/m)
+    // Every pod's address is in its node's slice; the plan after is empty.
+    expect((await kgit(repo, 'plan')).stdout).toMatch(/^No changes/m)
+  })
+
+  it('restores kgit chains and routes removed by hand (drift), and touches no other rule', async () => {
+    await onNode('n2', 'iptables -t nat -N KEEP-ME && iptables -t nat -A KEEP-ME -j RETURN && iptables -t nat -F KGIT-STATE && ip route del $(ip -4 route show proto 215 | head -1 | cut -d" " -f1)')
+    const p = await kgit(repo, 'plan')
+    expect(p.stdout).toMatch(/node n2:\n\s+~ network .*drift: kgit's nat chains, routes to [0-9./]+ changed on the node/)
+    const r = await kgit(repo, 'apply')
+    expect(r.exitCode, r.stderr).toBe(0)
+    const after = await onNode('n2', 'iptables-save -t nat; ip -4 route show proto 215')
+    expect(after.stdout).toContain('-A KEEP-ME -j RETURN')
+    expect(after.stdout).toMatch(/-A KGIT-STATE -m comment --comment "kgit-state [0-9a-f]+" -j RETURN/)
+    expect(after.stdout.match(/proto 215/g)).toHaveLength(state.nodes.length - 1)
+    await onNode('n2', 'iptables -t nat -F KEEP-ME && iptables -t nat -X KEEP-ME')
+    expect((await kgit(repo, 'apply')).stdout).toMatch(/^No changes/m)
+  })
+
+  it('NetworkPolicy: a default deny blocks what was open, an allow by label opens exactly that path', async () => {
+    const target = (await webPods('web')).find((p) => p.node !== 'n1')!
+    expect(await httpFrom('n1', 'other', target.ip)).toBe(target.name)
+    const deny = ['apiVersion: networking.k8s.io/v1', 'kind: NetworkPolicy', 'metadata: {name: default-deny}', 'spec:', '  podSelector: {}', '  policyTypes: [Ingress]', ''].join('\n')
+    await commit(repo, {'manifests/policy.yaml': deny}, 'default deny')
+    expect((await kgit(repo, 'apply')).exitCode).toBe(0)
+    expect(await httpFrom('n1', 'client', target.ip)).toBeUndefined()
+    expect(await httpFrom('n1', 'other', target.ip)).toBeUndefined()
+    const allow = ['apiVersion: networking.k8s.io/v1', 'kind: NetworkPolicy', 'metadata: {name: web-from-clients}', 'spec:', '  podSelector: {matchLabels: {app: web}}', '  ingress:', '    - from: [{podSelector: {matchLabels: {role: client}}}]', '      ports: [{port: http}]', ''].join('\n')
+    await commit(repo, {'manifests/policy.yaml': deny + '---\n' + allow}, 'allow clients to web')
+    expect((await kgit(repo, 'apply')).exitCode).toBe(0)
+    expect(await httpFrom('n1', 'client', target.ip)).toBe(target.name)
+    expect(await httpFrom('n1', 'other', target.ip)).toBeUndefined()
+    // Only the port the policy names: the same pod on another port stays closed.
+    const other = await onNode(target.node, `podman exec default_${target.name}_web sh -c 'httpd -p 9090 -h /www'`)
+    expect(other.exitCode, other.stderr).toBe(0)
+    expect(await httpFrom('n1', 'client', target.ip, 9090)).toBeUndefined()
+    await commit(repo, {'manifests/policy.yaml': null}, 'policies leave')
+    expect((await kgit(repo, 'apply')).exitCode).toBe(0)
+    expect(await httpFrom('n1', 'other', target.ip)).toBe(target.name)
+    const filter = await onNode(target.node, 'iptables-save -t filter')
+    expect(filter.stdout).not.toMatch(/KGIT-ING-/)
+    expect((await kgit(repo, 'apply')).stdout).toMatch(/^No changes/m)
+  })
+})
