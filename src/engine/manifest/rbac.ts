@@ -35,11 +35,11 @@ function readRules(r: FieldReader, namespaced: boolean): PolicyRule[] {
     const p: PathPart[] = ['rules', i]
     r.map(p)
     const rule: PolicyRule = {
-      verbs: r.strList([...p, 'verbs']) ?? [],
-      apiGroups: r.strList([...p, 'apiGroups']) ?? [],
-      resources: r.strList([...p, 'resources']) ?? [],
-      resourceNames: r.strList([...p, 'resourceNames']) ?? [],
-      nonResourceURLs: r.strList([...p, 'nonResourceURLs']) ?? [],
+      verbs: strings(r, [...p, 'verbs']),
+      apiGroups: strings(r, [...p, 'apiGroups']),
+      resources: strings(r, [...p, 'resources']),
+      resourceNames: strings(r, [...p, 'resourceNames']),
+      nonResourceURLs: strings(r, [...p, 'nonResourceURLs']),
     }
     if (rule.verbs.length === 0) r.fail([...p, 'verbs'], 'Required value: verbs must contain at least one value')
     if (rule.nonResourceURLs.length > 0) {
@@ -51,6 +51,15 @@ function readRules(r: FieldReader, namespaced: boolean): PolicyRule[] {
     if (rule.resources.length === 0) r.fail([...p, 'resources'], 'Required value: resource rules must supply at least one resource')
     return rule
   })
+}
+
+/** A list of strings where "" is a value (the core API group). */
+function strings(r: FieldReader, p: PathPart[]): string[] {
+  const items = r.list(p) ?? []
+  items.forEach((v, i) => {
+    if (typeof v !== 'string') r.str([...p, i])
+  })
+  return items.filter((v): v is string => typeof v === 'string')
 }
 
 function readAggregation(r: FieldReader): LabelSelector[] | undefined {
