@@ -117,7 +117,7 @@ describe('RBAC authorizer', () => {
   it.each(CASES)('$name', (c) => {
     const d = authorize(policy, {...impersonate(c.as, c.groups), ...c.ask})
     expect(d.allowed, d.reason).toBe(c.allowed)
-    if (c.reason) expect(d.reason).toContain(c.reason)
+    if (c.reason) expect(`${d.reason} ${d.evaluationError ?? ''}`).toContain(c.reason)
   })
 
   it('completes impersonated users as Kubernetes does', () => {

@@ -40,8 +40,10 @@ export interface RequestAttributes extends UserInfo {
 
 export interface Decision {
   allowed: boolean
-  /** Allowed: the binding and role, as Kubernetes' audit says it; denied: why (roles not found...). */
+  /** Allowed: the binding and role, as Kubernetes' audit says it; denied: that no rule allows it. */
   reason: string
+  /** Bindings of roles that do not exist (Kubernetes' evaluationError): the answer may be incomplete. */
+  evaluationError?: string
 }
 
 const roleKey = (namespace: string, name: string): string => `${namespace}/${name}`
@@ -194,8 +196,9 @@ function describeSubject(s: RbacSubject, bindingNamespace: string): string {
 export function authorize(policy: RbacPolicy, attrs: RequestAttributes): Decision {
   const {grants, errors} = rulesFor(policy, attrs, attrs.namespace ?? '')
   const grant = grants.find((g) => ruleAllows(attrs, g.rule))
-  if (grant) return {allowed: true, reason: `RBAC: allowed by ${grant.source}`}
-  return {allowed: false, reason: errors.length > 0 ? `RBAC: ${errors.join(', ')}` : `RBAC: no rule bound to ${describeUser(attrs)} allows it`}
+  const evaluationError = errors.length > 0 ? {evaluationError: `RBAC: ${errors.join(', ')}`} : {}
+  if (grant) return {allowed: true, reason: `RBAC: allowed by ${grant.source}`, ...evaluationError}
+  return {allowed: false, reason: `RBAC: no rule bound to ${describeUser(attrs)} allows it`, ...evaluationError}
 }
 
 export function describeUser(who: UserInfo): string {
