@@ -104,6 +104,7 @@ const CASES: Case[] = [
   {name: 'system:anonymous is not system:authenticated', as: 'system:anonymous', ask: url('/healthz'), allowed: false},
   {name: '/logs* matches /logs itself and below', as: 'grace', ask: url('/logs/kube-apiserver.log'), allowed: true},
   {name: 'a RoleBinding grants no non-resource URL', as: 'kate', ask: url('/logs'), allowed: false},
+  {name: 'a URL is cluster-wide even when a namespace is passed', as: 'kate', ask: {...url('/logs'), namespace: 'dev'}, allowed: false},
   // aggregated ClusterRoles
   {name: 'aggregation by matchLabels', as: 'heidi', ask: R('pods', 'get', {name: 'p', namespace: 'prod'}), allowed: true, reason: 'ClusterRole "monitoring"'},
   {name: 'aggregation by matchExpressions (Exists)', as: 'heidi', ask: R('endpoints', 'list', {namespace: 'prod'}), allowed: true},

@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import chalk from 'chalk'
+import {userInfo} from 'node:os'
 import {KgitCommand, clusterFlags} from '../../cli/base.js'
 import {canI} from '../../engine/auth.js'
 
@@ -43,7 +44,7 @@ a NAME is its own argument, never TYPE/NAME.`
     const r = await canI({
       dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree'],
       verb: args.verb, resource: args.resource, name: args.name, namespace: flags['all-namespaces'] ? '' : flags.namespace, subresource: flags.subresource,
-      as: flags.as ?? process.env.USER ?? 'unknown', asGroups: flags['as-group'] ?? [],
+      as: flags.as ?? process.env.USER ?? userInfo().username, asGroups: flags['as-group'] ?? [],
     })
     if (!flags.quiet) {
       if (r.unknownResource) this.logToStderr(chalk.yellow('warning: ') + `kgit knows no resource type "${r.unknownResource}": asked about as typed`)

@@ -100,6 +100,7 @@ export function verbMatches(rule: PolicyRule, verb: string): boolean {
   return rule.verbs.some((v) => v === '*' || v === verb)
 }
 
+/** `*` or the group itself (`""` is the core group). */
 export function apiGroupMatches(rule: PolicyRule, group: string): boolean {
   return rule.apiGroups.some((g) => g === '*' || g === group)
 }
@@ -138,12 +139,13 @@ export function subjectMatches(who: UserInfo, subject: RbacSubject, bindingNames
   return ns !== '' && who.user === serviceAccountUser(ns, subject.name)
 }
 
+/** The user name Kubernetes gives a service account. */
 export function serviceAccountUser(namespace: string, name: string): string {
   return `system:serviceaccount:${namespace}:${name}`
 }
 
 /** One grant: a rule and the binding it comes from (for reasons). */
-interface Grant {
+export interface Grant {
   rule: PolicyRule
   source: string
 }
@@ -192,15 +194,20 @@ function describeSubject(s: RbacSubject, bindingNamespace: string): string {
   return s.kind === 'ServiceAccount' ? `ServiceAccount "${s.name}/${s.namespace || bindingNamespace}"` : `${s.kind} "${s.name}"`
 }
 
-/** Whether RBAC allows the request, and by which binding (the first that does, as Kubernetes reports it). */
+/**
+ * Whether RBAC allows the request, and by which binding (the first that does, as
+ * Kubernetes reports it). A non-resource request is cluster-wide: only
+ * ClusterRoleBindings grant URLs, whatever namespace the caller passes.
+ */
 export function authorize(policy: RbacPolicy, attrs: RequestAttributes): Decision {
-  const {grants, errors} = rulesFor(policy, attrs, attrs.namespace ?? '')
+  const {grants, errors} = rulesFor(policy, attrs, attrs.resource === undefined ? '' : (attrs.namespace ?? ''))
   const grant = grants.find((g) => ruleAllows(attrs, g.rule))
   const evaluationError = errors.length > 0 ? {evaluationError: `RBAC: ${errors.join(', ')}`} : {}
   if (grant) return {allowed: true, reason: `RBAC: allowed by ${grant.source}`, ...evaluationError}
   return {allowed: false, reason: `RBAC: no rule bound to ${describeUser(attrs)} allows it`, ...evaluationError}
 }
 
+/** A user as Kubernetes' escalation errors name it: `user "alice" (groups=["dev" "system:authenticated"])`. */
 export function describeUser(who: UserInfo): string {
   return `user "${who.user}" (groups=[${who.groups.map((g) => `"${g}"`).join(' ')}])`
 }
