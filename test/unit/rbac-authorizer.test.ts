@@ -121,6 +121,15 @@ describe('RBAC authorizer', () => {
     if (c.reason) expect(`${d.reason} ${d.evaluationError ?? ''}`).toContain(c.reason)
   })
 
+  it('resolves aggregated roles that select each other, each rule once', () => {
+    const cr = (name: string, labels: string, select: string | undefined, rules: string): string =>
+      `apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: ${name}, labels: {${labels}}}\n${select ? `aggregationRule: {clusterRoleSelectors: [{matchLabels: {${select}: "true"}}]}\n` : ''}rules: ${rules}\n`
+    const pods = '[{apiGroups: [""], resources: [pods], verbs: [get]}]'
+    const p = rbacPolicy(objectsOf({'manifests/c.yaml': [cr('a', 'to-b: "true"', 'to-a', '[]'), cr('b', 'to-a: "true"', 'to-b', '[]'), cr('c', 'to-a: "true"', undefined, pods), cr('d', 'to-b: "true"', undefined, pods)].join('---\n')}))
+    expect(p.clusterRules.get('a')).toEqual([{apiGroups: [''], resources: ['pods'], verbs: ['get'], resourceNames: [], nonResourceURLs: []}])
+    expect(p.clusterRules.get('b')).toEqual(p.clusterRules.get('a'))
+  })
+
   it('completes impersonated users as Kubernetes does', () => {
     expect(impersonate('system:serviceaccount:dev:ci')).toEqual({user: 'system:serviceaccount:dev:ci', groups: ['system:serviceaccounts', 'system:serviceaccounts:dev', 'system:authenticated']})
     expect(impersonate('alice', ['ops'])).toEqual({user: 'alice', groups: ['ops', 'system:authenticated']})
