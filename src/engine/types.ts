@@ -424,7 +424,7 @@ export interface NetworkPolicyPort {
   endPort?: number
 }
 
-export type KObject = NamespaceObject | PodObject | DeploymentObject | ReplicaSetObject | DaemonSetObject | StatefulSetObject | JobObject | CronJobObject | ConfigMapObject | LimitRangeObject | ResourceQuotaObject | StorageObject | NetworkPolicyObject
+export type KObject = NamespaceObject | PodObject | DeploymentObject | ReplicaSetObject | DaemonSetObject | StatefulSetObject | JobObject | CronJobObject | ConfigMapObject | LimitRangeObject | ResourceQuotaObject | StorageObject | NetworkPolicyObject | RbacObject
 
 export type AccessMode = 'ReadWriteOnce' | 'ReadOnlyMany' | 'ReadWriteMany' | 'ReadWriteOncePod'
 
@@ -782,3 +782,71 @@ export interface NetPod {
   hostname?: string
   subdomain?: string
 }
+
+/**
+ * One rule of a Role or ClusterRole (rbac.authorization.k8s.io/v1). Absent lists are empty:
+ * an empty resourceNames means every name.
+ */
+export interface PolicyRule {
+  verbs: string[]
+  apiGroups: string[]
+  resources: string[]
+  resourceNames: string[]
+  nonResourceURLs: string[]
+}
+
+/** A Role: rules that hold in its own namespace only. */
+export interface RoleObject extends Sourced {
+  kind: 'Role'
+  apiVersion: string
+  metadata: ObjectMeta
+  rules: PolicyRule[]
+}
+
+/**
+ * A ClusterRole (cluster-scoped). With an aggregationRule its rules are those of the
+ * ClusterRoles its selectors match (admission/rbac.ts resolves them), not its own.
+ */
+export interface ClusterRoleObject extends Sourced {
+  kind: 'ClusterRole'
+  apiVersion: string
+  metadata: ObjectMeta
+  rules: PolicyRule[]
+  aggregationRule?: {clusterRoleSelectors: LabelSelector[]}
+}
+
+/** Who a binding grants to. A ServiceAccount subject of a RoleBinding defaults to the binding's namespace. */
+export interface RbacSubject {
+  kind: 'User' | 'Group' | 'ServiceAccount'
+  name: string
+  /** ServiceAccount only. */
+  namespace?: string
+  /** rbac.authorization.k8s.io for User and Group, '' for ServiceAccount. */
+  apiGroup: string
+}
+
+export interface RoleRef {
+  apiGroup: 'rbac.authorization.k8s.io'
+  kind: 'Role' | 'ClusterRole'
+  name: string
+}
+
+/** A RoleBinding: grants a Role of its namespace, or a ClusterRole, in its namespace only. */
+export interface RoleBindingObject extends Sourced {
+  kind: 'RoleBinding'
+  apiVersion: string
+  metadata: ObjectMeta
+  subjects: RbacSubject[]
+  roleRef: RoleRef
+}
+
+/** A ClusterRoleBinding: grants a ClusterRole in every namespace and for non-resource URLs. */
+export interface ClusterRoleBindingObject extends Sourced {
+  kind: 'ClusterRoleBinding'
+  apiVersion: string
+  metadata: ObjectMeta
+  subjects: RbacSubject[]
+  roleRef: RoleRef & {kind: 'ClusterRole'}
+}
+
+export type RbacObject = RoleObject | ClusterRoleObject | RoleBindingObject | ClusterRoleBindingObject

@@ -16,7 +16,9 @@ import {readLimitRange, readResourceQuota} from './resource-policy.js'
 import {readNetworkPolicy} from './network-policy.js'
 import {readVolumeMounts, readVolumes} from './volumes.js'
 import {readStorageObject} from './storage.js'
+import {readRbacObject} from './rbac.js'
 import type {ParsedDoc, PathPart} from './yaml-docs.js'
+import {KGIT_KINDS} from './schema/kinds.js'
 
 /** apiVersions Kubernetes has served for each kind kgit runs; all are read as the current one. */
 export const SERVED_VERSIONS: Record<string, readonly string[]> = {
@@ -36,6 +38,10 @@ export const SERVED_VERSIONS: Record<string, readonly string[]> = {
   PersistentVolumeClaim: ['v1'],
   StorageClass: ['storage.k8s.io/v1', 'storage.k8s.io/v1beta1'],
   NetworkPolicy: ['networking.k8s.io/v1', 'extensions/v1beta1'],
+  Role: KGIT_KINDS.Role!.served,
+  ClusterRole: KGIT_KINDS.ClusterRole!.served,
+  RoleBinding: KGIT_KINDS.RoleBinding!.served,
+  ClusterRoleBinding: KGIT_KINDS.ClusterRoleBinding!.served,
 }
 
 export type ParseResult = {object?: KObject; skipped?: string; errors: ManifestError[]; warnings: string[]}
@@ -68,6 +74,7 @@ export function parseObject(doc: ParsedDoc): ParseResult {
   if (kind === 'LimitRange') object = readLimitRange(r, apiVersion, source, readMeta(r, true))
   if (kind === 'NetworkPolicy') object = readNetworkPolicy(r, source, readMeta(r, true))
   if (kind === 'PersistentVolume' || kind === 'PersistentVolumeClaim' || kind === 'StorageClass') object = readStorageObject(r, kind, apiVersion, source, readMeta(r, kind === 'PersistentVolumeClaim'))
+  if (kind === 'Role' || kind === 'RoleBinding' || kind === 'ClusterRole' || kind === 'ClusterRoleBinding') object = readRbacObject(r, kind, source, readMeta(r, kind.startsWith('Role'), 'path-segment'))
   return r.errors.length > 0 ? {errors: r.errors, warnings: r.warnings} : {object, errors: [], warnings: r.warnings}
 }
 
@@ -91,17 +98,26 @@ export function readTemplate(r: FieldReader, claimVolumes?: ReadonlySet<string>)
   return {template, notes}
 }
 
-function readMeta(r: FieldReader, namespaced: boolean): ObjectMeta {
+/** Metadata; RBAC objects' names are path segments (`system:aggregate-to-edit`), others DNS names. */
+function readMeta(r: FieldReader, namespaced: boolean, nameRule: 'dns' | 'path-segment' = 'dns'): ObjectMeta {
   r.map(['metadata'], {required: true})
-  const name = r.str(['metadata', 'name'], {required: true, pattern: namespaced ? DNS1123_SUBDOMAIN : DNS1123_LABEL, patternMsg: `must be a DNS-1123 ${namespaced ? 'subdomain' : 'label'}: lowercase letters, digits and "-"${namespaced ? ' or "."' : ''}, starting and ending with a letter or digit`}) ?? ''
-  if (name.length > (namespaced ? 253 : 63)) r.fail(['metadata', 'name'], `must be at most ${namespaced ? 253 : 63} characters`)
+  const name = nameRule === 'path-segment' ? readPathSegmentName(r) : r.str(['metadata', 'name'], {required: true, pattern: namespaced ? DNS1123_SUBDOMAIN : DNS1123_LABEL, patternMsg: `must be a DNS-1123 ${namespaced ? 'subdomain' : 'label'}: lowercase letters, digits and "-"${namespaced ? ' or "."' : ''}, starting and ending with a letter or digit`}) ?? ''
+  if (nameRule === 'dns' && name.length > (namespaced ? 253 : 63)) r.fail(['metadata', 'name'], `must be at most ${namespaced ? 253 : 63} characters`)
   const namespace = namespaced
     ? r.str(['metadata', 'namespace'], {pattern: DNS1123_LABEL, patternMsg: 'must be a DNS-1123 label'}) ?? 'default'
     : ''
-  if (!namespaced && r.get(['metadata', 'namespace']) !== undefined) r.fail(['metadata', 'namespace'], 'Namespace objects are cluster-scoped and take no namespace')
+  if (!namespaced && r.get(['metadata', 'namespace']) !== undefined) r.fail(['metadata', 'namespace'], `${String(r.get(['kind']))} objects are cluster-scoped and take no namespace`)
   const labels = r.strMap(['metadata', 'labels'])
   checkLabels(r, ['metadata', 'labels'], labels)
   return {name, namespace, labels, annotations: r.strMap(['metadata', 'annotations'])}
+}
+
+/** apimachinery's path segment names: anything but "." and "..", without "/" or "%". */
+function readPathSegmentName(r: FieldReader): string {
+  const name = r.str(['metadata', 'name'], {required: true}) ?? ''
+  if (name === '.' || name === '..') r.fail(['metadata', 'name'], `may not be '${name}'`)
+  else if (/[/%]/.test(name)) r.fail(['metadata', 'name'], `may not contain '${name.includes('/') ? '/' : '%'}'`)
+  return name
 }
 
 function readDeployment(r: FieldReader, apiVersion: string, source: DeploymentObject['source']): DeploymentObject {
