@@ -78,8 +78,27 @@ export function knownHostsLine(address: string, pubKey: string): string {
   return `${address} ${type} ${key}`
 }
 
+/**
+ * The lab's pod and service ranges, apart from every other lab's: labs share this
+ * machine's /run/containers/networks (podman's address book of its networks), so two labs
+ * with the same pod range would hand out each other's addresses. Each /29 of the lab
+ * subnet's /24 owns a /21 of 198.19.0.0/16 (a /27 a /19...): pods in its first half,
+ * services in its second.
+ */
+export function labRanges(subnet: string): {podCIDR: string; serviceCIDR: string; nodeCIDRMaskSize: number} {
+  const [base, bits] = subnet.split('/')
+  const last = Number(base!.split('.')[3])
+  const prefix = Math.min(29, Math.max(24, Number(bits)))
+  const blocks = 2 ** (29 - prefix)
+  const start = (Math.floor(last / 8) & ~(blocks - 1)) * 8
+  const size = 21 - Math.log2(blocks)
+  const half = 2 ** (32 - size) / 2 / 256
+  return {podCIDR: `198.19.${start}.0/${size + 1}`, serviceCIDR: `198.19.${start + half}.0/${size + 1}`, nodeCIDRMaskSize: 25}
+}
+
 /** kgit.yaml of the lab's repository. */
 export function clusterYaml(state: LabState): string {
+  const ranges = labRanges(state.subnet)
   // Lab nodes share this machine's file system: each gets its own dataDir.
   const nodes = state.nodes.map((n) => `    - name: ${n.name}\n      address: ${n.address}\n      dataDir: ${n.dir}/data\n`).join('')
   return `# Written by \`kgit lab up\`: lab "${state.name}", nodes are network namespaces on this
@@ -96,8 +115,9 @@ spec:
     knownHostsFile: known_hosts
   runtime: podman
   network:
-    podCIDR: 198.18.0.0/16
-    serviceCIDR: 198.19.0.0/16
+    podCIDR: ${ranges.podCIDR}
+    serviceCIDR: ${ranges.serviceCIDR}
+    nodeCIDRMaskSize: ${ranges.nodeCIDRMaskSize}
     clusterDomain: cluster.local
   nodes:
 ${nodes}`
