@@ -1,0 +1,134 @@
+import {spawnSync} from 'node:child_process'
+import {describe, expect, it} from 'vitest'
+import {restoreText, restoreWord} from '../../src/engine/argv/iptables.js'
+import {endpointChain, probability, serviceChain, serviceRules, type ProxyService} from '../../src/engine/argv/service-rules.js'
+
+const web: ProxyService = {
+  namespace: 'shop', name: 'web', clusterIP: '10.96.0.10', sessionAffinity: 'None', affinityTimeoutSeconds: 10800,
+  ports: [{name: 'http', protocol: 'TCP', port: 80, endpoints: [{ip: '10.244.0.5', port: 8080}]}],
+}
+
+const three = (extra: Partial<ProxyService> = {}): ProxyService => ({
+  ...web, ...extra,
+  ports: [{name: 'http', protocol: 'TCP', port: 80, nodePort: 30080, endpoints: [{ip: '10.244.2.9', port: 8080}, {ip: '10.244.0.5', port: 8080}, {ip: '10.244.1.3', port: 8080}]}],
+})
+
+const SVC = serviceChain('shop/web:http', 'TCP')
+const sep = (ip: string): string => endpointChain('shop/web:http', 'TCP', `${ip}:8080`)
+
+describe('serviceRules', () => {
+  it('renders one Service with one endpoint exactly, kube-proxy style', () => {
+    const set = serviceRules({podCIDR: '10.244.0.0/16', services: [web]})
+    const SEP = sep('10.244.0.5')
+    expect(SVC).toBe('KGIT-SVC-VE5NURAB4SBTPEW4')
+    expect(set.table).toBe('nat')
+    expect(set.chains).toEqual(['KGIT-SERVICES', 'KGIT-NODEPORTS', 'KGIT-POSTROUTING', 'KGIT-MARK-MASQ', SEP, SVC])
+    expect(set.rules).toEqual([
+      `-A KGIT-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "shop/web:http cluster IP" -m tcp --dport 80 -j ${SVC}`,
+      '-A KGIT-SERVICES -m comment --comment "kgit service nodeports; must be the last rule of this chain" -m addrtype --dst-type LOCAL -j KGIT-NODEPORTS',
+      '-A KGIT-POSTROUTING -m mark ! --mark 0x4000/0x4000 -m comment --comment "kgit: not marked for masquerade" -j RETURN',
+      '-A KGIT-POSTROUTING -m comment --comment "kgit: service traffic requiring SNAT" -j MARK --xor-mark 0x4000',
+      '-A KGIT-POSTROUTING -m comment --comment "kgit: service traffic requiring SNAT" -j MASQUERADE --random-fully',
+      '-A KGIT-MARK-MASQ -m comment --comment "kgit: mark for masquerade" -j MARK --or-mark 0x4000',
+      `-A ${SEP} -s 10.244.0.5/32 -m comment --comment shop/web:http -j KGIT-MARK-MASQ`,
+      `-A ${SEP} -p tcp -m comment --comment shop/web:http -m tcp -j DNAT --to-destination 10.244.0.5:8080`,
+      `-A ${SVC} ! -s 10.244.0.0/16 -d 10.96.0.10/32 -p tcp -m comment --comment "shop/web:http cluster IP" -m tcp --dport 80 -j KGIT-MARK-MASQ`,
+      `-A ${SVC} -m comment --comment "shop/web:http -> 10.244.0.5:8080" -j ${SEP}`,
+    ])
+    expect(set.hooks.map((h) => `${h.chain}: ${h.rule.join(' ')}`)).toEqual([
+      'PREROUTING: -m comment --comment kgit service portals -j KGIT-SERVICES',
+      'OUTPUT: -m comment --comment kgit service portals -j KGIT-SERVICES',
+      'POSTROUTING: -m comment --comment kgit postrouting rules -j KGIT-POSTROUTING',
+    ])
+  })
+
+  it.each([
+    [0, 3, '0.3333333333'],
+    [1, 3, '0.5000000000'],
+    [0, 2, '0.5000000000'],
+    [0, 7, '0.1428571429'],
+    [98, 100, '0.5000000000'],
+  ])('probability(%i, %i) = %s (1/(n-i), ten decimals)', (i, n, p) => {
+    expect(probability(i, n)).toBe(p)
+  })
+
+  it('balances at random over endpoints sorted by address, the last rule a sure match', () => {
+    const rules = serviceRules({podCIDR: '10.244.0.0/16', services: [three()]}).rules.filter((r) => r.startsWith(`-A ${SVC} -m comment`))
+    expect(rules).toEqual([
+      `-A ${SVC} -m comment --comment "shop/web:http -> 10.244.0.5:8080" -m statistic --mode random --probability 0.3333333333 -j ${sep('10.244.0.5')}`,
+      `-A ${SVC} -m comment --comment "shop/web:http -> 10.244.1.3:8080" -m statistic --mode random --probability 0.5000000000 -j ${sep('10.244.1.3')}`,
+      `-A ${SVC} -m comment --comment "shop/web:http -> 10.244.2.9:8080" -j ${sep('10.244.2.9')}`,
+    ])
+  })
+
+  it('sends a NodePort through KGIT-NODEPORTS, masqueraded', () => {
+    const rules = serviceRules({podCIDR: '10.244.0.0/16', services: [three()]}).rules.filter((r) => r.startsWith('-A KGIT-NODEPORTS'))
+    expect(rules).toEqual([
+      '-A KGIT-NODEPORTS -p tcp -m comment --comment "shop/web:http node port" -m tcp --dport 30080 -j KGIT-MARK-MASQ',
+      `-A KGIT-NODEPORTS -p tcp -m comment --comment "shop/web:http node port" -m tcp --dport 30080 -j ${SVC}`,
+    ])
+  })
+
+  it('keeps ClientIP affinity with -m recent, checked before the random pick and set on DNAT', () => {
+    const rules = serviceRules({podCIDR: '10.244.0.0/16', services: [three({sessionAffinity: 'ClientIP', affinityTimeoutSeconds: 600})]}).rules
+    const a = sep('10.244.0.5')
+    expect(rules).toContain(`-A ${SVC} -m comment --comment "shop/web:http -> 10.244.0.5:8080" -m recent --name ${a} --mask 255.255.255.255 --rsource --rcheck --seconds 600 --reap -j ${a}`)
+    expect(rules).toContain(`-A ${a} -p tcp -m comment --comment shop/web:http -m recent --name ${a} --mask 255.255.255.255 --rsource --set -m tcp -j DNAT --to-destination 10.244.0.5:8080`)
+    const svcRules = rules.filter((r) => r.startsWith(`-A ${SVC} -m comment`))
+    expect(svcRules.findIndex((r) => r.includes('--rcheck'))).toBe(0)
+    expect(svcRules.findLastIndex((r) => r.includes('--rcheck'))).toBeLessThan(svcRules.findIndex((r) => r.includes('statistic')))
+  })
+
+  it('masquerades hairpin traffic (an endpoint reaching itself) and traffic to the cluster IP from outside the pod network', () => {
+    const rules = serviceRules({podCIDR: '10.244.0.0/16', services: [three()]}).rules
+    for (const ip of ['10.244.0.5', '10.244.1.3', '10.244.2.9']) expect(rules).toContain(`-A ${sep(ip)} -s ${ip}/32 -m comment --comment shop/web:http -j KGIT-MARK-MASQ`)
+    expect(rules.filter((r) => r.includes('! -s 10.244.0.0/16'))).toHaveLength(1)
+  })
+
+  it('has no rules for a port without ready endpoints (the cluster IP is then not answered)', () => {
+    const set = serviceRules({podCIDR: '10.244.0.0/16', services: [{...three(), ports: [{name: 'http', protocol: 'TCP', port: 80, nodePort: 30080, endpoints: []}]}]})
+    expect(set.chains).toEqual(['KGIT-SERVICES', 'KGIT-NODEPORTS', 'KGIT-POSTROUTING', 'KGIT-MARK-MASQ'])
+    expect(set.rules.filter((r) => r.includes('shop/web'))).toEqual([])
+  })
+
+  it('is deterministic whatever the input order, and its chain names fit iptables (at most 28 characters)', () => {
+    const many = (reverse: boolean): ProxyService[] => {
+      const list = Array.from({length: 30}, (_, i) => ({...three(), name: `svc-${i}`, clusterIP: `10.96.1.${i + 2}`, ports: [{name: 'b', protocol: 'UDP' as const, port: 53, endpoints: [{ip: '10.244.0.9', port: 53}, {ip: '10.244.0.3', port: 53}]}, {name: 'a', protocol: 'TCP' as const, port: 80, endpoints: [{ip: '10.244.3.1', port: 80}]}]}))
+      return reverse ? list.reverse().map((s) => ({...s, ports: [...s.ports].reverse().map((p) => ({...p, endpoints: [...p.endpoints].reverse()}))})) : list
+    }
+    const a = restoreText(serviceRules({podCIDR: '10.244.0.0/16', services: many(false)}))
+    expect(restoreText(serviceRules({podCIDR: '10.244.0.0/16', services: many(true)}))).toBe(a)
+    const set = serviceRules({podCIDR: '10.244.0.0/16', services: many(false)})
+    expect(new Set(set.chains).size).toBe(set.chains.length)
+    for (const c of set.chains) expect(c.length).toBeLessThanOrEqual(28)
+    for (const r of set.rules) expect(set.chains).toContain(r.split(' ')[1])
+  })
+})
+
+/** Why the real-iptables check cannot run here, or undefined when it can. */
+function noIptables(): string | undefined {
+  if (process.getuid?.() !== 0) return 'not root'
+  for (const tool of ['unshare', 'iptables-restore']) if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed`
+  if (spawnSync('unshare', ['-n', 'true']).status !== 0) return 'unshare -n is not permitted here'
+  return undefined
+}
+
+const why = noIptables()
+
+describe.skipIf(why !== undefined)(`serviceRules in the real iptables-restore${why ? ` (skipped: ${why})` : ''}`, () => {
+  it('accepts the restore text, with the hooks, in a throwaway network namespace', () => {
+    const services = [three({sessionAffinity: 'ClientIP', affinityTimeoutSeconds: 600}), {...web, name: 'dns', clusterIP: '10.96.0.53', ports: [{name: 'dns', protocol: 'UDP' as const, port: 53, endpoints: [{ip: '10.244.0.7', port: 53}]}, {name: 'sctp', protocol: 'SCTP' as const, port: 9, nodePort: 30009, endpoints: [{ip: '10.244.0.7', port: 9}]}]}]
+    const set = serviceRules({podCIDR: '10.244.0.0/16', services})
+    const hooks = set.hooks.map((h) => `-I ${h.chain} 1 ${h.rule.map(restoreWord).join(' ')}`)
+    const text = restoreText(set).replace(/COMMIT\n$/, [...hooks, 'COMMIT', ''].join('\n'))
+    const test = spawnSync('unshare', ['-n', 'iptables-restore', '--test', '--noflush'], {input: text, encoding: 'utf8'})
+    expect(test.stderr).toBe('')
+    expect(test.status).toBe(0)
+    // And for real (the namespace dies with the process): the kernel takes it, iptables-save shows it.
+    const r = spawnSync('unshare', ['-n', 'sh', '-c', 'iptables-restore --noflush && iptables-save -t nat'], {input: text, encoding: 'utf8'})
+    expect(r.stderr).toBe('')
+    expect(r.status).toBe(0)
+    expect(r.stdout).toContain(`-A KGIT-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "shop/web:http cluster IP" -m tcp --dport 80 -j ${SVC}`)
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('-A KGIT-')).length).toBe(set.rules.length)
+  })
+})
