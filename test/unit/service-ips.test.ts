@@ -129,6 +129,11 @@ describe('serviceEndpoints', () => {
     expect([...r.ready].sort(byEndpoint)).toEqual(r.ready)
   })
 
+  it('lists the addresses of a headless Service without ports (port 0), for DNS', () => {
+    const db = service('shop/db', {clusterIP: 'None', selector: {app: 'web'}, ports: []})
+    expect(serviceEndpoints(db, [pod('db-0', '10.244.0.3')]).ready).toEqual([{portName: '', protocol: 'TCP', ip: '10.244.0.3', port: 0, pod: 'db-0', node: 'n1'}])
+  })
+
   it('feeds the rules: ready endpoints per port, nodePorts, no headless Service', () => {
     const np = {...web, spec: {...web.spec, type: 'NodePort' as const}}
     const out = proxyServices({services: [np, service('shop/db', {clusterIP: 'None'})], clusterIPs: new Map([['shop/web', '10.96.0.10']]), nodePorts: new Map([['shop/web:http', 30080]]), pods})

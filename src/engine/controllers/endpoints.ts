@@ -11,6 +11,7 @@ export interface Endpoint {
   portName: string
   protocol: ServicePort['protocol']
   ip: string
+  /** 0 for a Service without ports (a headless one): the address alone. */
   port: number
   /** The pod (same namespace as the Service) and its node. */
   pod: string
@@ -37,8 +38,10 @@ export function serviceEndpoints(svc: ServiceObject, pods: readonly NetPod[]): S
   const selector = svc.spec.selector
   if (!selector || svc.spec.type === 'ExternalName') return out
   const members = pods.filter((p) => p.namespace === svc.metadata.namespace && p.ip !== '' && selectorMatches({matchLabels: selector}, p.labels))
+  // A Service without ports (headless) still lists its pods' addresses, for DNS: port 0.
+  const ports: ServicePort[] = svc.spec.ports.length > 0 ? svc.spec.ports : [{name: '', protocol: 'TCP', port: 0, targetPort: 0}]
   for (const pod of members) {
-    for (const sp of svc.spec.ports) {
+    for (const sp of ports) {
       const port = typeof sp.targetPort === 'number' ? sp.targetPort : pod.ports.find((c) => c.name === sp.targetPort && c.protocol === sp.protocol)?.containerPort
       if (port === undefined) continue
       const ep: Endpoint = {portName: sp.name, protocol: sp.protocol, ip: pod.ip, port, pod: pod.name, node: pod.node}
