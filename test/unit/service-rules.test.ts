@@ -1,6 +1,10 @@
 import {spawnSync} from 'node:child_process'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {restoreText, restoreWord} from '../../src/engine/argv/iptables.js'
+import {chainDigests, restoreDelta, rulesByChain, savedRuleCounts} from '../../src/engine/argv/rule-delta.js'
 import {endpointChain, probability, serviceChain, serviceRules, type ProxyService} from '../../src/engine/argv/service-rules.js'
 
 const web: ProxyService = {
@@ -130,5 +134,64 @@ describe.skipIf(why !== undefined)(`serviceRules in the real iptables-restore${w
     expect(r.status).toBe(0)
     expect(r.stdout).toContain(`-A KGIT-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "shop/web:http cluster IP" -m tcp --dport 80 -j ${SVC}`)
     expect(r.stdout.split('\n').filter((l) => l.startsWith('-A KGIT-')).length).toBe(set.rules.length)
+  })
+})
+
+describe.skipIf(why !== undefined)(`restoreDelta in the real iptables-restore${why ? ` (skipped: ${why})` : ''}`, () => {
+  it('brings a node from one set to the next: what iptables-save shows equals a fresh apply of the next set', () => {
+    const before = serviceRules({podCIDR: '10.244.0.0/16', services: [three({sessionAffinity: 'ClientIP'})]})
+    const moved = three({sessionAffinity: 'ClientIP'})
+    moved.ports[0]!.endpoints[0] = {ip: '10.244.2.10', port: 8080}
+    const after = serviceRules({podCIDR: '10.244.0.0/16', services: [moved]})
+    const counts = new Map([...rulesByChain(before)].map(([c, r]) => [c, r.length]))
+    const delta = restoreDelta(after, chainDigests(before), counts).text
+    const dir = mkdtempSync(join(tmpdir(), 'kgit-rules-'))
+    try {
+      writeFileSync(join(dir, 'before'), restoreText(before))
+      writeFileSync(join(dir, 'delta'), delta)
+      writeFileSync(join(dir, 'after'), restoreText(after))
+      const save = (files: string[]): string => {
+        const r = spawnSync('unshare', ['-n', 'sh', '-c', `${files.map((f) => `iptables-restore --noflush < ${join(dir, f)}`).join(' && ')} && iptables-save -t nat`], {encoding: 'utf8'})
+        expect(r.stderr).toBe('')
+        return r.stdout.split('\n').filter((l) => l.startsWith('-A KGIT-') || l.startsWith(':KGIT-')).sort().join('\n')
+      }
+      const fresh = save(['after'])
+      expect(fresh).toContain(`--to-destination 10.244.2.10:8080`)
+      expect(save(['before', 'delta'])).toBe(fresh)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  })
+})
+
+describe('restoreDelta', () => {
+  const before = serviceRules({podCIDR: '10.244.0.0/16', services: [three(), {...web, name: 'api', clusterIP: '10.96.0.11'}]})
+  const onNode = (set: ReturnType<typeof serviceRules>): Map<string, number> => new Map([...rulesByChain(set)].map(([c, r]) => [c, r.length]))
+
+  it('has nothing to do when the node holds what was recorded', () => {
+    expect(restoreDelta(before, chainDigests(before), onNode(before))).toEqual({text: '', rewritten: [], deleted: []})
+  })
+
+  it('rewrites only the chains an endpoint change touches, and deletes the stale endpoint chain', () => {
+    const moved = three()
+    moved.ports[0]!.endpoints[0] = {ip: '10.244.2.10', port: 8080}
+    const after = serviceRules({podCIDR: '10.244.0.0/16', services: [moved, {...web, name: 'api', clusterIP: '10.96.0.11'}]})
+    const d = restoreDelta(after, chainDigests(before), onNode(before))
+    expect(d.rewritten).toEqual([sep('10.244.2.10'), SVC])
+    expect(d.deleted).toEqual([sep('10.244.2.9')])
+    expect(d.text.split('\n').filter((l) => !l.startsWith('-A '))).toEqual(['*nat', `:${sep('10.244.2.10')} - [0:0]`, `:${SVC} - [0:0]`, `:${sep('10.244.2.9')} - [0:0]`, `-X ${sep('10.244.2.9')}`, 'COMMIT', ''])
+  })
+
+  it('repairs a chain edited by hand (its rule count differs) and recreates one deleted by hand', () => {
+    const node = onNode(before)
+    node.set('KGIT-SERVICES', 1)
+    node.delete('KGIT-MARK-MASQ')
+    node.set('KGIT-SVC-OLDOLDOLDOLDOLDO', 0)
+    expect(restoreDelta(before, chainDigests(before), node)).toMatchObject({rewritten: ['KGIT-SERVICES', 'KGIT-MARK-MASQ'], deleted: ['KGIT-SVC-OLDOLDOLDOLDOLDO']})
+  })
+
+  it('reads kgit chains and rule counts from iptables-save', () => {
+    const save = '*nat\n:PREROUTING ACCEPT [0:0]\n:KGIT-SERVICES - [0:0]\n:KGIT-NODEPORTS - [0:0]\n-A PREROUTING -j KGIT-SERVICES\n-A KGIT-SERVICES -d 10.96.0.10/32 -j KGIT-SVC-X\n-A KGIT-SERVICES -j KGIT-NODEPORTS\nCOMMIT\n'
+    expect(savedRuleCounts(save)).toEqual(new Map([['KGIT-SERVICES', 2], ['KGIT-NODEPORTS', 0]]))
   })
 })

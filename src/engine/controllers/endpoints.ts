@@ -76,10 +76,12 @@ export interface ProxyInput {
  */
 export function proxyServices(input: ProxyInput): ProxyService[] {
   const out: ProxyService[] = []
+  const byLabel = labelIndex(input.pods)
   for (const svc of input.services) {
     const clusterIP = input.clusterIPs.get(serviceKey(svc))
     if (!hasClusterIP(svc) || clusterIP === undefined) continue
-    const {ready} = serviceEndpoints(svc, input.pods)
+    const [k, v] = Object.entries(svc.spec.selector ?? {})[0] ?? []
+    const {ready} = k === undefined ? {ready: []} : serviceEndpoints(svc, byLabel.get(`${svc.metadata.namespace}\0${k}\0${v}`) ?? [])
     const {namespace, name} = svc.metadata
     const ports = svc.spec.ports.map((p) => {
       const nodePort = svc.spec.type === 'NodePort' ? input.nodePorts.get(servicePortName(namespace, name, p)) : undefined
@@ -87,6 +89,20 @@ export function proxyServices(input: ProxyInput): ProxyService[] {
       return {name: p.name, protocol: p.protocol, port: p.port, ...(nodePort !== undefined ? {nodePort} : {}), endpoints}
     })
     out.push({namespace, name, clusterIP, ports, sessionAffinity: svc.spec.sessionAffinity, affinityTimeoutSeconds: svc.spec.affinityTimeoutSeconds})
+  }
+  return out
+}
+
+/** Pods by `namespace NUL key NUL value` of each of their labels: a selector's candidates without a scan of every pod. */
+function labelIndex(pods: readonly NetPod[]): Map<string, NetPod[]> {
+  const out = new Map<string, NetPod[]>()
+  for (const p of pods) {
+    for (const [k, v] of Object.entries(p.labels)) {
+      const key = `${p.namespace}\0${k}\0${v}`
+      const list = out.get(key)
+      if (list) list.push(p)
+      else out.set(key, [p])
+    }
   }
   return out
 }
