@@ -182,6 +182,11 @@ describe('restoreDelta', () => {
     expect(d.text.split('\n').filter((l) => !l.startsWith('-A '))).toEqual(['*nat', `:${sep('10.244.2.10')} - [0:0]`, `:${SVC} - [0:0]`, `:${sep('10.244.2.9')} - [0:0]`, `-X ${sep('10.244.2.9')}`, 'COMMIT', ''])
   })
 
+  it('trusts the record when the node is not read', () => {
+    const after = serviceRules({podCIDR: '10.244.0.0/16', services: [three()]})
+    expect(restoreDelta(after, chainDigests(before))).toMatchObject({rewritten: ['KGIT-SERVICES'], deleted: [serviceChain('shop/api:http', 'TCP'), endpointChain('shop/api:http', 'TCP', '10.244.0.5:8080')].sort()})
+  })
+
   it('repairs a chain edited by hand (its rule count differs) and recreates one deleted by hand', () => {
     const node = onNode(before)
     node.set('KGIT-SERVICES', 1)
