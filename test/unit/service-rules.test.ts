@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {restoreText, restoreWord} from '../../src/engine/argv/iptables.js'
 import {chainDigests, restoreDelta, rulesByChain, savedRuleCounts} from '../../src/engine/argv/rule-delta.js'
-import {endpointChain, probability, serviceChain, serviceRules, type ProxyService} from '../../src/engine/argv/service-rules.js'
+import {allocationsFromRules, endpointChain, probability, serviceChain, serviceRules, type ProxyService} from '../../src/engine/argv/service-rules.js'
 
 const web: ProxyService = {
   namespace: 'shop', name: 'web', clusterIP: '10.96.0.10', sessionAffinity: 'None', affinityTimeoutSeconds: 10800,
@@ -89,10 +89,22 @@ describe('serviceRules', () => {
     expect(rules.filter((r) => r.includes('! -s 10.244.0.0/16'))).toHaveLength(1)
   })
 
-  it('has no rules for a port without ready endpoints (the cluster IP is then not answered)', () => {
+  it('writes only counting rules (no target) for a port without ready endpoints: traffic goes on untouched, the allocation stays on the node', () => {
     const set = serviceRules({podCIDR: '10.244.0.0/16', services: [{...three(), ports: [{name: 'http', protocol: 'TCP', port: 80, nodePort: 30080, endpoints: []}]}]})
     expect(set.chains).toEqual(['KGIT-SERVICES', 'KGIT-NODEPORTS', 'KGIT-POSTROUTING', 'KGIT-MARK-MASQ'])
-    expect(set.rules.filter((r) => r.includes('shop/web'))).toEqual([])
+    expect(set.rules.filter((r) => r.includes('shop/web'))).toEqual([
+      '-A KGIT-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "shop/web:http cluster IP, no endpoints" -m tcp --dport 80',
+      '-A KGIT-NODEPORTS -p tcp -m comment --comment "shop/web:http node port, no endpoints" -m tcp --dport 30080',
+    ])
+  })
+
+  it('reads the cluster IPs and nodePorts back from the rules, with or without endpoints', () => {
+    const idle: ProxyService = {...web, name: 'idle', clusterIP: '10.96.0.12', ports: [{name: '', protocol: 'UDP', port: 53, nodePort: 30053, endpoints: []}]}
+    const set = serviceRules({podCIDR: '10.244.0.0/16', services: [three(), idle, {...web, name: 'api', clusterIP: '10.96.0.11'}]})
+    expect(allocationsFromRules(set.rules)).toEqual({
+      ips: new Map([['shop/api', '10.96.0.11'], ['shop/idle', '10.96.0.12'], ['shop/web', '10.96.0.10']]),
+      nodePorts: new Map([['shop/idle', 30053], ['shop/web:http', 30080]]),
+    })
   })
 
   it('is deterministic whatever the input order, and its chain names fit iptables (at most 28 characters)', () => {
@@ -121,7 +133,7 @@ const why = noIptables()
 
 describe.skipIf(why !== undefined)(`serviceRules in the real iptables-restore${why ? ` (skipped: ${why})` : ''}`, () => {
   it('accepts the restore text, with the hooks, in a throwaway network namespace', () => {
-    const services = [three({sessionAffinity: 'ClientIP', affinityTimeoutSeconds: 600}), {...web, name: 'dns', clusterIP: '10.96.0.53', ports: [{name: 'dns', protocol: 'UDP' as const, port: 53, endpoints: [{ip: '10.244.0.7', port: 53}]}, {name: 'sctp', protocol: 'SCTP' as const, port: 9, nodePort: 30009, endpoints: [{ip: '10.244.0.7', port: 9}]}]}]
+    const services = [three({sessionAffinity: 'ClientIP', affinityTimeoutSeconds: 600}), {...web, name: 'dns', clusterIP: '10.96.0.53', ports: [{name: 'dns', protocol: 'UDP' as const, port: 53, endpoints: [{ip: '10.244.0.7', port: 53}]}, {name: 'sctp', protocol: 'SCTP' as const, port: 9, nodePort: 30009, endpoints: [{ip: '10.244.0.7', port: 9}]}]}, {...web, name: 'idle', clusterIP: '10.96.0.12', ports: [{name: '', protocol: 'UDP' as const, port: 53, nodePort: 30053, endpoints: []}]}]
     const set = serviceRules({podCIDR: '10.244.0.0/16', services})
     const hooks = set.hooks.map((h) => `-I ${h.chain} 1 ${h.rule.map(restoreWord).join(' ')}`)
     const text = restoreText(set).replace(/COMMIT\n$/, [...hooks, 'COMMIT', ''].join('\n'))
@@ -134,6 +146,7 @@ describe.skipIf(why !== undefined)(`serviceRules in the real iptables-restore${w
     expect(r.status).toBe(0)
     expect(r.stdout).toContain(`-A KGIT-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "shop/web:http cluster IP" -m tcp --dport 80 -j ${SVC}`)
     expect(r.stdout.split('\n').filter((l) => l.startsWith('-A KGIT-')).length).toBe(set.rules.length)
+    expect(allocationsFromRules(r.stdout.split('\n'))).toEqual(allocationsFromRules(set.rules))
   })
 })
 

@@ -107,9 +107,9 @@ export function serviceRules(input: ServiceRulesInput): RuleSet {
 }
 
 function servicePortRules(emit: Emit, svc: ProxyService, port: ProxyPort, podCIDR: string): void {
-  if (port.endpoints.length === 0) return
   const spn = servicePortName(svc.namespace, svc.name, port)
   const proto = port.protocol.toLowerCase()
+  if (port.endpoints.length === 0) return idlePortRules(emit, svc, port, spn)
   const svcChain = serviceChain(spn, port.protocol)
   const match = ['-p', proto, '-m', 'comment', '--comment', `${spn} cluster IP`, '-m', proto, '--dport', String(port.port)]
   emit(SERVICES_CHAIN, ['-d', `${svc.clusterIP}/32`, ...match, '-j', svcChain])
@@ -134,6 +134,36 @@ function servicePortRules(emit: Emit, svc: ProxyService, port: ProxyPort, podCID
     emit(chain, ['-s', `${ep.ip}/32`, '-m', 'comment', '--comment', spn, '-j', MARK_MASQ_CHAIN])
     emit(chain, ['-p', proto, '-m', 'comment', '--comment', spn, ...(affinity ? [...recent(chain), '--set'] : []), '-m', proto, '-j', 'DNAT', '--to-destination', dest])
   }
+}
+
+/**
+ * A port without ready endpoints: rules with no target (they only count packets), so that
+ * its cluster IP and nodePort stay written on the node (allocationsFromRules reads them
+ * back) while the traffic itself goes on untouched.
+ */
+function idlePortRules(emit: Emit, svc: ProxyService, port: ProxyPort, spn: string): void {
+  const proto = port.protocol.toLowerCase()
+  emit(SERVICES_CHAIN, ['-d', `${svc.clusterIP}/32`, '-p', proto, '-m', 'comment', '--comment', `${spn} cluster IP, no endpoints`, '-m', proto, '--dport', String(port.port)])
+  if (port.nodePort !== undefined) emit(NODEPORTS_CHAIN, ['-p', proto, '-m', 'comment', '--comment', `${spn} node port, no endpoints`, '-m', proto, '--dport', String(port.nodePort)])
+}
+
+/**
+ * The cluster IPs (`namespace/name` -> IP) and nodePorts (servicePortName -> port) that
+ * rule lines hold, from serviceRules or from `iptables-save -t nat` of a node: the
+ * `previous` of allocateClusterIPs and allocateNodePorts.
+ */
+export function allocationsFromRules(lines: readonly string[]): {ips: Map<string, string>; nodePorts: Map<string, number>} {
+  const ips = new Map<string, string>()
+  const nodePorts = new Map<string, number>()
+  for (const line of lines) {
+    const m = /^-A KGIT-(?:SERVICES|NODEPORTS) .*--comment "([^" ]+) (cluster IP|node port)(?:, no endpoints)?" .*--dport (\d+)/.exec(line)
+    if (!m) continue
+    const [, spn, what, port] = m as unknown as [string, string, string, string]
+    const ip = /^-A \S+ -d (\d+\.\d+\.\d+\.\d+)\/32 /.exec(line)?.[1]
+    if (what === 'node port') nodePorts.set(spn, Number(port))
+    else if (ip) ips.set(spn.split(':')[0]!, ip)
+  }
+  return {ips, nodePorts}
 }
 
 function ipNumber(ip: string): number {
