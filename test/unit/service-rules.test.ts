@@ -5,7 +5,8 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {restoreText, restoreWord} from '../../src/engine/argv/iptables.js'
 import {chainDigests, restoreDelta, rulesByChain, savedRuleCounts} from '../../src/engine/argv/rule-delta.js'
-import {allocationsFromRules, endpointChain, probability, serviceChain, serviceRules, type ProxyService} from '../../src/engine/argv/service-rules.js'
+import {MASQ_MARK} from '../../src/engine/argv/network.js'
+import {MASQ_BIT, allocationsFromRules, endpointChain, probability, serviceChain, serviceRules, type ProxyService} from '../../src/engine/argv/service-rules.js'
 
 const web: ProxyService = {
   namespace: 'shop', name: 'web', clusterIP: '10.96.0.10', sessionAffinity: 'None', affinityTimeoutSeconds: 10800,
@@ -44,6 +45,10 @@ describe('serviceRules', () => {
       'OUTPUT: -m comment --comment kgit service portals -j KGIT-SERVICES',
       'POSTROUTING: -m comment --comment kgit postrouting rules -j KGIT-POSTROUTING',
     ])
+  })
+
+  it('marks with the bit the pod network leaves to the Service rules', () => {
+    expect(MASQ_MARK).toBe(`${MASQ_BIT}/${MASQ_BIT}`)
   })
 
   it.each([

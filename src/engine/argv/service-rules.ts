@@ -10,8 +10,12 @@ export const SERVICES_CHAIN = `${CHAIN_PREFIX}SERVICES`
 export const NODEPORTS_CHAIN = `${CHAIN_PREFIX}NODEPORTS`
 export const MARK_MASQ_CHAIN = `${CHAIN_PREFIX}MARK-MASQ`
 export const POSTROUTING_CHAIN = `${CHAIN_PREFIX}POSTROUTING`
-/** The packet mark that asks KGIT-POSTROUTING to masquerade (kube-proxy's bit; netavark uses 0x2000). */
-export const MASQ_MARK = '0x4000'
+/**
+ * The packet mark bit that asks KGIT-POSTROUTING to masquerade (kube-proxy's bit; netavark
+ * uses 0x2000). network.ts's MASQ_MARK (`0x4000/0x4000`) matches it: the pod network's own
+ * no-masquerade rule leaves these packets alone.
+ */
+export const MASQ_BIT = '0x4000'
 
 /** A Service port as the proxy sees it: its number, nodePort and ready endpoints. */
 export interface ProxyPort {
@@ -97,9 +101,9 @@ export function serviceRules(input: ServiceRulesInput): RuleSet {
   const services = [...input.services].sort((a, b) => cmp(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`))
   for (const svc of services) for (const port of [...svc.ports].sort((a, b) => cmp(a.name, b.name) || a.port - b.port)) servicePortRules(emit, svc, port, input.podCIDR)
   emit(SERVICES_CHAIN, ['-m', 'comment', '--comment', 'kgit service nodeports; must be the last rule of this chain', '-m', 'addrtype', '--dst-type', 'LOCAL', '-j', NODEPORTS_CHAIN])
-  emit(MARK_MASQ_CHAIN, ['-m', 'comment', '--comment', 'kgit: mark for masquerade', '-j', 'MARK', '--or-mark', MASQ_MARK])
-  emit(POSTROUTING_CHAIN, ['-m', 'mark', '!', '--mark', `${MASQ_MARK}/${MASQ_MARK}`, '-m', 'comment', '--comment', 'kgit: not marked for masquerade', '-j', 'RETURN'])
-  emit(POSTROUTING_CHAIN, ['-m', 'comment', '--comment', 'kgit: service traffic requiring SNAT', '-j', 'MARK', '--xor-mark', MASQ_MARK])
+  emit(MARK_MASQ_CHAIN, ['-m', 'comment', '--comment', 'kgit: mark for masquerade', '-j', 'MARK', '--or-mark', MASQ_BIT])
+  emit(POSTROUTING_CHAIN, ['-m', 'mark', '!', '--mark', `${MASQ_BIT}/${MASQ_BIT}`, '-m', 'comment', '--comment', 'kgit: not marked for masquerade', '-j', 'RETURN'])
+  emit(POSTROUTING_CHAIN, ['-m', 'comment', '--comment', 'kgit: service traffic requiring SNAT', '-j', 'MARK', '--xor-mark', MASQ_BIT])
   emit(POSTROUTING_CHAIN, ['-m', 'comment', '--comment', 'kgit: service traffic requiring SNAT', '-j', 'MASQUERADE', '--random-fully'])
   const fixed = [SERVICES_CHAIN, NODEPORTS_CHAIN, POSTROUTING_CHAIN, MARK_MASQ_CHAIN]
   const chains = [...fixed, ...[...byChain.keys()].filter((c) => !fixed.includes(c)).sort(cmp)]
