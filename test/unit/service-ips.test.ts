@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {byEndpoint, proxyServices, serviceEndpoints} from '../../src/engine/controllers/endpoints.js'
 import {allocateClusterIPs, allocateNodePorts} from '../../src/engine/controllers/service-ips.js'
+import {serviceState} from '../../src/engine/controllers/services.js'
 import type {NetPod, ServiceObject, ServicePort} from '../../src/engine/types.js'
 
 function service(key: string, spec: Partial<ServiceObject['spec']> = {}): ServiceObject {
@@ -144,5 +145,31 @@ describe('serviceEndpoints', () => {
         {name: 'metrics', protocol: 'TCP', port: 9090, endpoints: [{ip: '10.244.0.9', port: 9090}, {ip: '10.244.0.20', port: 9090}, {ip: '10.244.1.10', port: 9090}]},
       ],
     }])
+  })
+})
+
+describe('serviceState', () => {
+  const web = service('shop/web', {type: 'NodePort', selector: {app: 'web'}, ports: [{name: 'http', protocol: 'TCP', port: 80, targetPort: 'http'}]})
+  const db = service('shop/db', {clusterIP: 'None', selector: {app: 'db'}, ports: [{name: '', protocol: 'TCP', port: 5432, targetPort: 5432}]})
+  const ext = service('shop/ext', {type: 'ExternalName', externalName: 'x.example.com', ports: []})
+  const pods = [pod('web-a', '10.244.0.9'), pod('db-0', '10.244.1.4', {labels: {app: 'db'}, hostname: 'db-0', subdomain: 'db'}), pod('db-1', '10.244.0.4', {labels: {app: 'db'}, hostname: 'db-1', subdomain: 'db'})]
+  const network = {podCIDR: '10.244.0.0/16', serviceCIDR: '10.96.0.0/16'}
+
+  it('allocates, finds endpoints, renders rules and names, and keeps what the rules held through a loss of every other state', () => {
+    const first = serviceState({services: [web, db, ext], network, pods, previousRules: []})
+    expect(first.errors).toEqual([])
+    expect(first.names).toEqual([
+      {namespace: 'shop', name: 'db', ips: ['10.244.0.4', '10.244.1.4'], pods: [{hostname: 'db-1', ip: '10.244.0.4'}, {hostname: 'db-0', ip: '10.244.1.4'}]},
+      {namespace: 'shop', name: 'web', ips: [first.clusterIPs.get('shop/web')]},
+    ])
+    expect(first.endpoints.get('shop/web')!.ready.map((e) => `${e.ip}:${e.port}`)).toEqual(['10.244.0.9:8080'])
+    expect(first.rules.rules.some((r) => r.includes('--to-destination 10.244.0.9:8080'))).toBe(true)
+    expect(serviceState({services: [ext, db, web], network, pods: [...pods].reverse(), previousRules: first.rules.rules}).rules).toEqual(first.rules)
+    // An explicit IP now takes web's address; web keeps it no more, but its nodePort stays.
+    const pin = service('shop/pin', {clusterIP: first.clusterIPs.get('shop/web')!})
+    const second = serviceState({services: [web, db, ext, pin], network, pods, previousRules: first.rules.rules})
+    expect(second.clusterIPs.get('shop/pin')).toBe(first.clusterIPs.get('shop/web'))
+    expect(second.clusterIPs.get('shop/web')).not.toBe(first.clusterIPs.get('shop/web'))
+    expect(second.nodePorts).toEqual(first.nodePorts)
   })
 })

@@ -67,6 +67,8 @@ export interface ProxyInput {
   nodePorts: ReadonlyMap<string, number>
   /** Every pod of the cluster with an address on the pod network. */
   pods: readonly NetPod[]
+  /** allEndpoints(services, pods), when the caller has it already. */
+  endpoints?: ReadonlyMap<string, ServiceEndpoints>
 }
 
 /**
@@ -76,12 +78,11 @@ export interface ProxyInput {
  */
 export function proxyServices(input: ProxyInput): ProxyService[] {
   const out: ProxyService[] = []
-  const byLabel = labelIndex(input.pods)
+  const all = input.endpoints ?? allEndpoints(input.services, input.pods)
   for (const svc of input.services) {
     const clusterIP = input.clusterIPs.get(serviceKey(svc))
     if (!hasClusterIP(svc) || clusterIP === undefined) continue
-    const [k, v] = Object.entries(svc.spec.selector ?? {})[0] ?? []
-    const {ready} = k === undefined ? {ready: []} : serviceEndpoints(svc, byLabel.get(`${svc.metadata.namespace}\0${k}\0${v}`) ?? [])
+    const ready = all.get(serviceKey(svc))?.ready ?? []
     const {namespace, name} = svc.metadata
     const ports = svc.spec.ports.map((p) => {
       const nodePort = svc.spec.type === 'NodePort' ? input.nodePorts.get(servicePortName(namespace, name, p)) : undefined
@@ -91,6 +92,15 @@ export function proxyServices(input: ProxyInput): ProxyService[] {
     out.push({namespace, name, clusterIP, ports, sessionAffinity: svc.spec.sessionAffinity, affinityTimeoutSeconds: svc.spec.affinityTimeoutSeconds})
   }
   return out
+}
+
+/** serviceEndpoints of every Service (`namespace/name` ->), through an index of the pods' labels. */
+export function allEndpoints(services: readonly ServiceObject[], pods: readonly NetPod[]): Map<string, ServiceEndpoints> {
+  const byLabel = labelIndex(pods)
+  return new Map(services.map((svc) => {
+    const [k, v] = Object.entries(svc.spec.selector ?? {})[0] ?? []
+    return [serviceKey(svc), serviceEndpoints(svc, k === undefined ? [] : (byLabel.get(`${svc.metadata.namespace}\0${k}\0${v}`) ?? []))]
+  }))
 }
 
 /** Pods by `namespace NUL key NUL value` of each of their labels: a selector's candidates without a scan of every pod. */
