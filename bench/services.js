@@ -13,9 +13,8 @@ import {spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {restoreText, restoreWord} from '../dist/engine/argv/iptables.js'
 import {chainDigests, restoreDelta, savedRuleCounts} from '../dist/engine/argv/rule-delta.js'
-import {serviceRules} from '../dist/engine/argv/service-rules.js'
-import {proxyServices} from '../dist/engine/controllers/endpoints.js'
-import {allocateClusterIPs, allocateNodePorts} from '../dist/engine/controllers/service-ips.js'
+import {allocationsFromRules} from '../dist/engine/argv/service-rules.js'
+import {serviceState} from '../dist/engine/controllers/services.js'
 
 const args = process.argv.slice(2)
 const flag = (name, dflt) => {
@@ -54,12 +53,11 @@ function pods(changed) {
   return out
 }
 
-/** Everything between the objects and the restore text, as an apply computes it. */
-function render(services, netPods, previous) {
-  const ips = allocateClusterIPs(services, SERVICE_CIDR, previous.ips)
-  const nodePorts = allocateNodePorts(services, previous.nodePorts)
-  const set = serviceRules({podCIDR: POD_CIDR, services: proxyServices({services, clusterIPs: ips.ips, nodePorts: nodePorts.nodePorts, pods: netPods})})
-  return {set, ips: ips.ips, nodePorts: nodePorts.nodePorts}
+/** Everything between the objects and the restore text, as an apply computes it (previous: the rules a node holds). */
+function render(services, netPods, previousRules) {
+  const st = serviceState({services, network: {podCIDR: POD_CIDR, serviceCIDR: SERVICE_CIDR}, pods: netPods, previousRules})
+  if (st.errors.length > 0) throw new Error(st.errors.map((e) => e.message).join('\n'))
+  return {set: st.rules, ips: st.clusterIPs, nodePorts: st.nodePorts}
 }
 
 function timed(fn) {
@@ -101,6 +99,10 @@ function applyBench(tool, first, second) {
     const whole = timed(() => inNetns([tool, '--noflush'], restoreText(second.set)))
     const counts = save()
     const rules = [...counts.values()].reduce((x, y) => x + y, 0)
+    const cmd = tool.replace('-restore', '')
+    const listed = timed(() => ['KGIT-SERVICES', 'KGIT-NODEPORTS'].flatMap((c) => inNetns([cmd, '-w', '-t', 'nat', '-S', c]).split('\n')))
+    const back = allocationsFromRules(listed.r)
+    console.log(`  ${cmd} -t nat -S KGIT-SERVICES and -S KGIT-NODEPORTS (previous allocations, instead of iptables-save): ${ms(listed.ms)}; ${back.ips.size} cluster IPs and ${back.nodePorts.size} nodePorts read back, all as rendered: ${[...second.ips].every(([k, ip]) => back.ips.get(k) === ip)}`)
     const noop = restoreDelta(second.set, chainDigests(second.set), counts)
     console.log(`  ${tool}: first apply (everything) ${ms(a.ms)}`)
     console.log(`  ${tool}: one endpoint changed: restore of ${delta.rewritten.length} changed chains + ${delta.deleted.length} deleted ${ms(b.ms)}; reading the node first (iptables-save -t nat) would add ${ms(read.ms)} (${checked.rewritten.length} chains found drifted); rewriting all chains instead ${ms(whole.ms)}`)
@@ -112,11 +114,10 @@ function applyBench(tool, first, second) {
 
 function main() {
   const services = Array.from({length: SERVICES}, (_, i) => service(i))
-  const none = {ips: new Map(), nodePorts: new Map()}
   const runs = []
   let first
   for (let i = 0; i < 5; i++) {
-    const t = timed(() => render(services, pods(false), none))
+    const t = timed(() => render(services, pods(false), []))
     runs.push(t.ms)
     first = t.r
   }
@@ -124,14 +125,14 @@ function main() {
   const text1 = restoreText(first.set)
   const nodePortCount = [...first.nodePorts.values()].length
   console.log(`services: ${SERVICES} x ${ENDPOINTS} endpoints (${nodePortCount} NodePorts, ${services.filter((s) => s.spec.sessionAffinity === 'ClientIP').length} with ClientIP affinity)`)
-  console.log(`render (allocate + endpoints + rules + restore text): median ${ms(runs[2])}, min ${ms(runs[0])} (5 runs); ${first.set.chains.length} chains, ${first.set.rules.length} rules, ${(text1.length / 1024 / 1024).toFixed(1)} MiB of restore text`)
+  console.log(`render (serviceState: allocate + endpoints + rules + names, then restore text): median ${ms(runs[2])}, min ${ms(runs[0])} (5 runs); ${first.set.chains.length} chains, ${first.set.rules.length} rules, ${(text1.length / 1024 / 1024).toFixed(1)} MiB of restore text`)
 
-  const second = render(services, pods(true), {ips: first.ips, nodePorts: first.nodePorts})
+  const second = render(services, pods(true), first.set.rules)
   const kept = [...first.ips].every(([k, ip]) => second.ips.get(k) === ip)
   console.log(`second render with one endpoint moved: cluster IPs kept: ${kept}; text changed: ${hash(restoreText(second.set)) !== hash(text1)}`)
 
   const onNode = hash(restoreText(second.set))
-  const unchanged = timed(() => hash(restoreText(render(services, pods(true), {ips: second.ips, nodePorts: second.nodePorts}).set)) === onNode)
+  const unchanged = timed(() => hash(restoreText(render(services, pods(true), second.set.rules).set)) === onNode)
   const hashOnly = timed(() => hash(restoreText(second.set)) === onNode)
   console.log(`unchanged set: detected by hash without touching iptables: ${unchanged.r} in ${ms(unchanged.ms)} (render + hash), ${ms(hashOnly.ms)} (hash of the text alone)`)
 
