@@ -424,7 +424,42 @@ export interface NetworkPolicyPort {
   endPort?: number
 }
 
-export type KObject = NamespaceObject | PodObject | DeploymentObject | ReplicaSetObject | DaemonSetObject | StatefulSetObject | JobObject | CronJobObject | ConfigMapObject | LimitRangeObject | ResourceQuotaObject | StorageObject | NetworkPolicyObject | RbacObject
+export type KObject = NamespaceObject | PodObject | DeploymentObject | ReplicaSetObject | DaemonSetObject | StatefulSetObject | JobObject | CronJobObject | ConfigMapObject | LimitRangeObject | ResourceQuotaObject | StorageObject | NetworkPolicyObject | RbacObject | ServiceObject
+
+/** One port of a Service, defaulted (protocol TCP, targetPort = port). */
+export interface ServicePort {
+  /** '' only when the Service has a single port. */
+  name: string
+  protocol: 'TCP' | 'UDP' | 'SCTP'
+  port: number
+  /** A number, or the name of a container port (looked up per pod). */
+  targetPort: number | string
+  /** Given in git (NodePort only); absent: allocated (controllers/service-ips.ts). */
+  nodePort?: number
+}
+
+/** A Service (v1). Its ClusterIP and unset nodePorts are allocated when the cluster is known. */
+export interface ServiceObject extends Sourced {
+  kind: 'Service'
+  apiVersion: string
+  metadata: ObjectMeta
+  spec: {
+    type: 'ClusterIP' | 'NodePort' | 'ExternalName'
+    /** Absent: kgit manages no endpoints for it. */
+    selector?: Record<string, string>
+    ports: ServicePort[]
+    /** '' : allocate one; 'None': headless; otherwise an IPv4 address asked for in git. */
+    clusterIP: string
+    externalName?: string
+    sessionAffinity: 'None' | 'ClientIP'
+    /** sessionAffinityConfig.clientIP.timeoutSeconds (10800 unless given), used with ClientIP. */
+    affinityTimeoutSeconds: number
+    publishNotReadyAddresses: boolean
+    /** Recorded as written; kgit routes both policies as Cluster. */
+    externalTrafficPolicy?: 'Cluster' | 'Local'
+    internalTrafficPolicy: 'Cluster' | 'Local'
+  }
+}
 
 export type AccessMode = 'ReadWriteOnce' | 'ReadOnlyMany' | 'ReadWriteMany' | 'ReadWriteOncePod'
 

@@ -131,9 +131,9 @@ describe('manifests', () => {
   })
 
   it('skips kinds it does not run yet with a warning', () => {
-    const {warnings, errors} = load([file('svc.yaml', 'apiVersion: v1\nkind: Service\nmetadata: {name: s}\n')])
+    const {warnings, errors} = load([file('ing.yaml', 'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: s}\n')])
     expect(errors).toEqual([])
-    expect(warnings).toEqual(['svc.yaml:1: skipped: kind Service (v1) is not supported by this version of kgit'])
+    expect(warnings).toEqual(['ing.yaml:1: skipped: kind Ingress (networking.k8s.io/v1) is not supported by this version of kgit'])
   })
 })
 

@@ -8,6 +8,7 @@ import {parseYamlFile, type ParsedDoc} from './yaml-docs.js'
 import {byText} from '../order.js'
 import {applyLimitRanges} from '../admission/limit-ranger.js'
 import {checkStorage} from './storage-checks.js'
+import {checkServices} from './service-checks.js'
 
 export interface SourceFile {
   path: string
@@ -85,6 +86,7 @@ export function loadDesired(input: LoadInput): LoadResult {
   const storage = checkStorage(objects)
   errors.push(...storage.errors)
   warnings.push(...storage.warnings)
+  errors.push(...checkServices(objects, cluster?.network?.serviceCIDR, (o, path) => docOf.get(o)?.posOf(path) ?? o.source))
   // LimitRange defaults are part of the pods' specs: filled in before anything hashes them.
   errors.push(...applyLimitRanges(objects, (o, path) => docOf.get(o)?.posOf(path) ?? o.source))
   const env = resolveEnv(objects)

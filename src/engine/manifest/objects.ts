@@ -17,6 +17,7 @@ import {readNetworkPolicy} from './network-policy.js'
 import {readVolumeMounts, readVolumes} from './volumes.js'
 import {readStorageObject} from './storage.js'
 import {readRbacObject} from './rbac.js'
+import {readService} from './service.js'
 import type {ParsedDoc, PathPart} from './yaml-docs.js'
 import {KGIT_KINDS} from './schema/kinds.js'
 
@@ -42,6 +43,7 @@ export const SERVED_VERSIONS: Record<string, readonly string[]> = {
   ClusterRole: KGIT_KINDS.ClusterRole!.served,
   RoleBinding: KGIT_KINDS.RoleBinding!.served,
   ClusterRoleBinding: KGIT_KINDS.ClusterRoleBinding!.served,
+  Service: ['v1'],
 }
 
 export type ParseResult = {object?: KObject; skipped?: string; errors: ManifestError[]; warnings: string[]}
@@ -73,6 +75,7 @@ export function parseObject(doc: ParsedDoc): ParseResult {
   if (kind === 'ResourceQuota') object = readResourceQuota(r, apiVersion, source, readMeta(r, true))
   if (kind === 'LimitRange') object = readLimitRange(r, apiVersion, source, readMeta(r, true))
   if (kind === 'NetworkPolicy') object = readNetworkPolicy(r, source, readMeta(r, true))
+  if (kind === 'Service') object = readService(r, apiVersion, source, readMeta(r, true))
   if (kind === 'PersistentVolume' || kind === 'PersistentVolumeClaim' || kind === 'StorageClass') object = readStorageObject(r, kind, apiVersion, source, readMeta(r, kind === 'PersistentVolumeClaim'))
   if (kind === 'Role' || kind === 'RoleBinding' || kind === 'ClusterRole' || kind === 'ClusterRoleBinding') object = readRbacObject(r, kind, source, readMeta(r, kind.startsWith('Role'), 'path-segment'))
   return r.errors.length > 0 ? {errors: r.errors, warnings: r.warnings} : {object, errors: [], warnings: r.warnings}
