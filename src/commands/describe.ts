@@ -1,4 +1,6 @@
 import {Args, Flags} from '@oclif/core'
+import {describeService} from '../cli/render-services.js'
+import {serviceViews} from '../cli/service-views.js'
 import {KgitCommand, clusterFlags} from '../cli/base.js'
 import {describeDaemonSet, describeDeployment, describeNode, describePod, describeStatefulSet} from '../cli/render-describe.js'
 import {describeJob} from '../cli/render-jobs.js'
@@ -8,7 +10,7 @@ import {replicaSetRows, replicaSetViews} from '../cli/render-workloads.js'
 import {planRevision} from '../engine/session.js'
 import {describeClaim, storageState} from '../cli/render-storage.js'
 
-const KINDS: Record<string, 'pod' | 'deployment' | 'replicaset' | 'daemonset' | 'statefulset' | 'job' | 'cronjob' | 'node' | 'namespace' | 'pvc'> = {
+const KINDS: Record<string, 'pod' | 'deployment' | 'replicaset' | 'daemonset' | 'statefulset' | 'job' | 'cronjob' | 'node' | 'namespace' | 'pvc' | 'service'> = {
   pod: 'pod', pods: 'pod', po: 'pod',
   deployment: 'deployment', deployments: 'deployment', deploy: 'deployment',
   replicaset: 'replicaset', replicasets: 'replicaset', rs: 'replicaset', rc: 'replicaset', replicationcontroller: 'replicaset',
@@ -19,13 +21,14 @@ const KINDS: Record<string, 'pod' | 'deployment' | 'replicaset' | 'daemonset' | 
   node: 'node', nodes: 'node', no: 'node',
   namespace: 'namespace', namespaces: 'namespace', ns: 'namespace',
   pvc: 'pvc', persistentvolumeclaim: 'pvc', persistentvolumeclaims: 'pvc',
+  service: 'service', services: 'service', svc: 'service',
 }
 
 export default class Describe extends KgitCommand {
-  static override description = 'Show one object in detail: what git says and what the nodes run (pods, deployments, replicasets, daemonsets, statefulsets, jobs, cronjobs, nodes, namespaces)'
+  static override description = 'Show one object in detail: what git says and what the nodes run (pods, deployments, replicasets, daemonsets, statefulsets, jobs, cronjobs, nodes, namespaces, services)'
   static override examples = ['<%= config.bin %> describe pod web-55cf674f6-f8b54', '<%= config.bin %> describe deployment web -n shop', '<%= config.bin %> describe deploy/web', '<%= config.bin %> describe node n1', '<%= config.bin %> describe namespace shop']
   static override args = {
-    kind: Args.string({required: true, description: 'pod, deployment, replicaset, daemonset, statefulset, job, cronjob, node, namespace, pvc (or KIND/NAME)'}),
+    kind: Args.string({required: true, description: 'pod, deployment, replicaset, daemonset, statefulset, job, cronjob, node, namespace, pvc, service (or KIND/NAME)'}),
     name: Args.string({description: 'its name'}),
   }
   static override flags = {...clusterFlags, namespace: Flags.string({char: 'n', description: 'namespace', default: 'default'})}
@@ -35,7 +38,7 @@ export default class Describe extends KgitCommand {
     this.debugMode = flags.debug
     const [k, n] = args.name === undefined && args.kind.includes('/') ? args.kind.split('/', 2) : [args.kind, args.name]
     const kind = KINDS[(k ?? '').toLowerCase()]
-    if (!kind) this.fail(`the server doesn't have a resource type "${k}" (kgit describes: pods, deployments, replicasets, daemonsets, statefulsets, jobs, cronjobs, nodes, namespaces)`)
+    if (!kind) this.fail(`the server doesn't have a resource type "${k}" (kgit describes: pods, deployments, replicasets, daemonsets, statefulsets, jobs, cronjobs, nodes, namespaces, pvc, services)`)
     if (!n) this.fail(`name the ${kind} to describe: kgit describe ${kind} NAME`)
     const ns = flags.namespace
     const {run} = await planRevision({dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree']})
@@ -61,6 +64,10 @@ export default class Describe extends KgitCommand {
       const d = run.desired.objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === n && o.metadata.namespace === ns)
       if (!d || d.kind !== 'StatefulSet') return notFound('statefulsets.apps')
       lines = describeStatefulSet(run, d)
+    } else if (kind === 'service') {
+      const v = serviceViews(run, ns).find((x) => x.svc.metadata.name === n)
+      if (!v) return notFound('services')
+      lines = describeService(v)
     } else if (kind === 'pvc') {
       lines = describeClaim(storageState(run), ns, n!) ?? notFound('persistentvolumeclaims')
     } else if (kind === 'job') {

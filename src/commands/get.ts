@@ -8,6 +8,8 @@ import {jobRows, jobViews} from '../cli/render-jobs.js'
 import {cronJobRows, cronJobViews} from '../cli/render-cron-jobs.js'
 import {observeCluster, planRevision, type PlanRun} from '../engine/session.js'
 import {pvRows, pvcRows, storageClassRows, storageState} from '../cli/render-storage.js'
+import {endpointsRows, serviceRows} from '../cli/render-services.js'
+import {serviceViews} from '../cli/service-views.js'
 import {byText} from '../engine/order.js'
 import type {NodeObservation} from '../engine/types.js'
 
@@ -15,8 +17,9 @@ type StorageKind = 'pv' | 'pvc' | 'storageclasses'
 const STORAGE_RESOURCES: Record<string, StorageKind> = {pv: 'pv', persistentvolume: 'pv', persistentvolumes: 'pv', pvc: 'pvc', persistentvolumeclaim: 'pvc', persistentvolumeclaims: 'pvc', sc: 'storageclasses', storageclass: 'storageclasses', storageclasses: 'storageclasses', 'storageclasses.storage.k8s.io': 'storageclasses'}
 
 /** kubectl's names and short names for what kgit lists. */
-const RESOURCES: Record<string, 'pods' | 'deployments' | 'replicasets' | 'daemonsets' | 'statefulsets' | 'jobs' | 'cronjobs' | 'nodes' | StorageKind> = {
+const RESOURCES: Record<string, 'pods' | 'deployments' | 'replicasets' | 'daemonsets' | 'statefulsets' | 'jobs' | 'cronjobs' | 'nodes' | 'services' | 'endpoints' | StorageKind> = {
   pods: 'pods', pod: 'pods', po: 'pods',
+  services: 'services', service: 'services', svc: 'services', endpoints: 'endpoints', endpoint: 'endpoints', ep: 'endpoints',
   deployments: 'deployments', deployment: 'deployments', deploy: 'deployments', 'deployments.apps': 'deployments',
   replicasets: 'replicasets', replicaset: 'replicasets', rs: 'replicasets', replicationcontrollers: 'replicasets', replicationcontroller: 'replicasets', rc: 'replicasets',
   daemonsets: 'daemonsets', daemonset: 'daemonsets', ds: 'daemonsets', 'daemonsets.apps': 'daemonsets',
@@ -38,9 +41,9 @@ function workloadRows(kind: Workload, run: PlanRun, f: Filter, all: boolean): st
 }
 
 export default class Get extends KgitCommand {
-  static override description = 'List live objects, read from the nodes: pods, deployments, replicasets (and replicationcontrollers), daemonsets, statefulsets, jobs, cronjobs, nodes, persistentvolumes (pv), persistentvolumeclaims (pvc), storageclasses (sc)'
-  static override examples = ['<%= config.bin %> get pods', '<%= config.bin %> get pods -A -o wide', '<%= config.bin %> get deploy -n shop', '<%= config.bin %> get rs', '<%= config.bin %> get ds -A', '<%= config.bin %> get sts', '<%= config.bin %> get jobs', '<%= config.bin %> get cronjobs', '<%= config.bin %> get pvc', '<%= config.bin %> get nodes -o wide']
-  static override args = {resource: Args.string({required: true, description: 'what to list: pods (po), deployments (deploy), replicasets (rs, rc), daemonsets (ds), statefulsets (sts), jobs, cronjobs (cj), nodes (no), pv, pvc, storageclasses (sc)'})}
+  static override description = 'List live objects, read from the nodes: pods, deployments, replicasets (and replicationcontrollers), daemonsets, statefulsets, jobs, cronjobs, nodes, services (svc), endpoints (ep), persistentvolumes (pv), persistentvolumeclaims (pvc), storageclasses (sc)'
+  static override examples = ['<%= config.bin %> get pods', '<%= config.bin %> get pods -A -o wide', '<%= config.bin %> get deploy -n shop', '<%= config.bin %> get rs', '<%= config.bin %> get ds -A', '<%= config.bin %> get sts', '<%= config.bin %> get jobs', '<%= config.bin %> get cronjobs', '<%= config.bin %> get pvc', '<%= config.bin %> get svc', '<%= config.bin %> get endpoints -A', '<%= config.bin %> get nodes -o wide']
+  static override args = {resource: Args.string({required: true, description: 'what to list: pods (po), deployments (deploy), replicasets (rs, rc), daemonsets (ds), statefulsets (sts), jobs, cronjobs (cj), nodes (no), services (svc), endpoints (ep), pv, pvc, storageclasses (sc)'})}
   static override flags = {
     ...clusterFlags,
     namespace: Flags.string({char: 'n', description: 'namespace', default: 'default'}),
@@ -52,7 +55,7 @@ export default class Get extends KgitCommand {
     const {args, flags} = await this.parse(Get)
     this.debugMode = flags.debug
     const kind = RESOURCES[args.resource.toLowerCase()]
-    if (!kind) this.fail(`the server doesn't have a resource type "${args.resource}" (kgit lists: pods, deployments, replicasets, replicationcontrollers, daemonsets, statefulsets, jobs, cronjobs, nodes, pv, pvc, storageclasses)`)
+    if (!kind) this.fail(`the server doesn't have a resource type "${args.resource}" (kgit lists: pods, deployments, replicasets, replicationcontrollers, daemonsets, statefulsets, jobs, cronjobs, nodes, services, endpoints, pv, pvc, storageclasses)`)
     const all = flags['all-namespaces']
     const opts = {dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree']}
     const empty = (): void => this.logToStderr(all || kind === 'nodes' ? 'No resources found' : `No resources found in ${flags.namespace} namespace.`)
@@ -72,6 +75,13 @@ export default class Get extends KgitCommand {
     const {run} = await planRevision(opts)
     const f = all ? {} : {namespace: flags.namespace}
     if (kind === 'pv' || kind === 'pvc' || kind === 'storageclasses') return this.storage(kind, run, all ? undefined : flags.namespace, flags.output)
+    if (kind === 'services' || kind === 'endpoints') {
+      const views = serviceViews(run, all ? undefined : flags.namespace)
+      if (flags.output === 'json') this.log(JSON.stringify(views.map((v) => ({namespace: v.svc.metadata.namespace, name: v.svc.metadata.name, type: v.svc.spec.type, clusterIP: v.clusterIP ?? v.svc.spec.clusterIP, ready: v.ready, notReady: v.notReady})), null, 2))
+      else if (views.length === 0) empty()
+      else for (const line of kind === 'services' ? serviceRows(views, {allNamespaces: all, wide: flags.output === 'wide'}) : endpointsRows(views, {allNamespaces: all})) this.log(line)
+      return this.unreachable(run.observed.nodes)
+    }
     if (kind === 'nodes') {
       if (flags.output === 'json') this.log(JSON.stringify(nodesJson(run), null, 2))
       else for (const line of nodeRows(run, flags.output === 'wide')) this.log(line)

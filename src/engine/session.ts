@@ -167,7 +167,7 @@ async function commitInfo(loaded: Loaded): Promise<CommitInfo> {
 
 function recordFor(info: CommitInfo, observed: Observed, nodes: readonly NodeSpec[], p: Plan): NodeRecord {
   const prev = latestRecord(observed.nodes.map((n) => (n.reachable ? n.record : undefined)))
-  return nextRecord(prev, observed, info, {now: new Date(observed.at ?? Date.now()).toISOString(), by: `${userInfo().username}@${hostname()}`, nodes, jobs: jobMarks(p), cronJobs: cronMarks(p), podCIDRs: p.network.slices})
+  return nextRecord(prev, observed, info, {now: new Date(observed.at ?? Date.now()).toISOString(), by: `${userInfo().username}@${hostname()}`, nodes, jobs: jobMarks(p), cronJobs: cronMarks(p), podCIDRs: p.network.slices, clusterIPs: Object.fromEntries(p.network.services.clusterIPs), nodePorts: Object.fromEntries(p.network.services.nodePorts)})
 }
 
 export interface ApplyHooks {

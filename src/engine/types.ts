@@ -634,6 +634,8 @@ export interface DesiredPod {
   restartLimit?: number
   /** Its address on the pod network, picked by the plan from its node's slice. */
   ip?: string
+  /** Kubernetes' Service environment variables (`WEB_SERVICE_HOST`...), as of when it starts (not part of its spec). */
+  serviceEnv?: {name: string; value: string}[]
 }
 
 /** A replica group: N interchangeable pods from one template. */
@@ -761,6 +763,9 @@ export interface NodeRecord {
   nodes?: string[]
   /** node -> its slice of podCIDR: a node that does not answer keeps its slice (ADR 0017). */
   podCIDRs?: Record<string, string>
+  /** `namespace/name` -> a Service's cluster IP, and `namespace/name:port` -> its nodePort: kept while the Service is (ADR 0013). */
+  clusterIPs?: Record<string, string>
+  nodePorts?: Record<string, number>
   /** `namespace/name` -> how the Job's run ended: a finished run is never started again (ADR 0010). */
   jobs?: Record<string, JobMark>
   /** `namespace/name` -> a CronJob's schedule state and children: a fresh clone never runs a schedule again (ADR 0012). */

@@ -8,13 +8,14 @@ let state: LabState
 const IMAGE = 'localhost/busybox:1.35'
 
 /** A Deployment of busybox httpd pods that answer with their own name. */
-function web(name: string, replicas: number, opts: {ns?: string; labels?: string} = {}): string {
+function web(name: string, replicas: number, opts: {ns?: string; labels?: string; version?: string} = {}): string {
   return [
     'apiVersion: apps/v1',
     'kind: Deployment',
     `metadata: {name: ${name}${opts.ns ? `, namespace: ${opts.ns}` : ''}}`,
     'spec:',
     `  replicas: ${replicas}`,
+    '  progressDeadlineSeconds: 90',
     `  selector: {matchLabels: {app: ${name}}}`,
     '  template:',
     `    metadata: {labels: {app: ${name}${opts.labels ? `, ${opts.labels}` : ''}}}`,
@@ -23,9 +24,10 @@ function web(name: string, replicas: number, opts: {ns?: string; labels?: string
     '      containers:',
     '        - name: web',
     `          image: ${IMAGE}`,
-    `          command: [sh, -c, 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www']`,
+    `          command: [sh, -c, 'mkdir -p /www && hostname > /www/index.html && touch /www/ready && exec httpd -f -p 8080 -h /www']`,
+    `          env: [{name: VERSION, value: "${opts.version ?? 'v1'}"}]`,
     '          ports: [{containerPort: 8080, name: http}]',
-    '          readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}',
+    '          readinessProbe: {exec: {command: [cat, /www/ready]}, periodSeconds: 1, failureThreshold: 1}',
     '',
   ].join('\n')
 }
@@ -74,8 +76,26 @@ beforeAll(async () => {
   state = await lab(inject('labName'))
 })
 
+function service(name: string, extra: string[] = []): string {
+  return ['apiVersion: v1', 'kind: Service', `metadata: {name: ${name}}`, 'spec:', `  selector: {app: ${name}}`, '  ports: [{name: http, port: 80, targetPort: http}]', ...extra, ''].join('\n')
+}
+
+/** `n` requests through `target` from a pod: the names of the pods that answered, and how many failed. */
+async function spread(node: string, pod: string, target: string, n: number, port = 80): Promise<{names: Map<string, number>; failed: number}> {
+  const loop = `for i in $(seq ${n}); do printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 2 ${target} ${port} | tail -1 || echo FAIL; done`
+  const r = await onNode(node, `podman exec default_${pod}_main sh -c '${loop}'`)
+  const names = new Map<string, number>()
+  let failed = 0
+  for (const line of r.stdout.split('\n').map((l) => l.trim())) {
+    if (!line || line === 'FAIL') failed += line === 'FAIL' ? 1 : 0
+    else names.set(line, (names.get(line) ?? 0) + 1)
+  }
+  failed += n - [...names.values()].reduce((a, b) => a + b, 0) - failed
+  return {names, failed}
+}
+
 afterAll(async () => {
-  await commit(repo, {'manifests/web.yaml': null, 'manifests/client.yaml': null, 'manifests/policy.yaml': null}, 'network tests: clean up')
+  await commit(repo, {'manifests/web.yaml': null, 'manifests/client.yaml': null, 'manifests/policy.yaml': null, 'manifests/svc.yaml': null}, 'network tests: clean up')
   await kgit(repo, 'apply')
 })
 
@@ -136,6 +156,89 @@ describe('the pod network on a real lab', () => {
     expect(await httpFrom('n1', 'other', target.ip)).toBe(target.name)
     const filter = await onNode(target.node, 'iptables-save -t filter')
     expect(filter.stdout).not.toMatch(/KGIT-ING-/)
+    expect((await kgit(repo, 'apply')).stdout).toMatch(/^No changes/m)
+  })
+})
+
+describe('Services on a real lab', () => {
+  it('balances over the ready pods of every node, by name from any pod, and kgit get shows it', async () => {
+    await commit(repo, {'manifests/svc.yaml': service('web')}, 'web service')
+    const r = await kgit(repo, 'apply')
+    expect(r.exitCode, r.stderr).toBe(0)
+    const pods = await webPods('web')
+    const {names, failed} = await spread('n1', 'client', 'web', 40)
+    expect(failed).toBe(0)
+    expect([...names.keys()].sort()).toEqual(pods.map((p) => p.name).sort())
+    for (const name of ['web.default', 'web.default.svc', 'web.default.svc.cluster.local']) expect(await httpFrom('n1', 'client', name, 80)).toMatch(/^web-/)
+    const svc = await kgit(repo, 'get', 'svc')
+    expect(svc.stdout).toMatch(/^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)/)
+    const ip = /^web\s+ClusterIP\s+(198\.19\.[0-9.]+)\s+<none>\s+80\/TCP/m.exec(svc.stdout)?.[1]
+    expect(ip, svc.stdout).toBeDefined()
+    const eps = await kgit(repo, 'get', 'endpoints')
+    expect(eps.stdout).toMatch(/^web\s+\S+:8080,\S+:8080,\S+:8080/m)
+    // A pod started after the Service gets its variables, as the kubelet sets them.
+    await commit(repo, {'manifests/client.yaml': client('client', 'n1', 'role: client') + '---\n' + client('other', 'n1') + '---\n' + client('late', 'n2')}, 'a late client')
+    expect((await kgit(repo, 'apply')).exitCode).toBe(0)
+    const env = await onNode('n2', 'podman exec default_late_main env')
+    expect(env.stdout).toContain(`WEB_SERVICE_HOST=${ip}`)
+    expect(env.stdout).toContain('WEB_SERVICE_PORT=80')
+    expect(env.stdout).toContain('WEB_SERVICE_PORT_HTTP=80')
+    expect(env.stdout).toContain(`WEB_PORT=tcp://${ip}:80`)
+    expect((await kgit(repo, 'apply')).stdout).toMatch(/^No changes/m)
+  })
+
+  it('a pod that is not ready gets no traffic', async () => {
+    const pods = await webPods('web')
+    const sick = pods[0]!
+    await onNode(sick.node, `podman exec default_${sick.name}_web rm /www/ready`)
+    await new Promise((r) => setTimeout(r, 3000))
+    // The Deployment now waits for that pod: apply writes the rules without it at once, then waits.
+    const applying = kgit(repo, 'apply')
+    await new Promise((r) => setTimeout(r, 8000))
+    const {names, failed} = await spread('n1', 'client', 'web', 30)
+    expect(failed).toBe(0)
+    expect(names.has(sick.name)).toBe(false)
+    expect(names.size).toBe(pods.length - 1)
+    await onNode(sick.node, `podman exec default_${sick.name}_web touch /www/ready`)
+    const r = await applying
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect((await spread('n1', 'client', 'web', 30)).names.has(sick.name)).toBe(true)
+  })
+
+  it('a rolling update behind the Service fails no request', async () => {
+    const before = new Set((await webPods('web')).map((p) => p.name))
+    await commit(repo, {'manifests/web.yaml': web('web', 3, {version: 'v2'})}, 'web v2')
+    const requests = spread('n1', 'client', 'web', 150)
+    const r = await kgit(repo, 'apply')
+    expect(r.exitCode, r.stderr).toBe(0)
+    const {names, failed} = await requests
+    expect(failed).toBe(0)
+    const after = (await webPods('web')).map((p) => p.name)
+    expect(after.some((n) => before.has(n))).toBe(false)
+    expect([...names.keys()].some((n) => before.has(n))).toBe(true)
+  })
+
+  it('a NodePort answers on every node; removing the Service removes its rules everywhere and nothing else', async () => {
+    await commit(repo, {'manifests/svc.yaml': service('web', ['  type: NodePort'])}, 'web as NodePort')
+    expect((await kgit(repo, 'apply')).exitCode).toBe(0)
+    const port = /80:(\d+)\/TCP/.exec((await kgit(repo, 'get', 'svc')).stdout)?.[1]
+    expect(port).toBeDefined()
+    const n2 = state.nodes.find((n) => n.name === 'n2')!
+    const fromN3 = await onNode('n3', `exec 3<>/dev/tcp/${n2.address}/${port}; printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; cat <&3`)
+    expect(fromN3.stdout).toMatch(/\r\n\r\nweb-/)
+    await onNode('n2', 'iptables -t nat -N KEEP-ME && iptables -t nat -A KEEP-ME -j RETURN')
+    await commit(repo, {'manifests/svc.yaml': null}, 'web service leaves')
+    expect((await kgit(repo, 'apply')).exitCode).toBe(0)
+    for (const n of state.nodes) {
+      const saved = (await onNode(n.name, 'iptables-save -t nat')).stdout
+      expect(saved).not.toContain('default/web')
+      expect(saved).toMatch(/^:KGIT-SERVICES /m)
+    }
+    const n2saved = (await onNode('n2', 'iptables-save -t nat')).stdout
+    expect(n2saved).toContain('-A KEEP-ME -j RETURN')
+    expect(n2saved).toMatch(/^-A POSTROUTING .*NETAVARK/m)
+    await onNode('n2', 'iptables -t nat -F KEEP-ME && iptables -t nat -X KEEP-ME')
+    expect(await httpFrom('n1', 'client', 'web', 80)).toBeUndefined()
     expect((await kgit(repo, 'apply')).stdout).toMatch(/^No changes/m)
   })
 })

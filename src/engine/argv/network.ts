@@ -2,6 +2,7 @@ import {createHash} from 'node:crypto'
 import type {PodRoute} from '../controllers/pod-network.js'
 import {POD_NETWORK, ROUTE_PROTO} from '../marks.js'
 import {restoreText, type RuleSet} from './iptables.js'
+import {chainDigests} from './rule-delta.js'
 
 /** Everything kgit keeps of the pod network on one node (ADR 0017). */
 export interface NetworkState {
@@ -39,10 +40,15 @@ function withState(set: RuleSet, hash: string): RuleSet {
  * state it writes as stdin sections (routes, both tables, hooks, hosts files).
  */
 export function networkSync(script: string, dataDir: string, state: NetworkState, hash: string): {argv: string[]; stdin: string} {
+  const nat = withState(state.nat, hash)
+  const filter = withState(state.filter, hash)
+  const digests = (set: RuleSet): string => [...chainDigests(set)].map(([c, d]) => `${c} ${d}\n`).join('')
   const sections: [string, string][] = [
     ['routes', state.routes.map((r) => `${r.dest} ${r.via}\n`).join('')],
-    ['nat', restoreText(withState(state.nat, hash))],
-    ['filter', restoreText(withState(state.filter, hash))],
+    ['nat', restoreText(nat)],
+    ['nat.digests', digests(nat)],
+    ['filter', restoreText(filter)],
+    ['filter.digests', digests(filter)],
     // One hook per line, its words separated by tabs (a comment may hold spaces).
     ['hooks', [...state.nat.hooks.map((h) => ({t: 'nat', h})), ...state.filter.hooks.map((h) => ({t: 'filter', h}))].map(({t, h}) => `${[t, h.chain, ...h.rule].join('\t')}\n`).join('')],
     ...Object.entries(state.hosts)
@@ -72,6 +78,24 @@ export function podNetworkRules(podCIDR: string): RuleSet {
     chains: ['KGIT-PODNET'],
     rules: [`-A KGIT-PODNET -s ${podCIDR} -d ${podCIDR} -m mark ! --mark ${MASQ_MARK} -m comment --comment "kgit pod-to-pod: no masquerade" -j ACCEPT`],
     hooks: [{chain: 'POSTROUTING', rule: ['-m', 'comment', '--comment', 'kgit-pod-network', '-j', 'KGIT-PODNET']}],
+  }
+}
+
+/**
+ * Traffic to a cluster IP that no Service rule rewrote (no such Service, or no ready
+ * endpoint) is refused at once, as kube-proxy's REJECT does, rather than sent out by the
+ * default route. (A route could not do it: a node's own connection would fail before its
+ * nat OUTPUT rule rewrites it.)
+ */
+export function serviceRangeRules(serviceCIDR: string): RuleSet {
+  return {
+    table: 'filter',
+    chains: ['KGIT-NOSVC'],
+    rules: [`-A KGIT-NOSVC -d ${serviceCIDR} -m conntrack ! --ctstate DNAT -m comment --comment "kgit: cluster IP with no endpoint" -j REJECT --reject-with icmp-port-unreachable`],
+    hooks: [
+      {chain: 'FORWARD', rule: ['-m', 'comment', '--comment', 'kgit-cluster-ips', '-j', 'KGIT-NOSVC']},
+      {chain: 'OUTPUT', rule: ['-m', 'comment', '--comment', 'kgit-cluster-ips', '-j', 'KGIT-NOSVC']},
+    ],
   }
 }
 

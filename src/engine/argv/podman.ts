@@ -86,7 +86,9 @@ export function containerRun(pod: DesiredPod, c: ContainerSpec, opts: RunOptions
   const argv = ['podman', 'run', '--detach', '--pod', podName, '--name', podmanContainerName(pod.namespace, pod.name, c.name), '--cidfile', containerIdFile(dataDir, pod.namespace, pod.name, c.name), ...labelArgs(labels)]
   const limit = pod.spec.restartPolicy === 'OnFailure' && pod.restartLimit !== undefined ? `:${pod.restartLimit}` : ''
   argv.push('--restart', RESTART[pod.spec.restartPolicy] + limit, '--pull', PULL[c.imagePullPolicy])
-  const env = containerEnv(pod, c, opts.node)
+  // Service variables first: the container's own env wins over them, as in Kubernetes.
+  const own = containerEnv(pod, c, opts.node)
+  const env = [...(pod.serviceEnv ?? []).filter((e) => !own.some((o) => o.name === e.name)), ...own]
   for (const e of env) argv.push('--env', `${e.name}=${e.value}`)
   if (c.workingDir) argv.push('--workdir', c.workingDir)
   argv.push(...resourceArgs(c))

@@ -20,6 +20,8 @@ export interface ServiceStateInput {
    * number of nodes: the cluster IPs and nodePorts Services had, which they keep.
    */
   previousRules: readonly string[]
+  /** Allocations kept elsewhere (the nodes' records), used where the rules say nothing. */
+  previous?: {ips: ReadonlyMap<string, string>; nodePorts: ReadonlyMap<string, number>}
   /** Addresses of serviceCIDR no Service gets (e.g. a DNS server's). */
   reserved?: readonly string[]
 }
@@ -41,7 +43,8 @@ export interface ServiceState {
 
 /** The Services' network state: same input, same output, on any machine. */
 export function serviceState(input: ServiceStateInput): ServiceState {
-  const previous = allocationsFromRules(input.previousRules)
+  const fromRules = allocationsFromRules(input.previousRules)
+  const previous = {ips: new Map([...(input.previous?.ips ?? []), ...fromRules.ips]), nodePorts: new Map([...(input.previous?.nodePorts ?? []), ...fromRules.nodePorts])}
   const services = [...input.services].sort((a, b) => byText(serviceKey(a), serviceKey(b)))
   const ips = allocateClusterIPs(services, input.network.serviceCIDR, previous.ips, input.reserved)
   const ports = allocateNodePorts(services, previous.nodePorts)

@@ -2,7 +2,7 @@
 // state every node should hold (routes, kgit's iptables chains, hosts files).
 import {allocateSlices, inCidr, ipAllocator, podRoutes, sliceGateway, type PodRoute} from '../controllers/pod-network.js'
 import {hostsFiles, type NameEntry} from '../controllers/service-names.js'
-import {mergeRuleSets, podNetworkRules, ruleSetHash, shortHash, type NetworkState} from '../argv/network.js'
+import {mergeRuleSets, podNetworkRules, ruleSetHash, serviceRangeRules, shortHash, type NetworkState} from '../argv/network.js'
 import type {RuleSet} from '../argv/iptables.js'
 import type {Desired, NetPod, NodeNet, NodeRecord, Observed, ObservedPod} from '../types.js'
 
@@ -97,15 +97,21 @@ export function planNetwork(desired: Desired, observed: Observed, slices: Readon
   const nat = mergeRuleSets('nat', [podNetworkRules(podCIDR), ...layers.nat])
   const shared = shortHash(ruleSetHash(nat), JSON.stringify(Object.entries(hosts)), JSON.stringify([...slices].map(([n, c]) => [n, c, addresses.get(n)])))
   const filterHashes = new Map<RuleSet, string>()
+  const range = serviceRangeRules(desired.cluster.network.serviceCIDR)
+  const merged = new Map<RuleSet, RuleSet>()
+  const withRange = (set: RuleSet): RuleSet => {
+    if (!merged.has(set)) merged.set(set, mergeRuleSets('filter', [set, range]))
+    return merged.get(set)!
+  }
   const syncs: NetworkSyncAction[] = []
   for (const n of observed.nodes) {
     const slice = slices.get(n.node)
     if (!n.reachable || !slice) continue
-    const filter = layers.filter(n.node)
+    const filter = withRange(layers.filter(n.node))
     if (!filterHashes.has(filter)) filterHashes.set(filter, ruleSetHash(filter))
     const hash = shortHash(n.node, slice, shared, filterHashes.get(filter)!)
-    // Addresses of podCIDR no node holds, and cluster IPs no rule rewrote, go nowhere: never out of the node's default route.
-    const routes = (): PodRoute[] => [...podRoutes(n.node, slices, addresses), {dest: podCIDR, via: 'unreachable'}, {dest: desired.cluster.network.serviceCIDR, via: 'unreachable'}]
+    // Addresses of podCIDR no node holds go nowhere: never out by the node's default route.
+    const routes = (): PodRoute[] => [...podRoutes(n.node, slices, addresses), {dest: podCIDR, via: 'unreachable'}]
     const why = syncReason(n.net, slice, hash, routes)
     if (why) syncs.push({type: 'sync-network', node: n.node, state: {slice, gateway: sliceGateway(slice), routes: routes(), nat, filter, hosts}, hash, ...why})
   }

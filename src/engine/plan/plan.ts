@@ -18,6 +18,7 @@ import {childRuns, cronPlan, cronTemplateHash, knownChildren, type ChildRun, typ
 import {CRON_JOB_LABEL} from '../marks.js'
 import {assignPodIPs, clusterSlices, onPodNetwork, type NetworkSyncAction} from './network.js'
 import {networkLayers} from './services.js'
+import type {ServiceState} from '../controllers/services.js'
 
 export type Action =
   | {type: 'create'; node: string; pod: DesiredPod; reason: string; drift?: boolean}
@@ -62,7 +63,7 @@ export interface Plan {
   /** Where each CronJob stands, and what the records keep of it (ADR 0012). */
   cronJobs: CronReport[]
   /** The pod network (ADR 0017): each node's slice of podCIDR, and the nodes whose network state must be written (done before `actions`). */
-  network: {slices: Record<string, string>; errors: string[]; syncs: NetworkSyncAction[]}
+  network: {slices: Record<string, string>; errors: string[]; syncs: NetworkSyncAction[]; services: ServiceState}
 }
 
 export interface JobReport {
@@ -179,14 +180,15 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
   for (const n of observed.nodes) if (n.reachable) for (const s of n.strays ?? []) actions.push({type: 'remove-stray', node: n.node, stray: s, reason: `drift: ${s.reason}`, drift: true})
   placeOnNetwork(actions, live, net.slices, unschedulable)
   const stopping = new Set(actions.flatMap((a) => (a.type === 'delete' || a.type === 'replace' ? [a.old] : [])))
-  const syncs = networkLayers(desired, observed, {live, leaving: stopping, slices: net.slices, starts: actions})
+  const starts = actions.flatMap((a) => (a.type === 'create' || a.type === 'replace' ? [a.pod] : []))
+  const {syncs, services} = networkLayers(desired, observed, {live, leaving: stopping, slices: net.slices, starts})
   // The nodes already ran this very commit: whatever differs now was changed on the nodes.
   // (Not the network: endpoints follow pods' readiness, which changes without a commit.)
   if (record?.commit === desired.revision) for (const a of actions) if (!(a.type === 'delete' && lost.has(a.old.node)) && !isJobAction(a)) markActionDrift(a)
   const unreachable = observed.nodes.flatMap((n) => (n.reachable ? [] : [{node: n.node, reason: n.reason, ...(record?.unreachableSince[n.node] ? {since: record.unreachableSince[n.node]} : {})}]))
   // Waiting makes sense only for pods that can still become available: not for a node that is down.
   const waiting = ctx.reports.filter((r) => !r.status.complete && !r.status.paused && !r.status.deadlineExceeded && r.status.pending > 0)
-  return {revision: desired.revision, actions: sortActions(actions, order), unschedulable, unreachable, unchanged, rollouts: ctx.reports, waiting, kept, held, jobs: ctx.jobs, cronJobs: ctx.crons, network: {slices: Object.fromEntries(net.slices), errors: net.errors, syncs: syncs.sort((a, b) => (order.get(a.node) ?? 1e9) - (order.get(b.node) ?? 1e9))}}
+  return {revision: desired.revision, actions: sortActions(actions, order), unschedulable, unreachable, unchanged, rollouts: ctx.reports, waiting, kept, held, jobs: ctx.jobs, cronJobs: ctx.crons, network: {slices: Object.fromEntries(net.slices), errors: [...net.errors, ...services.errors.map((e) => e.message)], services, syncs: syncs.sort((a, b) => (order.get(a.node) ?? 1e9) - (order.get(b.node) ?? 1e9))}}
 }
 
 /** Gives the pods a plan starts their addresses; a pod that gets none does not start. */

@@ -12,7 +12,7 @@ export interface CommitInfo {
  * and since when unreachable nodes have not answered (kept from the previous record).
  * `appliedAt`/`appliedBy` change only with the commit. Pure.
  */
-export function nextRecord(prev: NodeRecord | undefined, observed: Observed, commit: CommitInfo, opts: {now: string; by: string; nodes?: readonly NodeSpec[]; /** Finished Jobs of the revision (plan/jobs.ts jobMarks). */ jobs?: Record<string, JobMark>; /** CronJobs of the revision (plan/jobs.ts cronMarks). */ cronJobs?: Record<string, CronMark>; /** Each node's slice of podCIDR (plan/network.ts). */ podCIDRs?: Record<string, string>}): NodeRecord {
+export function nextRecord(prev: NodeRecord | undefined, observed: Observed, commit: CommitInfo, opts: {now: string; by: string; nodes?: readonly NodeSpec[]; /** Finished Jobs of the revision (plan/jobs.ts jobMarks). */ jobs?: Record<string, JobMark>; /** CronJobs of the revision (plan/jobs.ts cronMarks). */ cronJobs?: Record<string, CronMark>; /** Each node's slice of podCIDR (plan/network.ts). */ podCIDRs?: Record<string, string>; /** Services' cluster IPs and nodePorts. */ clusterIPs?: Record<string, string>; nodePorts?: Record<string, number>}): NodeRecord {
   const pods: NodeRecord['pods'] = {}
   const unreachableSince: Record<string, string> = {}
   for (const n of observed.nodes) {
@@ -47,6 +47,8 @@ export function nextRecord(prev: NodeRecord | undefined, observed: Observed, com
     ...(opts.jobs && Object.keys(opts.jobs).length > 0 ? {jobs: opts.jobs} : {}),
     ...(opts.cronJobs && Object.keys(opts.cronJobs).length > 0 ? {cronJobs: opts.cronJobs} : {}),
     ...(opts.podCIDRs && Object.keys(opts.podCIDRs).length > 0 ? {podCIDRs: opts.podCIDRs} : {}),
+    ...(opts.clusterIPs && Object.keys(opts.clusterIPs).length > 0 ? {clusterIPs: opts.clusterIPs} : {}),
+    ...(opts.nodePorts && Object.keys(opts.nodePorts).length > 0 ? {nodePorts: opts.nodePorts} : {}),
   }
 }
 
