@@ -97,10 +97,28 @@ fi
 
 # Service names: one hosts file per namespace, bind-mounted as /etc/hosts into its pods.
 # Written in place (same inode), so running containers see the new names.
+# An ExternalName Service's line is `=HOST<tab>names`: HOST's address as this node resolves it now.
+declare -A resolved
 for f in "$in"/hosts.*; do
   [[ -f $f ]] || continue
   ns=${f##*/hosts.}
-  cat "$f" >"$n/hosts/$ns" || fail "cannot write $n/hosts/$ns"
+  if grep -q '^=' "$f"; then
+    out=
+    while IFS= read -r line; do
+      if [[ $line == =* ]]; then
+        host=${line%%$'\t'*}
+        host=${host#=}
+        if [[ -z ${resolved[$host]+x} ]]; then
+          resolved[$host]=$(getent ahostsv4 "$host" 2>/dev/null | awk 'NR==1{print $1}')
+        fi
+        if [[ -n ${resolved[$host]} ]]; then line="${resolved[$host]}${line#"=$host"}"; else line="# kgit: $host does not resolve on this node: ${line#*$'\t'}"; fi
+      fi
+      out+=$line$'\n'
+    done <"$f"
+    printf '%s' "$out" >"$n/hosts/$ns" || fail "cannot write $n/hosts/$ns"
+  else
+    cat "$f" >"$n/hosts/$ns" || fail "cannot write $n/hosts/$ns"
+  fi
 done
 printf '%s\n' "$hash" >"$n/state"
 rm -rf "$in"

@@ -57,11 +57,13 @@ export function serviceState(input: ServiceStateInput): ServiceState {
 /**
  * Kubernetes' DNS records as hosts entries: a Service's name -> its cluster IP; a headless
  * one's name -> its ready pods' addresses, and `HOSTNAME.SVC` for pods whose subdomain is
- * the Service. ExternalName Services need a CNAME, which a hosts file cannot hold: none.
+ * the Service. An ExternalName Service needs a CNAME, which a hosts file cannot hold: its
+ * name gets the external name's address, an IP as written or a host name the node
+ * resolves when it writes the file (`=HOST`, see templates/node/kgit-net.sh).
  */
 function nameEntry(s: ServiceObject, clusterIP: string | undefined, eps: ServiceEndpoints): NameEntry[] {
   const {namespace, name} = s.metadata
-  if (s.spec.type === 'ExternalName') return []
+  if (s.spec.type === 'ExternalName') return s.spec.externalName ? [{namespace, name, ips: [/^[0-9.]+$/.test(s.spec.externalName) ? s.spec.externalName : `=${s.spec.externalName}`]}] : []
   if (hasClusterIP(s)) return clusterIP ? [{namespace, name, ips: [clusterIP]}] : []
   const ready = eps.ready
   const ips = [...new Set(ready.map((e) => e.ip))]
