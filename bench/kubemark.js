@@ -33,7 +33,7 @@ export const KNOWN_SCRIPTS = {
   'kgit-probes': ['58e59e4045911275'],
   // the pod network (routes, iptables chains, hosts files): its slice and state hash are kept, nothing else
   // simulated; the node shows no routes (so kgit does not check them: 5,000 nodes x 5,000 routes is no simulation)
-  'kgit-net': ['b1ec4bfc3dbaed20'],
+  'kgit-net': ['ed3fbd37f074ee4d'],
 }
 const RELEASE_FP = '10467699f8e446ea'
 

@@ -207,13 +207,18 @@ export async function applyRevision(opts: SessionOptions, hooks: ApplyHooks): Pr
     // Pods this run started: one that needs replacing again right away fails as it starts
     // (a crash loop); it is reported, not replaced again and again.
     const started = new Set<string>()
+    const synced = new Set<string>()
     const waitFrom = Date.now()
     for (;;) {
       // A pod this run started that the next step would replace or remove: it fails as it
       // starts, or what the node shows is not what kgit made. Report it, never churn.
       const again = current.actions.filter((a): a is Extract<Action, {type: 'replace' | 'delete'}> => (a.type === 'replace' || a.type === 'delete') && started.has(podKey(a.node, a.old)) && !isJobAction(a))
       for (const a of again) total.failed.push({action: a, error: new Error(`pod ${a.old.namespace}/${a.old.name} on node ${a.node}, started by this run, would be ${a.type === 'delete' ? 'removed' : 'replaced'} again (${a.reason}); see: kgit describe pod ${a.old.name} -n ${a.old.namespace}`)})
-      if (again.length > 0) break
+      // The same network state written twice in one run: the node does not keep it. Report it, never loop.
+      const resync = current.network.syncs.filter((s) => synced.has(`${s.node} ${s.hash}`))
+      for (const s of resync) total.failed.push({action: s, error: new Error(`node ${s.node} does not keep the network state kgit wrote in this run (${s.reason}); see: kgit plan, and iptables-save on the node`)})
+      if (again.length > 0 || resync.length > 0) break
+      for (const s of current.network.syncs) synced.add(`${s.node} ${s.hash}`)
       for (const a of current.actions) if (a.type === 'create' || a.type === 'replace') started.add(podKey(a.node, a.pod))
       // A Job's end is recorded before its pods are touched: a finished run never starts again (ADR 0010).
       // So is a CronJob's new schedule, before its child's pods are made (ADR 0012).

@@ -7,6 +7,10 @@ set -o pipefail
 d=$1 slice=$2 gw=$3 hash=$4 netname=$5 proto=$6
 n=$d/net
 in=$n/in.$$
+# The state the last sync wrote: the chain digests kept with it are trusted only while the
+# tables still carry it (a flushed or edited KGIT-STATE means a full rewrite).
+old=
+[[ -f $n/state ]] && { IFS= read -r old <"$n/state" || true; }
 fail() { printf 'kgit-net: %s\n' "$*" >&2; rm -rf "$in"; exit 1; }
 mkdir -p "$n/hosts" "$in" || fail "cannot create $n"
 awk -v dir="$in" '/^@@kgit-file /{f=dir "/" $2; printf "" > f; next} f{print > f}' || fail 'cannot read the network state from stdin'
@@ -61,7 +65,7 @@ fi
 # about as much per rule kept as per rule written (ADR 0013).
 for t in nat filter; do
   [[ -s $in/$t ]] || continue
-  if [[ -f $n/$t.digests ]] && iptables -w -t "$t" -S KGIT-STATE >/dev/null 2>&1; then
+  if [[ -n $old && -f $n/$t.digests ]] && iptables -w -t "$t" -S KGIT-STATE 2>/dev/null | grep -q "kgit-state $old"; then
     awk -v old="$n/$t.digests" -v new="$in/$t.digests" '
       BEGIN {
         while ((getline l < old) > 0) { split(l, w, " "); od[w[1]] = w[2] }
