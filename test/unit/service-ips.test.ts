@@ -160,6 +160,8 @@ describe('serviceState', () => {
     expect(first.errors).toEqual([])
     expect(first.names).toEqual([
       {namespace: 'shop', name: 'db', ips: ['10.244.0.4', '10.244.1.4'], pods: [{hostname: 'db-1', ip: '10.244.0.4'}, {hostname: 'db-0', ip: '10.244.1.4'}]},
+      // ExternalName: the node resolves the host when it writes the hosts file.
+      {namespace: 'shop', name: 'ext', ips: ['=x.example.com']},
       {namespace: 'shop', name: 'web', ips: [first.clusterIPs.get('shop/web')]},
     ])
     expect(first.endpoints.get('shop/web')!.ready.map((e) => `${e.ip}:${e.port}`)).toEqual(['10.244.0.9:8080'])
