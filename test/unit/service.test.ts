@@ -50,6 +50,12 @@ describe('Service: defaults', () => {
     expect(read('  ports: [{port: 80}]\n  clusterIPs: [10.96.5.6]\n').spec.clusterIP).toBe('10.96.5.6')
   })
 
+  it('serves a LoadBalancer as a NodePort, with a warning (no address pool yet)', () => {
+    const r = load(svc('  type: LoadBalancer\n  ports: [{port: 80}]\n'))
+    expect(r.warnings).toEqual(['manifests/web.yaml:5 spec.type: kgit has no load balancer address pool yet: this Service is served as a NodePort on every node'])
+    expect(read('  type: LoadBalancer\n  ports: [{port: 80}]\n').spec.type).toBe('NodePort')
+  })
+
   it('warns that Local traffic policies are routed as Cluster', () => {
     expect(load(svc('  type: NodePort\n  ports: [{port: 80}]\n  externalTrafficPolicy: Local\n')).warnings).toEqual(['manifests/web.yaml:7 spec.externalTrafficPolicy: Local is routed as Cluster by kgit: a nodePort reaches endpoints on every node and the client address is masqueraded'])
   })
@@ -57,7 +63,6 @@ describe('Service: defaults', () => {
 
 describe('Service: validation messages', () => {
   it.each([
-    ['LoadBalancer', '  type: LoadBalancer\n  ports: [{port: 80}]\n', ['manifests/web.yaml:5 spec.type: type LoadBalancer is not supported yet: use NodePort (every node answers on the nodePort)']],
     ['nodePort out of range', '  type: NodePort\n  ports:\n    - {name: a, port: 80}\n    - {name: b, port: 81, nodePort: 80}\n', ['manifests/web.yaml:8 spec.ports[1].nodePort: must be in 30000-32767, got 80']],
     ['nodePort on a ClusterIP Service', '  ports: [{port: 80, nodePort: 30080}]\n', ['manifests/web.yaml:5 spec.ports[0].nodePort: Forbidden: may not be used when type is ClusterIP']],
     ['unnamed port among several', '  ports:\n    - {name: a, port: 80}\n    - {port: 81}\n', ['manifests/web.yaml:7 spec.ports[1].name: Required value: each port needs a name when a Service has more than one']],

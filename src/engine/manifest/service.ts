@@ -15,13 +15,14 @@ const PROTOCOLS = ['TCP', 'UDP', 'SCTP']
 const LOAD_BALANCER_FIELDS = ['loadBalancerIP', 'loadBalancerSourceRanges', 'loadBalancerClass', 'allocateLoadBalancerNodePorts', 'healthCheckNodePort']
 
 /**
- * A v1 Service, defaulted as the API server does. LoadBalancer is refused (nothing on a
- * node could give it an address) and so are externalIPs (see docs/services.md).
+ * A v1 Service, defaulted as the API server does. LoadBalancer is served as a NodePort
+ * with a warning (no address pool yet); externalIPs are refused (see the README).
  */
 export function readService(r: FieldReader, apiVersion: string, source: ServiceObject['source'], metadata: ObjectMeta): ServiceObject {
   r.map(['spec'])
   const type = r.str(['spec', 'type'], {oneOf: ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName']}) ?? 'ClusterIP'
-  if (type === 'LoadBalancer') r.fail(['spec', 'type'], 'type LoadBalancer is not supported yet: use NodePort (every node answers on the nodePort)')
+  // Kubernetes on bare metal without a load balancer does the same: nodePorts, EXTERNAL-IP <pending>.
+  if (type === 'LoadBalancer') r.warn(['spec', 'type'], 'kgit has no load balancer address pool yet: this Service is served as a NodePort on every node')
   const kind = type === 'LoadBalancer' ? 'NodePort' : (type as ServiceObject['spec']['type'])
   const clusterIP = readClusterIP(r, kind)
   const ports = readServicePorts(r, kind, clusterIP === 'None')
