@@ -1,4 +1,4 @@
-import {Args, Flags} from '@oclif/core'
+import {Args, Flags, Interfaces} from '@oclif/core'
 import chalk from 'chalk'
 import {KgitCommand, clusterFlags} from '../cli/base.js'
 import {podRows, podsJson} from '../cli/render-pods.js'
@@ -42,7 +42,7 @@ function workloadRows(kind: Workload, run: PlanRun, f: Filter, all: boolean): st
 
 export default class Get extends KgitCommand {
   static override description = 'List live objects, read from the nodes: pods, deployments, replicasets (and replicationcontrollers), daemonsets, statefulsets, jobs, cronjobs, nodes, services (svc), endpoints (ep), persistentvolumes (pv), persistentvolumeclaims (pvc), storageclasses (sc)'
-  static override examples = ['<%= config.bin %> get pods', '<%= config.bin %> get pods -A -o wide', '<%= config.bin %> get deploy -n shop', '<%= config.bin %> get rs', '<%= config.bin %> get ds -A', '<%= config.bin %> get sts', '<%= config.bin %> get jobs', '<%= config.bin %> get cronjobs', '<%= config.bin %> get pvc', '<%= config.bin %> get svc', '<%= config.bin %> get endpoints -A', '<%= config.bin %> get nodes -o wide']
+  static override examples = ['<%= config.bin %> get pods', '<%= config.bin %> get pods -A -o wide', '<%= config.bin %> get deploy -n shop', '<%= config.bin %> get rs', '<%= config.bin %> get ds -A', '<%= config.bin %> get sts', '<%= config.bin %> get jobs', '<%= config.bin %> get cronjobs', '<%= config.bin %> get pvc', '<%= config.bin %> get svc,endpoints', '<%= config.bin %> get endpoints -A', '<%= config.bin %> get nodes -o wide']
   static override args = {resource: Args.string({required: true, description: 'what to list: pods (po), deployments (deploy), replicasets (rs, rc), daemonsets (ds), statefulsets (sts), jobs, cronjobs (cj), nodes (no), services (svc), endpoints (ep), pv, pvc, storageclasses (sc)'})}
   static override flags = {
     ...clusterFlags,
@@ -54,6 +54,16 @@ export default class Get extends KgitCommand {
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Get)
     this.debugMode = flags.debug
+    // kubectl's `get svc,endpoints`: each kind in turn, a blank line between.
+    const parts = args.resource.split(',').filter(Boolean)
+    for (const [i, part] of parts.entries()) {
+      if (i > 0) this.log('')
+      await this.list(part, flags)
+    }
+  }
+
+  private async list(resource: string, flags: Interfaces.InferredFlags<typeof Get.flags>): Promise<void> {
+    const args = {resource}
     const kind = RESOURCES[args.resource.toLowerCase()]
     if (!kind) this.fail(`the server doesn't have a resource type "${args.resource}" (kgit lists: pods, deployments, replicasets, replicationcontrollers, daemonsets, statefulsets, jobs, cronjobs, nodes, services, endpoints, pv, pvc, storageclasses)`)
     const all = flags['all-namespaces']

@@ -178,6 +178,8 @@ describe('Services on a real lab', () => {
     expect(ip, svc.stdout).toBeDefined()
     const eps = await kgit(repo, 'get', 'endpoints')
     expect(eps.stdout).toMatch(/^web\s+\S+:8080,\S+:8080,\S+:8080/m)
+    const both = await kgit(repo, 'get', 'svc,endpoints')
+    expect(both.stdout).toMatch(/^NAME\s+TYPE\s+CLUSTER-IP[^]*\n\nNAME\s+ENDPOINTS\n/)
     // A pod started after the Service gets its variables, as the kubelet sets them.
     await commit(repo, {'manifests/client.yaml': client('client', 'n1', 'role: client') + '---\n' + client('other', 'n1') + '---\n' + client('late', 'n2')}, 'a late client')
     expect((await kgit(repo, 'apply')).exitCode).toBe(0)
