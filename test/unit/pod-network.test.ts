@@ -131,3 +131,20 @@ describe('service environment variables', () => {
     expect(serviceEnv(d, p.network.services, 'other')).toEqual([])
   })
 })
+
+describe('StatefulSet pod names', () => {
+  it('a ready StatefulSet pod is POD.SVC when its serviceName is a headless Service', () => {
+    const sts = 'apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nspec:\n  serviceName: db\n  replicas: 1\n  selector: {matchLabels: {app: db}}\n  template:\n    metadata: {labels: {app: db}}\n    spec:\n      containers: [{name: main, image: busybox, ports: [{containerPort: 5432}]}]\n'
+    const svc = 'apiVersion: v1\nkind: Service\nmetadata: {name: db}\nspec:\n  clusterIP: None\n  selector: {app: db}\n  ports: [{port: 5432}]\n'
+    const d = desired(1, sts, svc)
+    const first = plan(d, {nodes: [{node: 'n1', reachable: true, pods: []}]})
+    const start = first.actions.find((a) => a.type === 'create')!
+    if (start.type !== 'create') throw new Error('no create')
+    const p = start.pod
+    const running = {node: 'n1', podmanName: `default_${p.name}`, namespace: 'default', name: p.name, owner: p.owner, specHash: p.specHash, labels: p.labels, status: 'Running', created: '', containers: [{name: 'main', container: 'c', state: 'running'}], ready: true, readySince: 0, spec: p.spec, ip: p.ip}
+    const again = plan(d, {nodes: [{node: 'n1', reachable: true, pods: [running]}]})
+    const hosts = again.network.syncs[0]!.state.hosts.default!
+    expect(hosts).toContain(`${p.ip}\tdb db.default db.default.svc db.default.svc.cluster.local\n`)
+    expect(hosts).toContain(`${p.ip}\tdb-0.db db-0.db.default db-0.db.default.svc db-0.db.default.svc.cluster.local\n`)
+  })
+})
