@@ -225,6 +225,19 @@ describe('Services on a real lab', () => {
     expect([...names.keys()].some((n) => before.has(n))).toBe(true)
   })
 
+  it('ClientIP affinity keeps a client on one pod; a headless Service resolves to the ready pods', async () => {
+    const headless = ['apiVersion: v1', 'kind: Service', 'metadata: {name: web-pods}', 'spec:', '  clusterIP: None', '  selector: {app: web}', '  ports: [{name: http, port: 8080}]', ''].join('\n')
+    await commit(repo, {'manifests/svc.yaml': service('web', ['  sessionAffinity: ClientIP']) + '---\n' + headless}, 'affinity, headless')
+    expect((await kgit(repo, 'apply')).exitCode).toBe(0)
+    const {names, failed} = await spread('n1', 'client', 'web', 20)
+    expect(failed).toBe(0)
+    expect(names.size).toBe(1)
+    const pods = await webPods('web')
+    const hosts = (await onNode('n1', 'podman exec default_client_main cat /etc/hosts')).stdout
+    for (const p of pods) expect(hosts).toContain(`${p.ip}\tweb-pods web-pods.default web-pods.default.svc web-pods.default.svc.cluster.local`)
+    expect(pods.map((p) => p.name)).toContain(await httpFrom('n1', 'client', 'web-pods', 8080))
+  })
+
   it('a NodePort answers on every node; removing the Service removes its rules everywhere and nothing else', async () => {
     await commit(repo, {'manifests/svc.yaml': service('web', ['  type: NodePort'])}, 'web as NodePort')
     expect((await kgit(repo, 'apply')).exitCode).toBe(0)
