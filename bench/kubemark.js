@@ -22,7 +22,7 @@ import {createHash} from 'node:crypto'
  * the simulator taught what it now does; then update the fingerprint here.
  */
 export const KNOWN_SCRIPTS = {
-  'kgit-observe': ['2f6c1e6bb6ad54b6'], // claim marks and restarts of on-failure containers (Job pods): none simulated
+  'kgit-observe': ['56778aa008d18617'], // claim marks, pod-files hashes and restarts of on-failure containers (Job pods): none simulated
   'kgit-lock': ['7e63967ea8881e8f'],
   // release (dir, token) and break (dir): the same $0
   'kgit-unlock': ['10467699f8e446ea', '424d079a56b37694'],

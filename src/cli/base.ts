@@ -11,11 +11,20 @@ export const clusterFlags = {
   revision: Flags.string({description: 'git revision to read desired state from', default: 'HEAD'}),
   'working-tree': Flags.boolean({description: 'read the working tree, uncommitted edits included, instead of the revision (local experiments only)', default: false}),
   debug: Flags.boolean({description: 'show stack traces of errors', default: false}),
+  'age-key-file': Flags.string({description: 'age identity file that decrypts the revision\'s Secrets (default: $KGIT_AGE_KEY_FILE, else ~/.config/kgit/age.key)'}),
 }
 
 /** Known errors print as a person can act on them; stack traces only with --debug. */
 export abstract class KgitCommand extends Command {
   protected debugMode = false
+
+  /** --age-key-file reaches the engine as KGIT_AGE_KEY_FILE (exec/secrets.ts reads it when Secrets are decrypted). */
+  protected override async init(): Promise<void> {
+    await super.init()
+    const i = this.argv.findIndex((a) => a === '--age-key-file' || a.startsWith('--age-key-file='))
+    const value = i < 0 ? undefined : this.argv[i]!.includes('=') ? this.argv[i]!.slice(this.argv[i]!.indexOf('=') + 1) : this.argv[i + 1]
+    if (value) process.env.KGIT_AGE_KEY_FILE = value
+  }
 
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     if (err.oclif?.exit !== undefined && !(err instanceof ErrorList)) return super.catch(err)

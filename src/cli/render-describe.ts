@@ -202,5 +202,7 @@ export function describeNode(run: PlanRun, name: string): Lines {
 function volumeText(v: Volume): string {
   if ('emptyDir' in v) return `emptyDir${v.emptyDir.medium ? ` (${v.emptyDir.medium})` : ''}`
   if ('persistentVolumeClaim' in v) return `persistentVolumeClaim ${v.persistentVolumeClaim.claimName}${v.persistentVolumeClaim.readOnly ? ' (read-only)' : ''}`
+  if ('configMap' in v) return `configMap ${v.configMap.name}${v.configMap.optional ? ' (optional)' : ''}`
+  if ('secret' in v) return `secret ${v.secret.name}${v.secret.optional ? ' (optional)' : ''}`
   return `hostPath ${v.hostPath.path}${v.hostPath.type ? ` (${v.hostPath.type})` : ''}`
 }

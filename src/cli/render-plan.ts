@@ -7,8 +7,8 @@ export function shortRev(rev: string): string {
   return commit!.slice(0, 12) + (rest ? `+${rest}` : '')
 }
 
-export const SIGN_TEXT = {create: '+', replace: '~', delete: '-', 'remove-stray': '-', 'remove-volume': '-', 'sync-network': '~'} as const
-const SIGN = {create: chalk.green('+'), replace: chalk.yellow('~'), delete: chalk.red('-'), 'remove-stray': chalk.red('-'), 'remove-volume': chalk.red('-'), 'sync-network': chalk.yellow('~')}
+export const SIGN_TEXT = {create: '+', replace: '~', delete: '-', 'remove-stray': '-', 'remove-volume': '-', 'sync-network': '~', 'update-files': '~'} as const
+const SIGN = {create: chalk.green('+'), replace: chalk.yellow('~'), delete: chalk.red('-'), 'remove-stray': chalk.red('-'), 'remove-volume': chalk.red('-'), 'sync-network': chalk.yellow('~'), 'update-files': chalk.yellow('~')}
 
 export function actionLabel(a: Action): string {
   if (a.type === 'sync-network') return `network (${a.state.slice}, ${a.state.routes.length} routes, ${a.state.nat.rules.length + a.state.filter.rules.length} rules, state ${a.hash.slice(0, 12)})`

@@ -11,6 +11,7 @@ import {SchemaCache} from './exec/schema-cache.js'
 import {isStale, lockedError, lockedNodes, newClaim, onEachNode, releaseClaim, type Claim, type LockOptions} from './exec/cluster-lock.js'
 import {describeHolder, lock, parseHolder} from './argv/lock.js'
 import {observeNode} from './exec/observe.js'
+import {decryptSecrets} from './exec/secrets.js'
 import {parseCluster} from './manifest/cluster.js'
 import {loadDesired, type SourceFile} from './manifest/load.js'
 import {plan, planActions, type Action, type Plan} from './plan/plan.js'
@@ -121,6 +122,8 @@ export interface SessionOptions extends RevisionOptions {
 export async function planRevision<T>(opts: SessionOptions, then?: (run: PlanRun, conns: Connections) => Promise<T>): Promise<{run: PlanRun; result?: T}> {
   if (!opts.connector) void preloadSsh()
   const loaded = await loadRevision(opts)
+  // Secrets are decrypted in memory before any node is touched: a missing or wrong key stops here.
+  await decryptSecrets(loaded.desired.objects)
   const connect = opts.connector ?? sshConnector(loaded.reader, loaded.commit, loaded.knownHosts)
   const cluster = loaded.desired.cluster
   const conns = await connect(cluster)

@@ -102,6 +102,8 @@ export interface ClusterSpec {
   nodes: NodeSpec[]
   /** Seconds a node may not answer before its replicas are started on other nodes. */
   unreachableGracePeriodSeconds?: number
+  /** spec.secrets: `allowPlaintext` lets Secrets with unencrypted values in (docs/secrets.md). */
+  secrets?: {allowPlaintext: boolean}
 }
 
 export interface EnvVar {
@@ -146,6 +148,24 @@ export type Volume =
   | {name: string; emptyDir: {medium: '' | 'Memory'; sizeLimit?: string}}
   | {name: string; hostPath: {path: string; type: HostPathType}}
   | {name: string; persistentVolumeClaim: {claimName: string; readOnly: boolean}}
+  | {name: string; configMap: FilesVolumeSource}
+  | {name: string; secret: FilesVolumeSource}
+
+/** A configMap or secret volume (`name` is the ConfigMap's name or the secretName): files made from its keys. */
+export interface FilesVolumeSource {
+  name: string
+  /** Keys to project and where; absent: every key, at a path of its own name. */
+  items?: {key: string; path: string; mode?: number}[]
+  defaultMode: number
+  optional: boolean
+}
+
+/** A container variable read from a Secret: its value reaches the container through an env file on the node, never argv. */
+export interface SecretEnvVar {
+  name: string
+  secret: string
+  key: string
+}
 
 export interface VolumeMount {
   name: string
@@ -163,6 +183,8 @@ export interface ContainerSpec {
   workingDir?: string
   /** Resolved values: envFrom and valueFrom are expanded when the revision is read. */
   env: EnvVar[]
+  /** Variables read from Secrets (references only: values stay out of the spec and its label). */
+  secretEnv?: SecretEnvVar[]
   ports: ContainerPort[]
   volumeMounts?: VolumeMount[]
   livenessProbe?: Probe
@@ -221,6 +243,8 @@ export type EnvSource =
   | {var: EnvVar}
   | {configMapKeyRef: {name: string; key: string; optional: boolean}; varName: string; pos: SourcePos}
   | {configMapRef: {name: string; optional: boolean}; prefix: string; pos: SourcePos}
+  | {secretKeyRef: {name: string; key: string; optional: boolean}; varName: string; pos: SourcePos}
+  | {secretRef: {name: string; optional: boolean}; prefix: string; pos: SourcePos}
 
 export interface ContainerEnvSources {
   /** Index in the pod spec's containers. */
@@ -235,6 +259,33 @@ export interface ConfigMapObject extends Sourced {
   data: Record<string, string>
   /** Base64 text, as written. */
   binaryData: Record<string, string>
+  immutable: boolean
+}
+
+/** Bytes of a secret: printed, logged or serialised, it shows `[redacted]`; only `reveal()` gives the bytes. */
+export interface SecretBytes {
+  reveal(): Uint8Array
+  toString(): string
+  toJSON(): string
+}
+
+/**
+ * A Secret. In git its values are age-encrypted (docs/secrets.md); `keys` and `encrypted`
+ * come from the file, `values` and `digest` once the run decrypted it (exec/secrets.ts).
+ */
+export interface SecretObject extends Sourced {
+  kind: 'Secret'
+  apiVersion: string
+  metadata: ObjectMeta
+  type: string
+  /** Every key of data and stringData. */
+  keys: string[]
+  /** key -> the age-armored value as written; empty for a plaintext Secret. */
+  encrypted: Record<string, string>
+  /** key -> value: from a plaintext Secret when read, from decryption otherwise. */
+  values?: Record<string, SecretBytes>
+  /** A slow salted hash of the values, for plans and for the nodes to compare (never the values). */
+  digest?: string
   immutable: boolean
 }
 
@@ -424,7 +475,7 @@ export interface NetworkPolicyPort {
   endPort?: number
 }
 
-export type KObject = NamespaceObject | PodObject | DeploymentObject | ReplicaSetObject | DaemonSetObject | StatefulSetObject | JobObject | CronJobObject | ConfigMapObject | LimitRangeObject | ResourceQuotaObject | StorageObject | NetworkPolicyObject | RbacObject | ServiceObject
+export type KObject = NamespaceObject | PodObject | DeploymentObject | ReplicaSetObject | DaemonSetObject | StatefulSetObject | JobObject | CronJobObject | ConfigMapObject | SecretObject | LimitRangeObject | ResourceQuotaObject | StorageObject | NetworkPolicyObject | RbacObject | ServiceObject
 
 /** One port of a Service, defaulted (protocol TCP, targetPort = port). */
 export interface ServicePort {
@@ -636,6 +687,26 @@ export interface DesiredPod {
   ip?: string
   /** Kubernetes' Service environment variables (`WEB_SERVICE_HOST`...), as of when it starts (not part of its spec). */
   serviceEnv?: {name: string; value: string}[]
+  /** Files of its configMap and secret volumes, and its secret env files (set by the plan; not part of the spec hash). */
+  files?: PodFiles
+}
+
+/** One file of a configMap or secret volume: path inside the volume, mode, bytes. */
+export interface PodFile {
+  path: string
+  mode: number
+  data: Uint8Array | SecretBytes
+}
+
+/** What kgit writes for a pod under dataDir/pod-files on its node (argv/pod-files.ts). */
+export interface PodFiles {
+  volumes: {name: string; files: PodFile[]}[]
+  /** container name -> its env file (`NAME=VALUE` lines) of secret variables. */
+  env: {container: string; text: SecretBytes}[]
+  /** Hash of the volumes' files (secret values through their digest): a change updates the files in place. */
+  hash: string
+  /** Hash of the env files: a change replaces the pod (a running process's env cannot change). */
+  envHash: string
 }
 
 /** A replica group: N interchangeable pods from one template. */
@@ -703,6 +774,8 @@ export interface ObservedPod {
   spec?: PodSpec
   /** Its address on the pod network (label kgit.dev/ip); absent for a pod started before kgit had one. */
   ip?: string
+  /** `FILESHASH ENVHASH` of the files kgit wrote for it (dataDir/pod-files/POD/hash). */
+  filesHash?: string
 }
 
 /** A container or pod carrying kgit's labels that kgit did not start (drift to revert). */

@@ -40,7 +40,7 @@ spec:
 `
     const msgs = parseCluster('kgit.yaml', bad).errors.map((e) => e.message)
     expect(msgs).toContain('kgit.yaml:5 spec.network.serviceCIDR: overlaps podCIDR 10.0.0.0/8')
-    expect(msgs).toContain('kgit.yaml:6 spec.sssh: unknown field "sssh" (known: manifests, ssh, runtime, network, nodes, unreachableGracePeriodSeconds)')
+    expect(msgs).toContain('kgit.yaml:6 spec.sssh: unknown field "sssh" (known: manifests, ssh, runtime, network, nodes, unreachableGracePeriodSeconds, secrets)')
     expect(msgs).toContain('kgit.yaml:9 spec.nodes[1].name: duplicate node name "n1" (also spec.nodes[0])')
     expect(msgs).toContain('kgit.yaml:9 spec.nodes[1].address: duplicate node address 198.51.100.2:22 (also spec.nodes[0])')
     expect(msgs.some((m) => m.startsWith('kgit.yaml:10 spec.nodes[2].name: must be a DNS-1123 label'))).toBe(true)
@@ -154,13 +154,13 @@ describe('hostile input', () => {
 
 describe('references and features kgit does not run yet', () => {
   const podWith = (spec: string, name = 'p') => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n${spec}`
-  it('refuses a Pod whose ServiceAccount or ConfigMap is not in the revision, warns for a missing Secret', () => {
+  it('refuses a Pod whose ServiceAccount, ConfigMap or Secret is not in the revision', () => {
     const r = load([file('p.yaml', podWith('  serviceAccountName: robot\n  containers:\n    - name: c\n      image: busybox:1.35\n      env: [{name: A, valueFrom: {configMapKeyRef: {name: cfg, key: a}}}, {name: B, valueFrom: {secretKeyRef: {name: s, key: b}}}]\n'))])
     expect(r.errors.map((e) => e.message)).toEqual([
       'p.yaml:5 spec.serviceAccountName: ServiceAccount "robot" is not in namespace default of this revision: the API server refuses the pod (error looking up service account default/robot)',
       'p.yaml:9 spec.containers[0].env[0].valueFrom.configMapKeyRef.name: ConfigMap "cfg" is not in namespace default of this revision (add it, or set optional: true)',
+      'p.yaml:9 spec.containers[0].env[1].valueFrom.secretKeyRef.name: Secret "s" is not in namespace default of this revision (add it, or set optional: true)',
     ])
-    expect(r.warnings).toContain('p.yaml:9 spec.containers[0].env[1].valueFrom.secretKeyRef.name: Secret "s" is not in namespace default of this revision: the container will not start until it exists')
   })
 
   it('accepts references that exist or are optional, and warns about fields it ignores', () => {
@@ -171,7 +171,7 @@ describe('references and features kgit does not run yet', () => {
     expect(r.warnings.filter((w) => w.includes('nodeSelector'))).toEqual([])
     expect(r.warnings.filter((w) => w.includes('is not in namespace'))).toEqual([])
     const pod = r.desired!.objects.find((o) => o.kind === 'Pod')
-    expect(pod?.kind === 'Pod' && pod.notes.unsupported).toEqual(['containers[0].env[1].valueFrom.secretKeyRef'])
+    expect(pod?.kind === 'Pod' && pod.notes.unsupported).toEqual([])
     expect(pod?.kind === 'Pod' && pod.spec.containers[0]!.env).toEqual([{name: 'A', value: '1'}])
     expect(pod?.kind === 'Pod' && pod.spec.nodeSelector).toEqual({disk: 'ssd'})
   })

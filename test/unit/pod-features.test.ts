@@ -141,9 +141,9 @@ describe('env from ConfigMaps and fields', () => {
     expect(r.warnings).toEqual(['m0.yaml:14 spec.containers[0].envFrom[1].configMapRef.name: key "1st" of ConfigMap "cfg" is not a valid environment variable name: skipped, as Kubernetes does'])
   })
 
-  it('keeps Secrets and status fields unsupported; refuses an unknown fieldPath', () => {
+  it('runs Secret env (resolved when the revision is read), keeps status fields unsupported; refuses an unknown fieldPath', () => {
     const n = notes(pod('', '      envFrom: [{secretRef: {name: s, optional: true}}]\n      env:\n        - {name: I, valueFrom: {fieldRef: {fieldPath: status.podIP}}}\n        - {name: S, valueFrom: {secretKeyRef: {name: s, key: k, optional: true}}}\n'))
-    expect(n?.unsupported).toEqual(['containers[0].envFrom[0].secretRef', 'containers[0].env[0].valueFrom.fieldRef', 'containers[0].env[1].valueFrom.secretKeyRef'])
+    expect(n?.unsupported).toEqual(['containers[0].env[0].valueFrom.fieldRef'])
     expect(messages(pod('', '      env: [{name: Z, valueFrom: {fieldRef: {fieldPath: spec.nope}}}]\n'))).toEqual([
       'm0.yaml:8 spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: Unsupported value: "spec.nope": supported values: "metadata.name", "metadata.namespace", "metadata.labels[\'KEY\']", "metadata.annotations[\'KEY\']", "spec.nodeName", "spec.serviceAccountName", "status.hostIP", "status.podIP"',
     ])

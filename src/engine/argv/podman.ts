@@ -6,6 +6,7 @@ import type {ContainerSpec, DesiredPod, HostPathType, StrayContainer, Volume, Vo
 import {claimHostPath, claimSteps} from './claims.js'
 import {containerEnv, expandVars} from './env.js'
 import {containerIdFile, podIdFile, probesStart} from './probes.js'
+import {filesVolumeMount, podFilesWrite, secretEnvArgs} from './pod-files.js'
 
 const RESTART = {Always: 'always', OnFailure: 'on-failure', Never: 'no'} as const
 const PULL = {Always: 'always', IfNotPresent: 'missing', Never: 'never'} as const
@@ -90,6 +91,7 @@ export function containerRun(pod: DesiredPod, c: ContainerSpec, opts: RunOptions
   const own = containerEnv(pod, c, opts.node)
   const env = [...(pod.serviceEnv ?? []).filter((e) => !own.some((o) => o.name === e.name)), ...own]
   for (const e of env) argv.push('--env', `${e.name}=${e.value}`)
+  argv.push(...secretEnvArgs(dataDir, pod, c))
   if (c.workingDir) argv.push('--workdir', c.workingDir)
   argv.push(...resourceArgs(c))
   argv.push(...mountArgs(pod, c.volumeMounts ?? [], dataDir))
@@ -110,6 +112,7 @@ function mountArgs(pod: DesiredPod, mounts: VolumeMount[], dataDir: string): str
   return mounts.flatMap((m) => {
     const v = pod.spec.volumes?.find((x) => x.name === m.name)
     if (!v) return []
+    if ('configMap' in v || 'secret' in v) return filesVolumeMount(dataDir, pod, m)
     if ('emptyDir' in v) return ['--volume', `${podmanVolumeName(pod.namespace, pod.name, v.name)}:${m.mountPath}${m.readOnly ? ':ro' : ''}`]
     const claim = 'persistentVolumeClaim' in v ? pod.claims?.[v.name] : undefined
     const base = 'hostPath' in v ? v.hostPath.path : claim ? claimHostPath(claim, dataDir) : undefined
@@ -197,7 +200,9 @@ export function podPrepare(dataDir: string, namespace: string, name: string): st
 export function podRun(pod: DesiredPod, node: NodeContext): string[][] {
   const probes = probesStart(pod, node.dataDir, node.probeScript)
   const opts: RunOptions = {dataDir: node.dataDir, ...(node.node ? {node: node.node} : {})}
-  return [podPrepare(node.dataDir, pod.namespace, pod.name), podCreate(pod, node.dataDir), ...volumeSteps(pod, node.dataDir), ...pod.spec.containers.map((c) => containerRun(pod, c, opts)), ...(probes ? [probes] : [])]
+  // The files step reads its payload on stdin: it comes first, before anything else could read it.
+  const files = pod.files ? [podFilesWrite(node.dataDir, pod, 'start')] : []
+  return [podPrepare(node.dataDir, pod.namespace, pod.name), ...files, podCreate(pod, node.dataDir), ...volumeSteps(pod, node.dataDir), ...pod.spec.containers.map((c) => containerRun(pod, c, opts)), ...(probes ? [probes] : [])]
 }
 
 /** Removes a container or pod that carries kgit's labels but that kgit did not start. */

@@ -4,6 +4,7 @@ import {podRm, podRun, strayRm, volumeCleanup, type NodeContext} from '../argv/p
 import {podFilesRm} from '../argv/probes.js'
 import {claimRemove} from '../argv/claims.js'
 import {networkSync} from '../argv/network.js'
+import {filesPayload, podFilesRemove, podFilesWrite, usesPodFiles} from '../argv/pod-files.js'
 import {RemoteError} from '../errors.js'
 import type {Action} from '../plan/plan.js'
 import type {DesiredPod, ObservedPod} from '../types.js'
@@ -70,7 +71,7 @@ export async function applyActions(actions: Action[], nodes: Map<string, NodeHan
     [...byNode].map(async ([node, list]) => {
       const h = nodes.get(node)
       const limit = pLimit(PER_NODE_CONCURRENCY)
-      for (const phase of [['remove-stray', 'delete'], ['replace'], ['create'], ['remove-volume']]) {
+      for (const phase of [['remove-stray', 'delete'], ['replace', 'update-files'], ['create'], ['remove-volume']]) {
         await Promise.all(list.filter((a) => phase.includes(a.type)).map((a) => limit(() => runOne(a, h, script, onEvent, result))))
       }
     }),
@@ -86,6 +87,7 @@ async function runOne(action: Action, h: NodeHandle | undefined, script: string,
     if (action.type === 'sync-network') await syncNetwork(h, action, script)
     else if (action.type === 'remove-stray') await removeStray(h.transport, action)
     else if (action.type === 'remove-volume') await removeClaim(h, action)
+    else if (action.type === 'update-files') await updateFiles(h, action.pod)
     else {
       if (action.type !== 'create') await removePod(h, action.old)
       if (action.type !== 'delete') await startPod(h, action.pod, script)
@@ -102,7 +104,7 @@ async function runOne(action: Action, h: NodeHandle | undefined, script: string,
 async function removePod(h: NodeHandle, old: ObservedPod): Promise<void> {
   const grace = old.grace ?? 30
   // emptyDir volumes live and die with the pod instance: removed in the same round trip.
-  const steps = [podFilesRm(h.dataDir, old.namespace, old.name), podRm(old.podmanName, grace), ...volumeCleanup(old.namespace, old.name, old.spec?.volumes)]
+  const steps = [podFilesRm(h.dataDir, old.namespace, old.name), podRm(old.podmanName, grace), ...volumeCleanup(old.namespace, old.name, old.spec?.volumes), ...(old.filesHash || usesPodFiles(old.spec) ? [podFilesRemove(h.dataDir, old.namespace, old.name)] : [])]
   const r = await h.transport.exec(steps, {timeoutMs: (grace + 60) * 1000})
   if (r.exitCode === 0 || /no pod with name or ID/i.test(r.stderr)) return
   throw new RemoteError({node: h.transport.node, argv: steps[1]!, exitCode: r.exitCode, stderr: r.stderr, what: `failed to remove pod ${old.namespace}/${old.name}`, hint: `kgit get pods -n ${old.namespace} -o wide`})
@@ -139,9 +141,21 @@ async function startPod(h: NodeHandle, pod: DesiredPod, script: string): Promise
   const ctx: NodeContext = {dataDir: h.dataDir, probeScript: script, node: h.transport.node}
   const steps = podRun(pod, ctx)
   const t = h.transport
-  const r = await t.exec(steps, {timeoutMs: 300_000})
+  const r = await t.exec(steps, {timeoutMs: 300_000, ...filesInput(pod)})
   if (r.exitCode === 0) return
   const id = /^([0-9a-f]{64})$/m.exec(r.stdout)?.[1]
-  if (id) await t.exec([podFilesRm(h.dataDir, pod.namespace, pod.name), podRm(id, 0), ...volumeCleanup(pod.namespace, pod.name, pod.spec.volumes)]).catch(() => undefined)
+  if (id) await t.exec([podFilesRm(h.dataDir, pod.namespace, pod.name), podRm(id, 0), ...volumeCleanup(pod.namespace, pod.name, pod.spec.volumes), ...(pod.files ? [podFilesRemove(h.dataDir, pod.namespace, pod.name)] : [])]).catch(() => undefined)
   throw new RemoteError({node: t.node, argv: steps.flat(), exitCode: r.exitCode, stderr: r.stderr, what: `failed to start pod ${pod.namespace}/${pod.name}`, hint: `kgit describe pod ${pod.name} -n ${pod.namespace}`})
+}
+
+/** A pod's files as the write step's stdin: secret values go through the SSH channel, never argv. */
+function filesInput(pod: DesiredPod): {stdin?: string} {
+  return pod.files ? {stdin: new TextDecoder().decode(filesPayload(pod, pod.files).reveal())} : {}
+}
+
+/** New content of a running pod's configMap and secret volumes, swapped in place: the pod keeps running. */
+async function updateFiles(h: NodeHandle, pod: DesiredPod): Promise<void> {
+  const argv = podFilesWrite(h.dataDir, pod, 'update')
+  const r = await h.transport.exec([argv], {timeoutMs: 120_000, ...filesInput(pod)})
+  if (r.exitCode !== 0) throw new RemoteError({node: h.transport.node, argv: argv.slice(0, 1).concat(argv.slice(3)), exitCode: r.exitCode, stderr: r.stderr, what: `failed to update the files of pod ${pod.namespace}/${pod.name}`, hint: `kgit describe pod ${pod.name} -n ${pod.namespace}`})
 }

@@ -28,6 +28,8 @@ export interface NodeFiles {
   claims: ClaimMark[]
   /** dataDir/net/slice and dataDir/net/state: the pod network kgit made there (ADR 0017). */
   net: {slice?: string; state?: string}
+  /** podman pod name -> `FILESHASH ENVHASH` of the configMap and secret files kgit wrote for it (dataDir/pod-files/POD/hash). */
+  podFiles: Map<string, string>
 }
 
 const RECORD_MARK = '@@kgit-record@@'
@@ -36,7 +38,7 @@ const RECORD_MARK = '@@kgit-record@@'
 export function parseNodeFiles(stdout: string): NodeFiles {
   const at = stdout.indexOf(`${RECORD_MARK}\n`)
   const head = at >= 0 ? stdout.slice(0, at) : stdout
-  const out: NodeFiles = {podIds: new Map(), containerIds: new Map(), probes: new Map(), now: 0, claims: [], net: {}}
+  const out: NodeFiles = {podIds: new Map(), containerIds: new Map(), probes: new Map(), now: 0, claims: [], net: {}, podFiles: new Map()}
   if (at >= 0) out.record = stdout.slice(at + RECORD_MARK.length + 1)
   const lines = head.split('\n')
   out.now = Number(lines[0]) || 0
@@ -49,6 +51,7 @@ export function parseNodeFiles(stdout: string): NodeFiles {
     else if (path.startsWith('ids/') && path.endsWith('.ctr')) out.containerIds.set(path.slice(4, -4), text)
     else if (path === 'net/slice' && text) out.net.slice = text
     else if (path === 'net/state' && text) out.net.state = text
+    else if (path.startsWith('pod-files/') && path.endsWith('/hash')) out.podFiles.set(path.slice(10, -5), text)
     else if (path.startsWith('claims/')) {
       const m = parseClaimMark(path, text)
       if (m) out.claims.push(m)

@@ -7,7 +7,8 @@ import type {NodeNet, Resources} from '../types.js'
  * Everything a plan needs from a node, in one bash process made of builtins (on a small
  * VM every exec costs ~7 ms, and a no-op run must stay cheap on every node):
  * - what the node has (online CPUs, MemTotal, a cgroup v2 limit), for scheduling;
- * - kgit's files under dataDir: pod and container IDs, probe states, record.json;
+ * - kgit's files under dataDir: pod and container IDs, probe states, claim marks, the
+ *   hashes of pods' configMap and secret files (argv/pod-files.ts), record.json;
  * - `podman ps` of kgit's containers, from a cache on the node that is reused while
  *   podman's state database is older than the cache's time stamp (podman writes the
  *   database on every create, start, stop, exit and removal; `ps` only reads it) and
@@ -92,7 +93,7 @@ capacity
 restarts
 network
 if cd "$d" 2>/dev/null; then
-  for f in ids/*.pod ids/*.ctr probes/*.state claims/*/* net/slice net/state; do
+  for f in ids/*.pod ids/*.ctr probes/*.state claims/*/* net/slice net/state pod-files/*/hash; do
     # podman writes ID files without a final newline: read then fails but fills the line.
     [[ -f $f ]] && { IFS= read -r line <"$f" || [[ -n $line ]]; } && printf '%s:%s\n' "$f" "$line"
   done

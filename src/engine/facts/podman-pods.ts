@@ -1,4 +1,4 @@
-import {LABEL, MANAGED_FILTER} from '../marks.js'
+import {LABEL, MANAGED_FILTER, podmanPodName} from '../marks.js'
 import type {ObservedContainer, ObservedPod, OwnerRef, PodSpec, StrayContainer} from '../types.js'
 import type {Fact} from './fact.js'
 import type {NodeFiles} from './node-files.js'
@@ -119,6 +119,8 @@ export function observedPods(node: string, containers: RawContainer[], reading: 
     if (labels[LABEL.ip]) o.ip = labels[LABEL.ip]
     const spec = parseSpec(labels[LABEL.spec])
     if (spec) o.spec = spec
+    const filesHash = files?.podFiles.get(podmanPodName(namespace, name))
+    if (filesHash) o.filesHash = filesHash
     if (files) assessPod(o, parseProbeMarks(labels[LABEL.probes]), files, clock)
     else {
       o.ready = members.length > 0 && members.every((c) => c.state === 'running')

@@ -8,7 +8,7 @@ import {parseYamlFile, type PathPart} from './yaml-docs.js'
 
 export const CLUSTER_API_VERSION = 'kgit.dev/v1alpha1'
 
-const SPEC_FIELDS = ['manifests', 'ssh', 'runtime', 'network', 'nodes', 'unreachableGracePeriodSeconds']
+const SPEC_FIELDS = ['manifests', 'ssh', 'runtime', 'network', 'nodes', 'unreachableGracePeriodSeconds', 'secrets']
 const SSH_FIELDS = ['user', 'identityFile', 'knownHostsFile', 'connectTimeout', 'controlPersist']
 const NETWORK_FIELDS = ['podCIDR', 'serviceCIDR', 'clusterDomain', 'nodeCIDRMaskSize']
 const NODE_FIELDS = ['name', 'address', 'port', 'labels', 'taints', 'dataDir', 'unschedulable', 'drain', 'capacity', 'allocatable', 'reserved']
@@ -40,6 +40,9 @@ export function parseCluster(file: string, text: string): {cluster?: ClusterSpec
     // Kubernetes: 40 s node-monitor grace + 300 s toleration of node.kubernetes.io/unreachable.
     unreachableGracePeriodSeconds: r.int(['spec', 'unreachableGracePeriodSeconds'], {min: 0, max: 604800}) ?? 300,
   }
+  r.map(['spec', 'secrets'])
+  r.known(['spec', 'secrets'], ['allowPlaintext'])
+  if (r.get(['spec', 'secrets']) !== undefined) cluster.secrets = {allowPlaintext: r.bool(['spec', 'secrets', 'allowPlaintext']) ?? false}
   return r.errors.length > 0 ? {errors: r.errors} : {cluster, errors: []}
 }
 

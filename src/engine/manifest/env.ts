@@ -1,5 +1,5 @@
 import {ManifestError, formatPos} from '../errors.js'
-import type {ConfigMapObject, ContainerEnvSources, EnvSource, EnvVar, KObject, PodSpec} from '../types.js'
+import type {ConfigMapObject, ContainerEnvSources, EnvSource, EnvVar, KObject, PodSpec, SecretEnvVar, SecretObject} from '../types.js'
 import type {FieldReader} from './field-reader.js'
 import {isRecord, type PathPart} from './yaml-docs.js'
 
@@ -40,6 +40,10 @@ function readEnvFrom(r: FieldReader, p: PathPart[]): EnvSource[] {
   return (r.list(p) ?? []).flatMap((_, i): EnvSource[] => {
     const prefix = r.str([...p, i, 'prefix']) ?? ''
     if (prefix && !ENV_NAME.test(prefix)) r.fail([...p, i, 'prefix'], 'must be a C identifier-like name (letters, digits, "_", "-", "."), not starting with a digit')
+    if (r.map([...p, i, 'secretRef']) !== undefined) {
+      const name = r.str([...p, i, 'secretRef', 'name'], {required: true}) ?? ''
+      return [{secretRef: {name, optional: r.bool([...p, i, 'secretRef', 'optional']) ?? false}, prefix, pos: r.doc.posOf([...p, i, 'secretRef', 'name'])}]
+    }
     if (r.map([...p, i, 'configMapRef']) === undefined) return []
     const name = r.str([...p, i, 'configMapRef', 'name'], {required: true}) ?? ''
     return [{configMapRef: {name, optional: r.bool([...p, i, 'configMapRef', 'optional']) ?? false}, prefix, pos: r.doc.posOf([...p, i, 'configMapRef', 'name'])}]
@@ -57,7 +61,12 @@ function readValueFrom(r: FieldReader, p: PathPart[], varName: string, podBase: 
     const ref = {name: r.str([...q, 'name'], {required: true}) ?? '', key: r.str([...q, 'key'], {required: true}) ?? '', optional: r.bool([...q, 'optional']) ?? false}
     return {configMapKeyRef: ref, varName, pos: r.doc.posOf([...q, 'name'])}
   }
-  if (keys[0] !== 'fieldRef') return undefined // secretKeyRef, resourceFieldRef: pod-features reports them
+  if (keys[0] === 'secretKeyRef') {
+    const q = [...p, 'secretKeyRef']
+    const ref = {name: r.str([...q, 'name'], {required: true}) ?? '', key: r.str([...q, 'key'], {required: true}) ?? '', optional: r.bool([...q, 'optional']) ?? false}
+    return {secretKeyRef: ref, varName, pos: r.doc.posOf([...q, 'name'])}
+  }
+  if (keys[0] !== 'fieldRef') return undefined // resourceFieldRef: pod-features reports it
   const fieldPath = r.str([...p, 'fieldRef', 'fieldPath'], {required: true}) ?? ''
   if (INSTANCE_FIELDS.test(fieldPath)) return {var: {name: varName, value: '', fieldPath}}
   const m = STATIC_FIELDS.exec(fieldPath)
@@ -88,22 +97,59 @@ export function resolveEnv(objects: KObject[]): {errors: ManifestError[]; warnin
   const errors: ManifestError[] = []
   const warnings: string[] = []
   const maps = new Map(objects.filter((o): o is ConfigMapObject => o.kind === 'ConfigMap').map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, o]))
+  const secrets = new Map(objects.filter((o): o is SecretObject => o.kind === 'Secret').map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, o]))
   for (const o of objects) {
     const spec = podSpecOf(o)?.spec
     if (!spec || !('notes' in o) || !o.notes.env) continue
+    const ns = o.metadata.namespace
+    const lookup: Lookup = {configMap: (name) => maps.get(`${ns}/${name}`), secret: (name) => secrets.get(`${ns}/${name}`), namespace: ns}
     for (const c of o.notes.env) {
       const container = spec.containers[c.container]
-      if (container) container.env = resolveContainer(c, (name) => maps.get(`${o.metadata.namespace}/${name}`), o.metadata.namespace, errors, warnings)
+      if (!container) continue
+      const env = resolveContainer(c, lookup, errors, warnings)
+      container.env = env.filter((e): e is EnvVar => !('secret' in e))
+      const fromSecrets = env.filter((e): e is SecretEnvVar => 'secret' in e)
+      if (fromSecrets.length > 0) container.secretEnv = fromSecrets
     }
   }
   return {errors, warnings}
 }
 
-function resolveContainer(c: ContainerEnvSources, configMap: (name: string) => ConfigMapObject | undefined, namespace: string, errors: ManifestError[], warnings: string[]): EnvVar[] {
-  const env = new Map<string, EnvVar>()
-  const missing = (name: string, pos: ManifestError['pos']) => errors.push(new ManifestError(pos, `ConfigMap "${name}" is not in namespace ${namespace} of this revision (add it, or set optional: true)`))
+interface Lookup {
+  configMap: (name: string) => ConfigMapObject | undefined
+  secret: (name: string) => SecretObject | undefined
+  namespace: string
+}
+
+function resolveContainer(c: ContainerEnvSources, at: Lookup, errors: ManifestError[], warnings: string[]): (EnvVar | SecretEnvVar)[] {
+  const env = new Map<string, EnvVar | SecretEnvVar>()
+  const {namespace} = at
+  const configMap = at.configMap
+  const missing = (name: string, pos: ManifestError['pos'], kind = 'ConfigMap') => errors.push(new ManifestError(pos, `${kind} "${name}" is not in namespace ${namespace} of this revision (add it, or set optional: true)`))
   for (const s of c.sources) {
     if ('var' in s) env.set(s.var.name, s.var)
+    else if ('secretRef' in s) {
+      const secret = at.secret(s.secretRef.name)
+      if (!secret) {
+        if (!s.secretRef.optional) missing(s.secretRef.name, s.pos, 'Secret')
+        continue
+      }
+      for (const key of secret.keys) {
+        const name = s.prefix + key
+        if (ENV_NAME.test(name)) env.set(name, {name, secret: secret.metadata.name, key})
+        else warnings.push(`${formatPos(s.pos)}: key "${key}" of Secret "${secret.metadata.name}" is not a valid environment variable name: skipped, as Kubernetes does`)
+      }
+    } else if ('secretKeyRef' in s) {
+      const {name, key, optional} = s.secretKeyRef
+      const secret = at.secret(name)
+      if (!secret || !secret.keys.includes(key)) {
+        if (optional) continue
+        if (!secret) missing(name, s.pos, 'Secret')
+        else errors.push(new ManifestError(s.pos, `Secret "${name}" has no key "${key}" (add it, or set optional: true)`))
+        continue
+      }
+      env.set(s.varName, {name: s.varName, secret: name, key})
+    }
     else if ('configMapRef' in s) {
       const cm = configMap(s.configMapRef.name)
       if (!cm) {
@@ -134,6 +180,6 @@ function resolveContainer(c: ContainerEnvSources, configMap: (name: string) => C
 export function valueFromSupported(e: unknown): boolean {
   if (!isRecord(e) || !isRecord(e.valueFrom)) return true
   const f = e.valueFrom
-  if (isRecord(f.configMapKeyRef)) return true
+  if (isRecord(f.configMapKeyRef) || isRecord(f.secretKeyRef)) return true
   return isRecord(f.fieldRef) && typeof f.fieldRef.fieldPath === 'string' && !UNSUPPORTED_FIELDS.test(f.fieldRef.fieldPath)
 }

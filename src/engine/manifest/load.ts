@@ -2,6 +2,7 @@ import {BugError, ManifestError, formatPos} from '../errors.js'
 import type {ClusterSpec, Desired, KObject} from '../types.js'
 import {parseCluster} from './cluster.js'
 import {resolveEnv} from './env.js'
+import {checkFileVolumes} from './file-volumes.js'
 import {parseObject} from './objects.js'
 import type {CrdIndex, SchemaResult} from './schema.js'
 import {parseYamlFile, type ParsedDoc} from './yaml-docs.js'
@@ -38,6 +39,9 @@ export interface LoadResult {
   /** Files that passed schema validation in this load with no error or warning: worth remembering. */
   schemaClean: string[]
 }
+
+/** Why a Secret with a value that is not encrypted is refused (the value itself is never shown). */
+export const PLAINTEXT_SECRET = 'Secret value is not encrypted (encrypt it with: kgit secret encrypt FILE; or allow plaintext Secrets with spec.secrets.allowPlaintext: true in kgit.yaml)'
 
 /** Largest manifest file kgit reads; larger ones are refused rather than parsed. */
 export const MAX_FILE_BYTES = 8 * 1024 * 1024
@@ -79,6 +83,7 @@ export function loadDesired(input: LoadInput): LoadResult {
     warnings.push(...res.warnings)
     if (checked.errors.length > 0) continue
     if (res.skipped) warnings.push(`${formatPos(doc.posOf([]))}: skipped: ${res.skipped}`)
+    if (res.plaintext && !cluster?.secrets?.allowPlaintext) errors.push(...res.plaintext.map((pos) => new ManifestError(pos, PLAINTEXT_SECRET)))
     if (res.object) objects.push(res.object)
     if (res.object) docOf.set(res.object, doc)
   }
@@ -90,6 +95,7 @@ export function loadDesired(input: LoadInput): LoadResult {
   // LimitRange defaults are part of the pods' specs: filled in before anything hashes them.
   errors.push(...applyLimitRanges(objects, (o, path) => docOf.get(o)?.posOf(path) ?? o.source))
   const env = resolveEnv(objects)
+  errors.push(...checkFileVolumes(objects))
   errors.push(...env.errors)
   warnings.push(...env.warnings)
   const refs = checkRefs(objects, identities(parsed))

@@ -1,6 +1,8 @@
 import type {ManifestError} from '../errors.js'
+import type {SourcePos} from '../errors.js'
 import type {ContainerEnvSources, ContainerPort, ContainerSpec, DeploymentObject, DeploymentStrategy, KObject, NamespaceObject, ObjectMeta, PodNotes, PodObject, PodSpec, PodTemplate} from '../types.js'
 import {readConfigMap} from './config-map.js'
+import {readSecret} from './secret.js'
 import {readDaemonSet} from './daemon-set.js'
 import {readStatefulSet} from './stateful-set.js'
 import {readEnv} from './env.js'
@@ -33,6 +35,7 @@ export const SERVED_VERSIONS: Record<string, readonly string[]> = {
   Job: ['batch/v1'],
   CronJob: ['batch/v1', 'batch/v1beta1', 'batch/v2alpha1'],
   ConfigMap: ['v1'],
+  Secret: ['v1'],
   ResourceQuota: ['v1'],
   LimitRange: ['v1'],
   PersistentVolume: ['v1'],
@@ -46,7 +49,7 @@ export const SERVED_VERSIONS: Record<string, readonly string[]> = {
   Service: ['v1'],
 }
 
-export type ParseResult = {object?: KObject; skipped?: string; errors: ManifestError[]; warnings: string[]}
+export type ParseResult = {object?: KObject; skipped?: string; errors: ManifestError[]; warnings: string[]; /** A Secret's unencrypted values. */ plaintext?: SourcePos[]}
 
 /** Turns one document into a typed, defaulted object, or reports why it cannot be one. */
 export function parseObject(doc: ParsedDoc): ParseResult {
@@ -72,6 +75,10 @@ export function parseObject(doc: ParsedDoc): ParseResult {
   if (kind === 'Job') object = readJob(r, apiVersion, source, readMeta(r, true))
   if (kind === 'CronJob') object = readCronJob(r, apiVersion, source, readMeta(r, true))
   if (kind === 'ConfigMap') object = readConfigMap(r, apiVersion, source, readMeta(r, true))
+  if (kind === 'Secret') {
+    const {object: secret, plaintext} = readSecret(r, apiVersion, source, readMeta(r, true))
+    return r.errors.length > 0 ? {errors: r.errors, warnings: r.warnings} : {object: secret, errors: [], warnings: r.warnings, ...(plaintext.length > 0 ? {plaintext} : {})}
+  }
   if (kind === 'ResourceQuota') object = readResourceQuota(r, apiVersion, source, readMeta(r, true))
   if (kind === 'LimitRange') object = readLimitRange(r, apiVersion, source, readMeta(r, true))
   if (kind === 'NetworkPolicy') object = readNetworkPolicy(r, source, readMeta(r, true))

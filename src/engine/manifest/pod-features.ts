@@ -9,7 +9,7 @@ const UNSUPPORTED_POD = ['initContainers', 'ephemeralContainers', 'hostNetwork',
 const UNSUPPORTED_CONTAINER = ['volumeDevices']
 const UNSUPPORTED_PROBE = ['livenessProbe', 'readinessProbe']
 /** Fields kgit reads but does not act on yet: the pod runs without them, with a warning. */
-const IGNORED_POD = ['securityContext', 'imagePullSecrets', 'priorityClassName', 'dnsPolicy', 'dnsConfig', 'hostAliases', 'topologySpreadConstraints', 'runtimeClassName', 'activeDeadlineSeconds']
+const IGNORED_POD = ['securityContext', 'imagePullSecrets', 'automountServiceAccountToken', 'priorityClassName', 'dnsPolicy', 'dnsConfig', 'hostAliases', 'topologySpreadConstraints', 'runtimeClassName', 'activeDeadlineSeconds']
 const IGNORED_CONTAINER = ['startupProbe', 'securityContext', 'lifecycle', 'stdin', 'tty']
 
 export interface PodFeatures {
@@ -51,28 +51,17 @@ export function podFeatures(r: FieldReader, base: PathPart[]): PodFeatures {
     // podman 4.3 cannot mount a subPath of a named volume.
     if (Array.isArray(mounts)) mounts.forEach((m, j) => isRecord(m) && m.subPath && emptyDirs.has(m.name) && unsupported.push(`containers[${i}].volumeMounts[${j}].subPath`))
     for (const f of IGNORED_CONTAINER) if (present([...c, f])) r.warn([...c, f], `${f} is not acted on by this version of kgit yet; the container runs without it`)
-    envRefs(r, c, i, unsupported, refs)
+    envRefs(r, c, i, unsupported)
   })
   return {unsupported, refs}
 }
 
-/** Secrets and resource fields are not run yet; ConfigMaps are resolved by load.ts (env.ts). */
-function envRefs(r: FieldReader, c: PathPart[], i: number, unsupported: string[], refs: ObjectRef[]): void {
-  const envFrom = r.get([...c, 'envFrom'])
-  if (Array.isArray(envFrom)) {
-    envFrom.forEach((e, j) => {
-      if (!isRecord(e) || !isRecord(e.secretRef)) return
-      unsupported.push(`containers[${i}].envFrom[${j}].secretRef`)
-      if (typeof e.secretRef.name === 'string') refs.push({kind: 'Secret', name: e.secretRef.name, optional: e.secretRef.optional === true, pos: r.doc.posOf([...c, 'envFrom', j, 'secretRef', 'name'])})
-    })
-  }
+/** resourceFieldRef is not run yet; ConfigMaps and Secrets are resolved by load.ts (env.ts). */
+function envRefs(r: FieldReader, c: PathPart[], i: number, unsupported: string[]): void {
   const env = r.get([...c, 'env'])
   if (!Array.isArray(env)) return
   env.forEach((e, j) => {
     if (valueFromSupported(e) || !isRecord(e) || !isRecord(e.valueFrom)) return
-    const field = Object.keys(e.valueFrom)[0] ?? ''
-    unsupported.push(`containers[${i}].env[${j}].valueFrom.${field}`)
-    const ref = e.valueFrom.secretKeyRef
-    if (isRecord(ref) && typeof ref.name === 'string') refs.push({kind: 'Secret', name: ref.name, optional: ref.optional === true, pos: r.doc.posOf([...c, 'env', j, 'valueFrom', 'secretKeyRef', 'name'])})
+    unsupported.push(`containers[${i}].env[${j}].valueFrom.${Object.keys(e.valueFrom)[0] ?? ''}`)
   })
 }

@@ -2,9 +2,10 @@ import {parseQuantity, resourceAmount} from './quantity.js'
 import type {HostPathType, Volume, VolumeMount} from '../types.js'
 import {DNS1123_LABEL, type FieldReader} from './field-reader.js'
 import {isRecord, type PathPart} from './yaml-docs.js'
+import {readFilesSource} from './file-volumes.js'
 
 /** The volume types kgit runs; any other (nfs, configMap, ...) keeps the pod from starting. */
-export const SUPPORTED_VOLUME_TYPES = ['emptyDir', 'hostPath', 'persistentVolumeClaim'] as const
+export const SUPPORTED_VOLUME_TYPES = ['emptyDir', 'hostPath', 'persistentVolumeClaim', 'configMap', 'secret'] as const
 const HOST_PATH_TYPES: readonly HostPathType[] = ['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice']
 /** Kubernetes' resource.Quantity syntax (a number with an optional binary, decimal or exponent suffix). */
 
@@ -30,6 +31,8 @@ export function readVolumes(r: FieldReader, base: PathPart[]): {volumes: Volume[
     else if (keys[0] === 'emptyDir') volumes.push({name, emptyDir: readEmptyDir(r, [...p, i, 'emptyDir'])})
     else if (keys[0] === 'hostPath') volumes.push({name, hostPath: readHostPath(r, [...p, i, 'hostPath'])})
     else if (keys[0] === 'persistentVolumeClaim') volumes.push({name, persistentVolumeClaim: readClaimSource(r, [...p, i, 'persistentVolumeClaim'])})
+    else if (keys[0] === 'configMap') volumes.push({name, configMap: readFilesSource(r, [...p, i, 'configMap'], 'name')})
+    else if (keys[0] === 'secret') volumes.push({name, secret: readFilesSource(r, [...p, i, 'secret'], 'secretName')})
   })
   return {volumes, names: new Set(names.keys())}
 }

@@ -10,7 +10,7 @@ import {nodeLabels, taintText, tolerates, untoleratedTaint} from '../scheduler/p
 import {taintKey} from './records.js'
 import {ownerKey, schedule, staticReason, type ExistingPod, type SchedNode} from '../scheduler/scheduler.js'
 import {attachClaims, attachPod, claimsInUse, claimUsers, orphanRemovals, revisionStorage, schedulerView, settlePlacements} from './claims.js'
-import type {ClaimMark, CronJobObject, CronMark, Desired, DesiredPod, JobMark, NodeRecord, NodeSpec, Observed, ObservedPod, PodGroup, StrayContainer} from '../types.js'
+import type {PodFiles, ClaimMark, CronJobObject, CronMark, Desired, DesiredPod, JobMark, NodeRecord, NodeSpec, Observed, ObservedPod, PodGroup, StrayContainer} from '../types.js'
 import {byText} from '../order.js'
 import {specChanges} from './spec-diff.js'
 import {isJobAction} from './jobs.js'
@@ -19,6 +19,7 @@ import {CRON_JOB_LABEL} from '../marks.js'
 import {assignPodIPs, clusterSlices, onPodNetwork, type NetworkSyncAction} from './network.js'
 import {networkLayers} from './services.js'
 import type {ServiceState} from '../controllers/services.js'
+import {filesHashLine, podFilesResolver} from './pod-files.js'
 
 export type Action =
   | {type: 'create'; node: string; pod: DesiredPod; reason: string; drift?: boolean}
@@ -27,6 +28,8 @@ export type Action =
   | {type: 'remove-stray'; node: string; stray: StrayContainer; reason: string; drift: true}
   | {type: 'remove-volume'; node: string; mark: ClaimMark; data: boolean; reason: string; drift?: boolean}
   | NetworkSyncAction
+  /** New content for a running pod's configMap and secret volumes, swapped in place (no restart). */
+  | {type: 'update-files'; node: string; pod: DesiredPod; old: ObservedPod; reason: string; drift?: boolean}
 
 export interface Unschedulable {
   pod: DesiredPod
@@ -158,6 +161,7 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
   const kept: ObservedPod[] = []
   const net = clusterSlices(desired, observed, record)
   const netOf = new Map(observed.nodes.map((n) => [n.node, n.reachable ? n.net : undefined]))
+  const filesOf = podFilesResolver(desired.objects)
   for (const obs of live) {
     const want = ctx.kept.get(obs)
     if (!want) {
@@ -169,11 +173,20 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
       if (why !== null) actions.push({type: 'delete', node: obs.node, old: obs, reason: why ?? deleteReason(obs, desired), ...(ctx.drift.has(obs) ? {drift: true} : {})})
       continue
     }
+    const files = filesOf(want)
     // Once its node has kgit's pod network, a pod started on another network is replaced.
-    const replace = replaceReason(obs, want) ?? (netOf.get(obs.node)?.state && !onPodNetwork(obs, net.slices.get(obs.node)) ? {reason: 'not on the pod network', drift: false} : undefined)
+    const replace = replaceReason(obs, want) ?? (netOf.get(obs.node)?.state && !onPodNetwork(obs, net.slices.get(obs.node)) ? {reason: 'not on the pod network', drift: false} : undefined) ?? envFilesReason(obs, files)
     if (replace && (want.unsupported || want.blocked)) unschedulable.push({pod: want, reason: want.unsupported ? cannotRun(want.unsupported) : want.blocked!})
-    else if (replace) actions.push({type: 'replace', node: obs.node, pod: want, old: obs, reason: replace.reason, ...(replace.drift ? {drift: true} : {}), ...changesOf(obs, want)})
-    else unchanged.push({node: obs.node, pod: want})
+    else if (replace) actions.push({type: 'replace', node: obs.node, pod: files ? {...want, files} : want, old: obs, reason: replace.reason, ...(replace.drift ? {drift: true} : {}), ...changesOf(obs, want)})
+    else {
+      unchanged.push({node: obs.node, pod: want})
+      const why = files && filesReason(obs, files)
+      if (why) actions.push({type: 'update-files', node: obs.node, pod: {...want, files: files!}, old: obs, reason: why})
+    }
+  }
+  for (const a of actions) {
+    const files = a.type === 'create' ? filesOf(a.pod) : undefined
+    if (a.type === 'create' && files) a.pod = {...a.pod, files}
   }
   const users = claimUsers(live.filter((o) => ctx.kept.has(o) || kept.includes(o) || ctx.why.get(o) === null))
   for (const r of orphanRemovals(storage, users)) actions.push({type: 'remove-volume', ...r})
@@ -520,12 +533,27 @@ function replaceReason(obs: ObservedPod, want: DesiredPod): {reason: string; dri
   return undefined
 }
 
+/** Secret env files changed: a running process's environment cannot, so the pod is replaced. */
+function envFilesReason(obs: ObservedPod, files: PodFiles | undefined): {reason: string; drift?: boolean} | undefined {
+  if (!files || files.envHash === '-' || obs.unknown) return undefined
+  const old = obs.filesHash?.split(' ')[1]
+  return old !== undefined && old !== files.envHash ? {reason: `a Secret its env reads changed (env ${old} -> ${files.envHash})`} : undefined
+}
+
+/** The node's files of a running pod differ from the revision's (or are missing): written again, in place. */
+function filesReason(obs: ObservedPod, files: PodFiles): string | undefined {
+  if (obs.unknown || obs.filesHash === filesHashLine(files)) return undefined
+  const old = obs.filesHash?.split(' ')[0]
+  const names = files.volumes.map((v) => v.name).join(', ')
+  return old ? `files of volume(s) ${names} changed (${old} -> ${files.hash}), updated in place` : `files of volume(s) ${names} are missing on the node, written again`
+}
+
 function deleteReason(obs: ObservedPod, desired: Desired): string {
   if (!obs.owner) return desired.objects.some((o) => o.kind === 'Pod' && o.metadata.name === obs.name && o.metadata.namespace === obs.namespace) ? 'duplicate copy' : 'no longer in git'
   return `${obs.owner.kind} ${obs.owner.name} is no longer in git`
 }
 
-const TYPE_ORDER = {'sync-network': -1, 'remove-stray': 0, delete: 1, replace: 2, create: 3, 'remove-volume': 4} as const
+const TYPE_ORDER = {'sync-network': -1, 'remove-stray': 0, delete: 1, replace: 2, 'update-files': 3, create: 4, 'remove-volume': 5} as const
 
 export function actionPodName(a: Action): string {
   if (a.type === 'sync-network') return 'network'
@@ -545,6 +573,6 @@ export function planActions(p: Pick<Plan, 'actions' | 'network'>): Action[] {
 
 export function planSummary(p: Pick<Plan, 'actions'>): {create: number; replace: number; delete: number} {
   const s = {create: 0, replace: 0, delete: 0}
-  for (const a of p.actions) if (a.type !== 'sync-network') s[a.type === 'remove-stray' || a.type === 'remove-volume' ? 'delete' : a.type]++
+  for (const a of p.actions) if (a.type !== 'sync-network') s[a.type === 'remove-stray' || a.type === 'remove-volume' ? 'delete' : a.type === 'update-files' ? 'replace' : a.type]++
   return s
 }

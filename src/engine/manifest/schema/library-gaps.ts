@@ -1,6 +1,7 @@
 import type {PathPart} from '../yaml-docs.js'
 import type {AjvError} from './builtin.js'
 import {valueAt} from './messages.js'
+import {isEncrypted} from '../secret.js'
 
 /**
  * Where kubernetes-models' precompiled validators and the API server disagree, each
@@ -41,7 +42,8 @@ export function apiServerWouldAccept(e: AjvError, root: unknown, pointerToPath: 
   // []byte fields are base64 in JSON; Go's decoder skips line breaks, the validator's regex does not.
   if (e.keyword === 'format' && e.params.format === 'byte') {
     const v = valueAt(root, pointerToPath(e.instancePath))
-    return typeof v === 'string' && BASE64.test(v.replace(/[\r\n]/g, ''))
+    // An age-encrypted Secret value (docs/secrets.md) stands where the base64 will be.
+    return typeof v === 'string' && (BASE64.test(v.replace(/[\r\n]/g, '')) || isEncrypted(v))
   }
   return false
 }

@@ -36,10 +36,19 @@ export function ajvToManifestErrors(doc: ParsedDoc, errors: readonly AjvError[],
   }
   const out: ManifestError[] = []
   for (const {path, errors: group} of byPath.values()) {
-    const detail = explain(group, valueAt(doc.value, path))
+    // A Secret's values are never echoed, not even a wrong one.
+    const secret = isRecord(doc.value) && doc.value.kind === 'Secret' && (path[0] === 'data' || path[0] === 'stringData')
+    const detail = explain(group, secret ? HIDDEN : valueAt(doc.value, path))
     if (detail) out.push(new ManifestError(doc.posOf(path), detail))
   }
   return out
+}
+
+/** Stands for a value that must not be shown (describe() prints it as it is). */
+const HIDDEN = {}
+
+function shown(value: unknown): string {
+  return value === HIDDEN ? 'a value that is not shown' : describe(value)
 }
 
 function explain(errors: AjvError[], value: unknown): string | undefined {
@@ -52,18 +61,18 @@ function explain(errors: AjvError[], value: unknown): string | undefined {
   const format = errors.find((e) => e.keyword === 'format')
   if (format) {
     const name = String(format.params.format)
-    return `must be ${FORMAT_WORDS[name] ?? `in "${name}" format`}, got ${describe(value)}`
+    return `must be ${FORMAT_WORDS[name] ?? `in "${name}" format`}, got ${shown(value)}`
   }
   const types = [...new Set(errors.filter((e) => e.keyword === 'type').flatMap((e) => String(e.params.type).split(',')))]
-  if (types.length > 0) return `must be ${types.map((t) => TYPE_WORDS[t] ?? t).join(' or ')}, got ${describe(value)}`
+  if (types.length > 0) return `must be ${types.map((t) => TYPE_WORDS[t] ?? t).join(' or ')}, got ${shown(value)}`
   const en = errors.find((e) => e.keyword === 'enum')
   if (en) {
     const allowed = (en.params.allowedValues as unknown[]).map((v) => String(v))
-    return `must be one of ${allowed.join(', ')}, got ${typeof value === 'string' ? `"${value}"` : describe(value)}`
+    return `must be one of ${allowed.join(', ')}, got ${typeof value === 'string' ? `"${value}"` : shown(value)}`
   }
   const other = errors.find((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf') ?? errors[0]
   if (!other) return undefined
-  if (other.keyword === 'oneOf' || other.keyword === 'anyOf') return `does not match any allowed form, got ${describe(value)}`
+  if (other.keyword === 'oneOf' || other.keyword === 'anyOf') return `does not match any allowed form, got ${shown(value)}`
   return other.message ?? `fails "${other.keyword}"`
 }
 

@@ -1,0 +1,61 @@
+import {ManifestError} from '../errors.js'
+import type {ConfigMapObject, FilesVolumeSource, KObject, SecretObject} from '../types.js'
+import {podSpecOf} from './env.js'
+import type {FieldReader} from './field-reader.js'
+import type {PathPart} from './yaml-docs.js'
+
+/** A configMap (`nameField` "name") or secret ("secretName") volume source, with Kubernetes' defaults (mode 0644). */
+export function readFilesSource(r: FieldReader, p: PathPart[], nameField: 'name' | 'secretName'): FilesVolumeSource {
+  r.map(p, {required: true})
+  const name = r.str([...p, nameField], {required: true}) ?? ''
+  const defaultMode = readMode(r, [...p, 'defaultMode']) ?? 0o644
+  const src: FilesVolumeSource = {name, defaultMode, optional: r.bool([...p, 'optional']) ?? false}
+  const items = r.list([...p, 'items'])
+  if (!items) return src
+  const paths = new Map<string, number>()
+  src.items = items.map((_, i) => {
+    const q = [...p, 'items', i]
+    const key = r.str([...q, 'key'], {required: true}) ?? ''
+    const path = r.str([...q, 'path'], {required: true}) ?? ''
+    if (path.startsWith('/')) r.fail([...q, 'path'], `must be a relative path, got "${path}"`)
+    else if (path.split('/').some((s) => s === '..' || s.startsWith('..'))) r.fail([...q, 'path'], 'must not contain ".." or start an element with ".."')
+    else if (/[\n\0]/.test(path)) r.fail([...q, 'path'], 'must not contain a newline')
+    else if (paths.has(path)) r.fail([...q, 'path'], `must be unique: "${path}" is also items[${paths.get(path)}]`)
+    paths.set(path, i)
+    const mode = readMode(r, [...q, 'mode'])
+    return mode === undefined ? {key, path} : {key, path, mode}
+  })
+  return src
+}
+
+function readMode(r: FieldReader, p: PathPart[]): number | undefined {
+  return r.int(p, {min: 0, max: 0o777})
+}
+
+/**
+ * The ConfigMaps and Secrets that volumes name must be in the revision with the keys
+ * their items name, unless the volume is optional (Kubernetes would keep the pod from
+ * starting; kgit says so before any node is touched).
+ */
+export function checkFileVolumes(objects: KObject[]): ManifestError[] {
+  const errors: ManifestError[] = []
+  const index = new Map<string, ConfigMapObject | SecretObject>()
+  for (const o of objects) if (o.kind === 'ConfigMap' || o.kind === 'Secret') index.set(`${o.kind}/${o.metadata.namespace}/${o.metadata.name}`, o)
+  for (const o of objects) {
+    const spec = podSpecOf(o)?.spec
+    if (!spec) continue
+    for (const v of spec.volumes ?? []) {
+      const [kind, src] = 'configMap' in v ? ['ConfigMap', v.configMap] as const : 'secret' in v ? ['Secret', v.secret] as const : [undefined, undefined]
+      if (!kind || src.optional) continue
+      const found = index.get(`${kind}/${o.metadata.namespace}/${src.name}`)
+      const where = {...o.source, path: `volumes ${v.name}`}
+      if (!found) {
+        errors.push(new ManifestError(where, `${kind} "${src.name}" is not in namespace ${o.metadata.namespace} of this revision (add it, or set optional: true)`))
+        continue
+      }
+      const keys = found.kind === 'ConfigMap' ? new Set([...Object.keys(found.data), ...Object.keys(found.binaryData)]) : new Set(found.keys)
+      for (const item of src.items ?? []) if (!keys.has(item.key)) errors.push(new ManifestError(where, `${kind} "${src.name}" has no key "${item.key}" (add it, or set optional: true)`))
+    }
+  }
+  return errors
+}
