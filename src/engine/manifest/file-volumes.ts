@@ -29,7 +29,26 @@ export function readFilesSource(r: FieldReader, p: PathPart[], nameField: 'name'
 }
 
 function readMode(r: FieldReader, p: PathPart[]): number | undefined {
-  return r.int(p, {min: 0, max: 0o777})
+  const n = r.int(p, {min: 0})
+  if (n === undefined) return undefined
+  const mode = fileMode(n)
+  if (mode === undefined) r.fail(p, `must be a file mode: 0 to 0777 in octal (0o644 or 0644) or 0 to 511 in decimal (420), got ${n}`)
+  return mode
+}
+
+/** Each digit of the mode is none, r, r-x, rw or rwx: what a file mode means in practice. */
+const sensible = (mode: number): boolean => mode <= 0o777 && /^[04567]*$/.test(mode.toString(8))
+
+/**
+ * A file mode as the manifest meant it. Kubernetes reads YAML 1.1, where `0644` is octal;
+ * kgit's YAML 1.2 reader hands over 644. A number whose digits are all octal digits is
+ * read as octal unless its decimal reading is a sensible mode and the octal one is not
+ * (420 is 0644; 400 is 0400, not 0620).
+ */
+export function fileMode(n: number): number | undefined {
+  const octal = /^[0-7]+$/.test(String(n)) ? parseInt(String(n), 8) : undefined
+  if (octal !== undefined && octal <= 0o777 && (!sensible(n) || n > 0o777 || sensible(octal))) return sensible(n) && n <= 0o777 && !sensible(octal) ? n : octal
+  return n <= 0o777 ? n : undefined
 }
 
 /**
