@@ -199,6 +199,8 @@ export interface PodSpec {
   terminationGracePeriodSeconds: number
   hostname?: string
   volumes?: Volume[]
+  /** Secrets (kubernetes.io/dockerconfigjson) with registry credentials for pulling the pod's images; set only when given. */
+  imagePullSecrets?: string[]
   /** Scheduling: set only when the manifest says so (absent fields keep spec hashes as they were). */
   nodeName?: string
   nodeSelector?: Record<string, string>
@@ -703,7 +705,9 @@ export interface PodFiles {
   volumes: {name: string; files: PodFile[]}[]
   /** container name -> its env file (`NAME=VALUE` lines) of secret variables. */
   env: {container: string; text: SecretBytes}[]
-  /** Hash of the volumes' files (secret values through their digest): a change updates the files in place. */
+  /** Registry credentials merged from the pod's imagePullSecrets (podman --authfile). */
+  auth?: SecretBytes
+  /** Hash of the volumes' files and credentials (secret values through their digest): a change updates the files in place. */
   hash: string
   /** Hash of the env files: a change replaces the pod (a running process's env cannot change). */
   envHash: string

@@ -149,6 +149,26 @@ describe('Secrets in git', () => {
   })
 })
 
+describe('image pull credentials', () => {
+  const PULL = `apiVersion: v1\nkind: Secret\nmetadata: {name: reg}\ntype: kubernetes.io/dockerconfigjson\nstringData:\n  .dockerconfigjson: '{"auths": {"registry.example": {"auth": "dXNlcjpwdw=="}}}'\n`
+  const pulling = (secret: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  imagePullSecrets: [{name: ${secret}}]\n  containers: [{name: c, image: registry.example/app:1}]\n`
+
+  it('writes the merged credentials to the pod\'s files and passes --authfile', async () => {
+    const d = await loaded(PULL, pulling('reg'))
+    const pod = (plan(d, {nodes: [{node: 'n1', reachable: true, pods: []}]}).actions[0] as Extract<Action, {type: 'create'}>).pod
+    expect(new TextDecoder().decode(pod.files!.auth!.reveal())).toBe('{"auths":{"registry.example":{"auth":"dXNlcjpwdw=="}}}')
+    expect(new TextDecoder().decode(filesPayload(pod, pod.files!).reveal()).split('\n')[1]).toBe(`a ${b64('{"auths":{"registry.example":{"auth":"dXNlcjpwdw=="}}}')}`)
+    const argv = containerRun(pod, pod.spec.containers[0]!, {dataDir: '/d'})
+    expect(argv).toEqual(expect.arrayContaining(['--authfile', '/d/pod-files/default_p/auth.json']))
+    expect(argv.join(' ')).not.toContain('dXNlcjpwdw')
+  })
+
+  it('refuses a missing pull Secret or one of another type', () => {
+    expect(load([pulling('nope')]).errors.map((e) => e.message)).toEqual(['m.yaml:1 imagePullSecrets nope: Secret "nope" is not in namespace default of this revision (image pull credentials: a Secret of type kubernetes.io/dockerconfigjson)'])
+    expect(load([SECRET(), pulling('db')]).errors.map((e) => e.message)).toEqual(['m.yaml:7 imagePullSecrets db: Secret "db" is of type Opaque: image pull credentials must be of type kubernetes.io/dockerconfigjson'])
+  })
+})
+
 describe('age decryption', () => {
   let dir: string
   let id: string

@@ -41,6 +41,7 @@ while IFS=' ' read -r kind a b c e; do
        t=$p/vol/$a/$ts/$path
        umask 022; mkdir -p "\${t%/*}" || exit 1
        printf '%s' "$e" | base64 -d >"$t" && chmod "$b" "$t" || exit 1 ;;
+    a) umask 077; printf '%s' "$a" | base64 -d >"$p/.auth.json.tmp" && mv -f "$p/.auth.json.tmp" "$p/auth.json" || exit 1 ;;
     e) umask 077; printf '%s' "$b" | base64 -d >"$p/env/.$a.tmp" && mv -f "$p/env/.$a.tmp" "$p/env/$a" || exit 1 ;;
     s) [[ $mode == start ]] || continue
        sub=$(printf '%s' "$b" | base64 -d) || exit 1
@@ -65,7 +66,7 @@ export function podFilesWrite(dataDir: string, pod: Pick<DesiredPod, 'namespace'
 
 /** Whether kgit writes files for a pod of this spec (configMap or secret volumes, secret env). */
 export function usesPodFiles(spec: PodSpec | undefined): boolean {
-  return !!spec && ((spec.volumes ?? []).some((v) => 'configMap' in v || 'secret' in v) || spec.containers.some((c) => c.secretEnv?.length))
+  return !!spec && ((spec.volumes ?? []).some((v) => 'configMap' in v || 'secret' in v) || spec.containers.some((c) => c.secretEnv?.length) || !!spec.imagePullSecrets?.length)
 }
 
 /** Removes a pod's files (after the pod is gone). Never fails. */
@@ -91,6 +92,7 @@ export function filesPayload(pod: DesiredPod, files: PodFiles): SecretBytes {
     for (const f of v.files) lines.push(`f ${v.name} ${f.mode.toString(8).padStart(4, '0')} ${b64(f.path)} ${b64(f.data instanceof Uint8Array ? f.data : f.data.reveal())}`)
   }
   for (const e of files.env) lines.push(`e ${e.container} ${b64(e.text.reveal())}`)
+  if (files.auth) lines.push(`a ${b64(files.auth.reveal())}`)
   for (const s of subPathMounts(pod)) lines.push(`s ${s.volume} ${b64(s.subPath)} ${subPathCopy(s.volume, s.subPath)}`)
   return Redacted.fromText(lines.join('\n') + '\n')
 }
@@ -109,7 +111,12 @@ export function filesVolumeMount(dataDir: string, pod: Pick<DesiredPod, 'namespa
   return ['--volume', `${src}:${m.mountPath}:ro`]
 }
 
-/** `--env-file` of a container's secret variables: podman reads the values from the node's tmpfs, never from argv. */
-export function secretEnvArgs(dataDir: string, pod: Pick<DesiredPod, 'namespace' | 'name'>, c: ContainerSpec): string[] {
-  return c.secretEnv?.length ? ['--env-file', posix.join(podFilesDir(dataDir, pod.namespace, pod.name), 'env', c.name)] : []
+/**
+ * What podman reads from the pod's files on the node, never from argv: `--env-file` of a
+ * container's secret variables, `--authfile` of the pod's image pull credentials.
+ */
+export function secretEnvArgs(dataDir: string, pod: Pick<DesiredPod, 'namespace' | 'name' | 'spec'>, c: ContainerSpec): string[] {
+  const dir = podFilesDir(dataDir, pod.namespace, pod.name)
+  const env = c.secretEnv?.length ? ['--env-file', posix.join(dir, 'env', c.name)] : []
+  return pod.spec.imagePullSecrets?.length ? [...env, '--authfile', posix.join(dir, 'auth.json')] : env
 }

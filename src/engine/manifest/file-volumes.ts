@@ -63,6 +63,12 @@ export function checkFileVolumes(objects: KObject[]): ManifestError[] {
   for (const o of objects) {
     const spec = podSpecOf(o)?.spec
     if (!spec) continue
+    for (const name of spec.imagePullSecrets ?? []) {
+      const found = index.get(`Secret/${o.metadata.namespace}/${name}`)
+      const where = {...o.source, path: `imagePullSecrets ${name}`}
+      if (!found) errors.push(new ManifestError(where, `Secret "${name}" is not in namespace ${o.metadata.namespace} of this revision (image pull credentials: a Secret of type kubernetes.io/dockerconfigjson)`))
+      else if (found.kind === 'Secret' && found.type !== 'kubernetes.io/dockerconfigjson') errors.push(new ManifestError(where, `Secret "${name}" is of type ${found.type}: image pull credentials must be of type kubernetes.io/dockerconfigjson`))
+    }
     for (const v of spec.volumes ?? []) {
       const [kind, src] = 'configMap' in v ? ['ConfigMap', v.configMap] as const : 'secret' in v ? ['Secret', v.secret] as const : [undefined, undefined]
       if (!kind || src.optional) continue

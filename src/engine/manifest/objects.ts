@@ -208,8 +208,16 @@ export function readPodSpec(r: FieldReader, base: PathPart[], envOut: ContainerE
     terminationGracePeriodSeconds: r.int([...base, 'terminationGracePeriodSeconds'], {min: 0}) ?? 30,
     ...(r.str([...base, 'hostname'], {pattern: DNS1123_LABEL, patternMsg: 'must be a DNS-1123 label'}) !== undefined ? {hostname: r.get([...base, 'hostname']) as string} : {}),
     ...(volumes.length > 0 ? {volumes} : {}),
+    ...readPullSecrets(r, base),
     ...readScheduling(r, base),
   }
+}
+
+/** `imagePullSecrets: [{name}]`, kept only when given (spec hashes of other pods stay as they were). */
+function readPullSecrets(r: FieldReader, base: PathPart[]): {imagePullSecrets?: string[]} {
+  const items = r.list([...base, 'imagePullSecrets'])
+  if (!items?.length) return {}
+  return {imagePullSecrets: items.map((_, i) => r.str([...base, 'imagePullSecrets', i, 'name'], {required: true}) ?? '')}
 }
 
 function readContainer(r: FieldReader, p: PathPart[], podBase: PathPart[], volumes: Set<string>): {container: ContainerSpec; sources?: ContainerEnvSources['sources']} {

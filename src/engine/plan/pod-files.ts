@@ -22,8 +22,9 @@ export function podFilesResolver(objects: readonly KObject[]): Resolver {
   return (pod) => {
     const vols = (pod.spec.volumes ?? []).filter((v) => 'configMap' in v || 'secret' in v)
     const envs = pod.spec.containers.filter((c) => c.secretEnv?.length)
-    if (vols.length === 0 && envs.length === 0) return undefined
-    const key = `${pod.namespace}\0${JSON.stringify(vols)}\0${JSON.stringify(envs.map((c) => [c.name, c.secretEnv]))}`
+    const pulls = pod.spec.imagePullSecrets ?? []
+    if (vols.length === 0 && envs.length === 0 && pulls.length === 0) return undefined
+    const key = `${pod.namespace}\0${JSON.stringify(vols)}\0${JSON.stringify(envs.map((c) => [c.name, c.secretEnv]))}\0${pulls.join(',')}`
     if (!cache.has(key)) cache.set(key, build(pod, {configMap: (n) => maps.get(`${pod.namespace}/${n}`), secret: (n) => secrets.get(`${pod.namespace}/${n}`)}))
     return cache.get(key)
   }
@@ -43,6 +44,8 @@ function build(pod: DesiredPod, at: Lookup): PodFiles {
     volumes.push({name: v.name, files: files.files})
     volHash.update(`${v.name}\0${files.hash}\0`)
   }
+  const auth = pullCredentials(pod.spec.imagePullSecrets ?? [], at.secret)
+  if (auth) volHash.update(`auth\0${auth.hash}\0`)
   const envHash = createHash('sha256')
   const env: PodFiles['env'] = []
   for (const c of pod.spec.containers) {
@@ -57,7 +60,26 @@ function build(pod: DesiredPod, at: Lookup): PodFiles {
     }
     env.push({container: c.name, text: Redacted.fromText(lines.join('\n') + '\n')})
   }
-  return {volumes, env, hash: volHash.digest('hex').slice(0, 16), envHash: env.length > 0 ? envHash.digest('hex').slice(0, 16) : '-'}
+  return {volumes, env, ...(auth ? {auth: auth.bytes} : {}), hash: volHash.digest('hex').slice(0, 16), envHash: env.length > 0 ? envHash.digest('hex').slice(0, 16) : '-'}
+}
+
+/** The `auths` of every pull Secret merged into one auth file (the first Secret naming a registry wins, as the kubelet tries them in order). */
+function pullCredentials(names: string[], secret: Lookup['secret']): {bytes: SecretBytes; hash: string} | undefined {
+  const auths: Record<string, unknown> = {}
+  const h = createHash('sha256')
+  for (const name of names) {
+    const s = secret(name)
+    const raw = s?.values?.['.dockerconfigjson']
+    if (!s || !raw) continue
+    h.update(`${name}\0${digestOf(s)}\0`)
+    try {
+      const parsed = JSON.parse(new TextDecoder().decode(raw.reveal())) as {auths?: Record<string, unknown>}
+      for (const [registry, cred] of Object.entries(parsed.auths ?? {})) if (!(registry in auths)) auths[registry] = cred
+    } catch {
+      // Not JSON: the node gets no credentials from it (validation of the value would print it).
+    }
+  }
+  return names.length > 0 ? {bytes: Redacted.fromText(JSON.stringify({auths})), hash: h.digest('hex').slice(0, 16)} : undefined
 }
 
 /** What the node's hash file holds for these files (argv/pod-files.ts writes it, facts read it). */
