@@ -201,6 +201,10 @@ export interface PodSpec {
   volumes?: Volume[]
   /** Secrets (kubernetes.io/dockerconfigjson) with registry credentials for pulling the pod's images; set only when given. */
   imagePullSecrets?: string[]
+  /** Set only when the manifest names an account other than `default`. */
+  serviceAccountName?: string
+  /** Set only when the manifest says so. */
+  automountServiceAccountToken?: boolean
   /** Scheduling: set only when the manifest says so (absent fields keep spec hashes as they were). */
   nodeName?: string
   nodeSelector?: Record<string, string>
@@ -289,6 +293,15 @@ export interface SecretObject extends Sourced {
   /** A slow salted hash of the values, for plans and for the nodes to compare (never the values). */
   digest?: string
   immutable: boolean
+}
+
+/** A ServiceAccount (v1). Every namespace has a `default` one, in git or not. */
+export interface ServiceAccountObject extends Sourced {
+  kind: 'ServiceAccount'
+  apiVersion: string
+  metadata: ObjectMeta
+  automountServiceAccountToken?: boolean
+  imagePullSecrets: string[]
 }
 
 export interface NamespaceObject extends Sourced {
@@ -477,7 +490,7 @@ export interface NetworkPolicyPort {
   endPort?: number
 }
 
-export type KObject = NamespaceObject | PodObject | DeploymentObject | ReplicaSetObject | DaemonSetObject | StatefulSetObject | JobObject | CronJobObject | ConfigMapObject | SecretObject | LimitRangeObject | ResourceQuotaObject | StorageObject | NetworkPolicyObject | RbacObject | ServiceObject
+export type KObject = NamespaceObject | PodObject | DeploymentObject | ReplicaSetObject | DaemonSetObject | StatefulSetObject | JobObject | CronJobObject | ConfigMapObject | ServiceAccountObject | SecretObject | LimitRangeObject | ResourceQuotaObject | StorageObject | NetworkPolicyObject | RbacObject | ServiceObject
 
 /** One port of a Service, defaulted (protocol TCP, targetPort = port). */
 export interface ServicePort {

@@ -1,3 +1,4 @@
+import {generateKeyPairSync, verify} from 'node:crypto'
 import {mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -166,6 +167,38 @@ describe('image pull credentials', () => {
   it('refuses a missing pull Secret or one of another type', () => {
     expect(load([pulling('nope')]).errors.map((e) => e.message)).toEqual(['m.yaml:1 imagePullSecrets nope: Secret "nope" is not in namespace default of this revision (image pull credentials: a Secret of type kubernetes.io/dockerconfigjson)'])
     expect(load([SECRET(), pulling('db')]).errors.map((e) => e.message)).toEqual(['m.yaml:7 imagePullSecrets db: Secret "db" is of type Opaque: image pull credentials must be of type kubernetes.io/dockerconfigjson'])
+  })
+})
+
+describe('service accounts', () => {
+  const {privateKey, publicKey} = generateKeyPairSync('ed25519')
+  const pem = privateKey.export({type: 'pkcs8', format: 'pem'}).toString()
+  const KEY = `apiVersion: v1\nkind: Secret\nmetadata: {name: kgit-service-account-key, namespace: kube-system}\nstringData:\n  key.pem: |\n${pem.trim().split('\n').map((l) => `    ${l}`).join('\n')}\n`
+  const PULL = `apiVersion: v1\nkind: Secret\nmetadata: {name: reg}\ntype: kubernetes.io/dockerconfigjson\nstringData:\n  .dockerconfigjson: '{"auths": {"r.example": {"auth": "eDp5"}}}'\n`
+  const SA = (extra = '') => `apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: robot}\nimagePullSecrets: [{name: reg}]\n${extra}`
+  const podAs = (extra: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n${extra}  containers: [{name: c, image: busybox:1.35}]\n`
+  const created = async (...docs: string[]): Promise<DesiredPod> => (plan(await loaded(...docs), {nodes: [{node: 'n1', reachable: true, pods: []}]}).actions[0] as Extract<Action, {type: 'create'}>).pod
+
+  it('mounts a signed token and the namespace where Kubernetes does', async () => {
+    const pod = await created(KEY, SA(), PULL, podAs('  serviceAccountName: robot\n'))
+    const vol = pod.files!.volumes.find((v) => v.name === '..serviceaccount')!
+    expect(vol.files.map((f) => f.path)).toEqual(['namespace', 'token'])
+    const token = new TextDecoder().decode((vol.files[1]!.data as Redacted).reveal())
+    const [h, b, sig] = token.split('.')
+    expect(JSON.parse(Buffer.from(b!, 'base64url').toString())).toEqual({iss: 'kgit.dev/t', sub: 'system:serviceaccount:default:robot', 'kubernetes.io': {namespace: 'default', serviceaccount: {name: 'robot'}}})
+    expect(verify(null, Buffer.from(`${h}.${b}`), publicKey, Buffer.from(sig!, 'base64url'))).toBe(true)
+    const argv = containerRun(pod, pod.spec.containers[0]!, {dataDir: '/d'})
+    expect(argv).toEqual(expect.arrayContaining(['--volume', '/d/pod-files/default_p/vol/..serviceaccount:/var/run/secrets/kubernetes.io/serviceaccount:ro', '--authfile', '/d/pod-files/default_p/auth.json']))
+    expect(new TextDecoder().decode(pod.files!.auth!.reveal())).toBe('{"auths":{"r.example":{"auth":"eDp5"}}}')
+    // Deterministic: the same revision plans the same files.
+    expect((await created(KEY, SA(), PULL, podAs('  serviceAccountName: robot\n'))).files!.hash).toBe(pod.files!.hash)
+  })
+
+  it('mounts nothing when automount is off (pod, then account) or there is no signing key', async () => {
+    expect((await created(KEY, podAs('  automountServiceAccountToken: false\n'))).files).toBeUndefined()
+    expect((await created(KEY, PULL, SA('automountServiceAccountToken: false\n'), podAs('  serviceAccountName: robot\n'))).files!.volumes).toEqual([])
+    expect((await created(podAs(''))).files).toBeUndefined()
+    expect((await created(KEY, podAs(''))).files!.volumes.map((v) => v.name)).toEqual(['..serviceaccount'])
   })
 })
 

@@ -4,6 +4,7 @@ import {podmanPodName} from '../marks.js'
 import {Redacted} from '../redacted.js'
 import type {ContainerSpec, DesiredPod, PodFiles, PodSpec, SecretBytes, VolumeMount} from '../types.js'
 import {filesHashLine} from '../plan/pod-files.js'
+import {SA_MOUNT, SA_VOLUME} from '../plan/service-account-token.js'
 
 /** The tmpfs under a node's dataDir that holds every pod's configMap and secret files (root-only: mode 0700). */
 export function podFilesRoot(dataDir: string): string {
@@ -115,8 +116,11 @@ export function filesVolumeMount(dataDir: string, pod: Pick<DesiredPod, 'namespa
  * What podman reads from the pod's files on the node, never from argv: `--env-file` of a
  * container's secret variables, `--authfile` of the pod's image pull credentials.
  */
-export function secretEnvArgs(dataDir: string, pod: Pick<DesiredPod, 'namespace' | 'name' | 'spec'>, c: ContainerSpec): string[] {
+export function secretEnvArgs(dataDir: string, pod: Pick<DesiredPod, 'namespace' | 'name' | 'spec' | 'files'>, c: ContainerSpec): string[] {
   const dir = podFilesDir(dataDir, pod.namespace, pod.name)
-  const env = c.secretEnv?.length ? ['--env-file', posix.join(dir, 'env', c.name)] : []
-  return pod.spec.imagePullSecrets?.length ? [...env, '--authfile', posix.join(dir, 'auth.json')] : env
+  const out = c.secretEnv?.length ? ['--env-file', posix.join(dir, 'env', c.name)] : []
+  if (pod.files?.auth) out.push('--authfile', posix.join(dir, 'auth.json'))
+  // The service account token, where Kubernetes puts it, unless the container mounts something there itself.
+  if (pod.files?.volumes.some((v) => v.name === SA_VOLUME) && !c.volumeMounts?.some((m) => m.mountPath === SA_MOUNT)) out.push('--volume', `${posix.join(dir, 'vol', SA_VOLUME)}:${SA_MOUNT}:ro`)
+  return out
 }

@@ -155,3 +155,31 @@ async function shred(file: string): Promise<void> {
   }
   await rm(file, {force: true})
 }
+
+/**
+ * Makes the key that signs service account tokens (Ed25519) as an encrypted Secret
+ * manifest at `file` (kube-system/kgit-service-account-key); returns the public key (PEM)
+ * for whoever verifies the tokens. The private key is encrypted before the file is written.
+ */
+export async function serviceAccountKey(file: string, recipients: string[]): Promise<string> {
+  if (await exists(file)) throw new UsageError(`${file} exists already`)
+  const {generateKeyPairSync} = await import('node:crypto')
+  const {privateKey, publicKey} = generateKeyPairSync('ed25519')
+  const pem = privateKey.export({type: 'pkcs8', format: 'pem'}).toString()
+  const armored = await ageCrypto(recipients).encrypt(Redacted.fromText(pem))
+  const {SA_KEY_SECRET} = await import('../manifest/service-account.js')
+  const text = [
+    '# The key that signs service account tokens (docs/secrets.md). Made by: kgit secret service-account-key',
+    'apiVersion: v1',
+    'kind: Secret',
+    `metadata: {name: ${SA_KEY_SECRET.name}, namespace: ${SA_KEY_SECRET.namespace}}`,
+    'type: Opaque',
+    'data:',
+    `  ${SA_KEY_SECRET.key}: |`,
+    ...armored.trim().split('\n').map((l) => `    ${l}`),
+    '',
+  ].join('\n')
+  await mkdir(dirname(file), {recursive: true})
+  await writeFile(file, text, {flag: 'wx'})
+  return publicKey.export({type: 'spki', format: 'pem'}).toString()
+}

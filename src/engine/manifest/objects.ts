@@ -3,6 +3,7 @@ import type {SourcePos} from '../errors.js'
 import type {ContainerEnvSources, ContainerPort, ContainerSpec, DeploymentObject, DeploymentStrategy, KObject, NamespaceObject, ObjectMeta, PodNotes, PodObject, PodSpec, PodTemplate} from '../types.js'
 import {readConfigMap} from './config-map.js'
 import {readSecret} from './secret.js'
+import {readPodAccount, readServiceAccount} from './service-account.js'
 import {readDaemonSet} from './daemon-set.js'
 import {readStatefulSet} from './stateful-set.js'
 import {readEnv} from './env.js'
@@ -36,6 +37,7 @@ export const SERVED_VERSIONS: Record<string, readonly string[]> = {
   CronJob: ['batch/v1', 'batch/v1beta1', 'batch/v2alpha1'],
   ConfigMap: ['v1'],
   Secret: ['v1'],
+  ServiceAccount: ['v1'],
   ResourceQuota: ['v1'],
   LimitRange: ['v1'],
   PersistentVolume: ['v1'],
@@ -75,6 +77,7 @@ export function parseObject(doc: ParsedDoc): ParseResult {
   if (kind === 'Job') object = readJob(r, apiVersion, source, readMeta(r, true))
   if (kind === 'CronJob') object = readCronJob(r, apiVersion, source, readMeta(r, true))
   if (kind === 'ConfigMap') object = readConfigMap(r, apiVersion, source, readMeta(r, true))
+  if (kind === 'ServiceAccount') object = readServiceAccount(r, apiVersion, source, readMeta(r, true))
   if (kind === 'Secret') {
     const {object: secret, plaintext} = readSecret(r, apiVersion, source, readMeta(r, true))
     return r.errors.length > 0 ? {errors: r.errors, warnings: r.warnings} : {object: secret, errors: [], warnings: r.warnings, ...(plaintext.length > 0 ? {plaintext} : {})}
@@ -209,6 +212,7 @@ export function readPodSpec(r: FieldReader, base: PathPart[], envOut: ContainerE
     ...(r.str([...base, 'hostname'], {pattern: DNS1123_LABEL, patternMsg: 'must be a DNS-1123 label'}) !== undefined ? {hostname: r.get([...base, 'hostname']) as string} : {}),
     ...(volumes.length > 0 ? {volumes} : {}),
     ...readPullSecrets(r, base),
+    ...readPodAccount(r, base),
     ...readScheduling(r, base),
   }
 }

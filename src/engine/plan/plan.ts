@@ -161,7 +161,7 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
   const kept: ObservedPod[] = []
   const net = clusterSlices(desired, observed, record)
   const netOf = new Map(observed.nodes.map((n) => [n.node, n.reachable ? n.net : undefined]))
-  const filesOf = podFilesResolver(desired.objects)
+  const filesOf = podFilesResolver(desired.objects, desired.cluster.name)
   for (const obs of live) {
     const want = ctx.kept.get(obs)
     if (!want) {

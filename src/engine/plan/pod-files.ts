@@ -1,7 +1,9 @@
 import {createHash} from 'node:crypto'
 import {BugError} from '../errors.js'
 import {Redacted} from '../redacted.js'
-import type {ConfigMapObject, DesiredPod, FilesVolumeSource, KObject, PodFile, PodFiles, SecretBytes, SecretObject} from '../types.js'
+import type {ConfigMapObject, DesiredPod, FilesVolumeSource, KObject, PodFile, PodFiles, SecretBytes, SecretObject, ServiceAccountObject} from '../types.js'
+import {SA_KEY_SECRET} from '../manifest/service-account.js'
+import {podAccount, SA_VOLUME, serviceAccountFiles, type AccountLookup} from './service-account-token.js'
 
 type Resolver = (pod: DesiredPod) => PodFiles | undefined
 
@@ -11,21 +13,28 @@ type Resolver = (pod: DesiredPod) => PodFiles | undefined
  * template share the answer. Secret values enter hashes only through the Secret's
  * digest (exec/secrets.ts), never directly.
  */
-export function podFilesResolver(objects: readonly KObject[]): Resolver {
+export function podFilesResolver(objects: readonly KObject[], cluster = ''): Resolver {
   const maps = new Map<string, ConfigMapObject>()
   const secrets = new Map<string, SecretObject>()
+  const accounts = new Map<string, ServiceAccountObject>()
   for (const o of objects) {
     if (o.kind === 'ConfigMap') maps.set(`${o.metadata.namespace}/${o.metadata.name}`, o)
     if (o.kind === 'Secret') secrets.set(`${o.metadata.namespace}/${o.metadata.name}`, o)
+    if (o.kind === 'ServiceAccount') accounts.set(`${o.metadata.namespace}/${o.metadata.name}`, o)
   }
+  const keyed = secrets.has(`${SA_KEY_SECRET.namespace}/${SA_KEY_SECRET.name}`)
   const cache = new Map<string, PodFiles | undefined>()
   return (pod) => {
     const vols = (pod.spec.volumes ?? []).filter((v) => 'configMap' in v || 'secret' in v)
     const envs = pod.spec.containers.filter((c) => c.secretEnv?.length)
-    const pulls = pod.spec.imagePullSecrets ?? []
-    if (vols.length === 0 && envs.length === 0 && pulls.length === 0) return undefined
-    const key = `${pod.namespace}\0${JSON.stringify(vols)}\0${JSON.stringify(envs.map((c) => [c.name, c.secretEnv]))}\0${pulls.join(',')}`
-    if (!cache.has(key)) cache.set(key, build(pod, {configMap: (n) => maps.get(`${pod.namespace}/${n}`), secret: (n) => secrets.get(`${pod.namespace}/${n}`)}))
+    const at: AccountLookup = {account: (n) => accounts.get(`${pod.namespace}/${n}`), secret: (ns, n) => secrets.get(`${ns}/${n}`), cluster}
+    const account = podAccount(pod, at)
+    // The ServiceAccount admission plugin: the account's pull Secrets when the pod names none.
+    const pulls = pod.spec.imagePullSecrets ?? account.account?.imagePullSecrets ?? []
+    const token = keyed && (pod.spec.automountServiceAccountToken ?? account.account?.automountServiceAccountToken ?? true)
+    if (vols.length === 0 && envs.length === 0 && pulls.length === 0 && !token) return undefined
+    const key = `${pod.namespace}\0${JSON.stringify(vols)}\0${JSON.stringify(envs.map((c) => [c.name, c.secretEnv]))}\0${pulls.join(',')}\0${token ? account.name : ''}`
+    if (!cache.has(key)) cache.set(key, build({...pod, spec: {...pod.spec, imagePullSecrets: pulls}}, {configMap: (n) => maps.get(`${pod.namespace}/${n}`), secret: (n) => secrets.get(`${pod.namespace}/${n}`), accounts: at}))
     return cache.get(key)
   }
 }
@@ -33,6 +42,7 @@ export function podFilesResolver(objects: readonly KObject[]): Resolver {
 interface Lookup {
   configMap: (name: string) => ConfigMapObject | undefined
   secret: (name: string) => SecretObject | undefined
+  accounts?: AccountLookup
 }
 
 function build(pod: DesiredPod, at: Lookup): PodFiles {
@@ -43,6 +53,13 @@ function build(pod: DesiredPod, at: Lookup): PodFiles {
     if (!files) continue
     volumes.push({name: v.name, files: files.files})
     volHash.update(`${v.name}\0${files.hash}\0`)
+  }
+  const token = at.accounts ? serviceAccountFiles(pod, at.accounts) : undefined
+  if (token) {
+    volumes.push({name: SA_VOLUME, files: token})
+    const h = createHash('sha256')
+    for (const f of token) h.update(`${f.path}\0`).update(f.data instanceof Uint8Array ? f.data : f.data.reveal()).update('\0')
+    volHash.update(`${SA_VOLUME}\0${h.digest('hex')}\0`)
   }
   const auth = pullCredentials(pod.spec.imagePullSecrets ?? [], at.secret)
   if (auth) volHash.update(`auth\0${auth.hash}\0`)
