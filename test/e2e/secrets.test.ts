@@ -1,5 +1,5 @@
 import {execa} from 'execa'
-import {randomBytes} from 'node:crypto'
+import {createPublicKey, randomBytes, verify} from 'node:crypto'
 import {mkdtemp, readdir, readFile, rm, stat} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -216,10 +216,25 @@ describe('ConfigMaps and encrypted Secrets on a real lab', () => {
     expect(await Promise.all(state.nodes.map((n) => podsOn(state, n.name)))).toEqual(pods)
   })
 
+  it('mounts a signed service account token once the revision has the signing key', async () => {
+    const key = await kgit(['secret', 'service-account-key', 'manifests/sa-key.yaml'])
+    expect(key.exitCode, key.stderr).toBe(0)
+    const tok = deploymentYaml('tok', 1, {image: 'localhost/busybox:1.35', grace: 1, command: ['sleep', '3600']})
+    await commit(repo, {'manifests/tok.yaml': tok}, 'service account key')
+    const r = await kgit(['apply'])
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0)
+    expect(await inPod('tok', 'cat', '/var/run/secrets/kubernetes.io/serviceaccount/namespace')).toBe('default')
+    const token = await inPod('tok', 'cat', '/var/run/secrets/kubernetes.io/serviceaccount/token')
+    const [h, b, sig] = token.split('.')
+    expect(JSON.parse(Buffer.from(b!, 'base64url').toString())).toMatchObject({sub: 'system:serviceaccount:default:default'})
+    expect(verify(null, Buffer.from(`${h}.${b}`), createPublicKey(key.stdout), Buffer.from(sig!, 'base64url'))).toBe(true)
+    expect((await kgit(['plan'])).stdout).toMatch(/No changes/)
+  })
+
   it('removes the files from the node with the Secret and its pods', async () => {
     const {node, index, pod} = await podOf('vol')
     const dir = join(state.nodes[index]!.dir, 'data', 'pod-files')
-    await commit(repo, {'manifests/db.yaml': null, 'manifests/vol.yaml': null, 'manifests/env.yaml': null}, 'no secret')
+    await commit(repo, {'manifests/db.yaml': null, 'manifests/vol.yaml': null, 'manifests/env.yaml': null, 'manifests/tok.yaml': null, 'manifests/sa-key.yaml': null}, 'no secret')
     const r = await kgit(['apply'])
     expect(r.exitCode, r.stdout + r.stderr).toBe(0)
     expect(await onNode(node, `ls -A "${dir}"`)).not.toContain(`default_${pod}`)
