@@ -148,3 +148,13 @@ describe('StatefulSet pod names', () => {
     expect(hosts).toContain(`${p.ip}\tdb-0.db db-0.db.default db-0.db.default.svc db-0.db.default.svc.cluster.local\n`)
   })
 })
+
+describe('the network in the records', () => {
+  it('record.json keeps slices, cluster IPs and nodePorts, so a no-op apply finds its record current', async () => {
+    const {parseRecord, recordKey} = await import('../../src/engine/facts/node-record.js')
+    const rec = {commit: 'c', writtenAt: 'w', appliedAt: 'a', appliedBy: 'b', author: 'x', subject: 's', pods: {}, unreachableSince: {}, nodes: ['n1'], podCIDRs: {n1: '10.244.0.0/24'}, clusterIPs: {'default/web': '10.96.0.10'}, nodePorts: {'default/web:http': 30080}}
+    const back = parseRecord(JSON.stringify(rec))!
+    expect(recordKey(back)).toBe(recordKey(rec))
+    expect(parseRecord(JSON.stringify({...rec, podCIDRs: 'x', nodePorts: {a: 'b'}}))).toMatchObject({nodePorts: {}})
+  })
+})
