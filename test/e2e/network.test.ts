@@ -235,7 +235,10 @@ describe('Services on a real lab', () => {
     const pods = await webPods('web')
     const hosts = (await onNode('n1', 'podman exec default_client_main cat /etc/hosts')).stdout
     for (const p of pods) expect(hosts).toContain(`${p.ip}\tweb-pods web-pods.default web-pods.default.svc web-pods.default.svc.cluster.local`)
-    expect(pods.map((p) => p.name)).toContain(await httpFrom('n1', 'client', 'web-pods', 8080))
+    // One answer by the headless name (a loaded machine may drop one connect: up to three tries).
+    let answer: string | undefined
+    for (let i = 0; i < 3 && !answer; i++) answer = await httpFrom('n1', 'client', 'web-pods', 8080)
+    expect(pods.map((p) => p.name), hosts).toContain(answer)
   })
 
   it('a NodePort answers on every node; removing the Service removes its rules everywhere and nothing else', async () => {
