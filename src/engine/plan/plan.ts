@@ -194,7 +194,7 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
   placeOnNetwork(actions, live, net.slices, unschedulable)
   const stopping = new Set(actions.flatMap((a) => (a.type === 'delete' || a.type === 'replace' ? [a.old] : [])))
   const starts = actions.flatMap((a) => (a.type === 'create' || a.type === 'replace' ? [a.pod] : []))
-  const {syncs, services} = networkLayers(desired, observed, {live, leaving: stopping, slices: net.slices, starts})
+  const {syncs, services} = networkLayers(desired, observed, {live, leaving: stopping, slices: net.slices, starts, record})
   // The nodes already ran this very commit: whatever differs now was changed on the nodes.
   // (Not the network: endpoints follow pods' readiness, which changes without a commit.)
   if (record?.commit === desired.revision) for (const a of actions) if (!(a.type === 'delete' && lost.has(a.old.node)) && !isJobAction(a)) markActionDrift(a)

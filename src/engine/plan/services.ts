@@ -2,9 +2,8 @@
 import type {RuleSet} from '../argv/iptables.js'
 import {policyRules} from '../argv/policy-rules.js'
 import {serviceState, type ServiceState} from '../controllers/services.js'
-import {latestRecord} from '../facts/node-record.js'
 import {namespaceLabels} from '../manifest/network-policy.js'
-import type {Desired, DesiredPod, NetworkPolicyObject, Observed, ObservedPod, ServiceObject} from '../types.js'
+import type {Desired, DesiredPod, NetworkPolicyObject, NodeRecord, Observed, ObservedPod, ServiceObject} from '../types.js'
 import {netPods, planNetwork, type NetworkSyncAction} from './network.js'
 
 export interface NetworkInputs {
@@ -15,6 +14,8 @@ export interface NetworkInputs {
   slices: ReadonlyMap<string, string>
   /** Pods this step starts: they get their Service environment variables. */
   starts: readonly DesiredPod[]
+  /** The cluster's record (cluster IPs and nodePorts kept there). */
+  record: NodeRecord | undefined
 }
 
 export interface NetworkLayersResult {
@@ -37,7 +38,7 @@ function namespacesOf(desired: Desired, live: readonly ObservedPod[]): string[] 
 export function networkLayers(desired: Desired, observed: Observed, input: NetworkInputs): NetworkLayersResult {
   const statefulService = new Map(desired.objects.flatMap((o) => (o.kind === 'StatefulSet' ? [[`${o.metadata.namespace}/${o.metadata.name}`, o.spec.serviceName] as const] : [])))
   const pods = netPods(input.live, input.leaving, (p) => (p.owner?.kind === 'StatefulSet' ? statefulService.get(`${p.namespace}/${p.owner.name}`) : undefined))
-  const record = latestRecord(observed.nodes.map((n) => (n.reachable ? n.record : undefined)))
+  const {record} = input
   const services = serviceState({
     services: desired.objects.filter((o): o is ServiceObject => o.kind === 'Service'),
     network: desired.cluster.network,
