@@ -39,7 +39,7 @@ const RELEASE_FP = '10467699f8e446ea'
 
 
 /** Options of podman subcommands kgit uses: name -> number of values (0: a flag). */
-const POD_CREATE_OPTS = {'--name': 1, '--infra-name': 1, '--pod-id-file': 1, '--hostname': 1, '--label': 1, '--publish': 1, '--network': 1, '--ip': 1}
+const POD_CREATE_OPTS = {'--name': 1, '--infra-name': 1, '--pod-id-file': 1, '--hostname': 1, '--label': 1, '--publish': 1, '--network': 1, '--ip': 1, '--mac-address': 1}
 const RUN_OPTS = {'--detach': 0, '--pod': 1, '--name': 1, '--cidfile': 1, '--label': 1, '--restart': 1, '--pull': 1, '--env': 1, '--workdir': 1, '--volume': 1, '--entrypoint': 1, '--cpus': 1, '--memory': 1, '--cpu-shares': 1}
 const POD_RM_OPTS = {'--force': 0, '--time': 1}
 const RM_OPTS = {'--force': 0, '--time': 1}

@@ -55,8 +55,15 @@ export function podCreate(pod: DesiredPod, dataDir: string): string[] {
   const hostname = (pod.spec.hostname ?? pod.name).slice(0, 63).replace(/[.-]+$/, '')
   // The ID file tells kgit's pod from one made by hand with the same name and labels.
   // On kgit's pod network with the address the plan picked from the node's slice (ADR 0017).
-  const net = pod.ip ? ['--network', POD_NETWORK, '--ip', pod.ip] : []
+  // The MAC follows the address (as Docker's does): a reused address keeps its MAC, so
+  // neighbour caches of the node and of other pods never point at a removed pod's MAC.
+  const net = pod.ip ? ['--network', POD_NETWORK, '--ip', pod.ip, '--mac-address', macOf(pod.ip)] : []
   return ['podman', 'pod', 'create', '--name', name, '--infra-name', `${name}_infra`, '--pod-id-file', podIdFile(dataDir, pod.namespace, pod.name), '--hostname', hostname, ...net, ...labelArgs(podLabels(pod)), ...ports]
+}
+
+/** A locally administered MAC from an IPv4 address: 02:6b:A:B:C:D (0x6b, "k"). */
+export function macOf(ip: string): string {
+  return ['02', '6b', ...ip.split('.').map((o) => Number(o).toString(16).padStart(2, '0'))].join(':')
 }
 
 /** Where a pod is being started: `node` fills in `fieldRef: spec.nodeName`; kgit's files live in `dataDir`. */
