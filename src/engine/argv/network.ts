@@ -3,6 +3,7 @@ import type {PodRoute} from '../controllers/pod-network.js'
 import {POD_NETWORK, ROUTE_PROTO} from '../marks.js'
 import {restoreText, type RuleSet} from './iptables.js'
 import {chainDigests} from './rule-delta.js'
+import {MASQ_BIT} from './service-rules.js'
 
 /** Everything kgit keeps of the pod network on one node (ADR 0017). */
 export interface NetworkState {
@@ -64,8 +65,8 @@ export function hostsFilePath(dataDir: string, namespace: string): string {
   return `${dataDir}/net/hosts/${namespace}`
 }
 
-/** A nat-table mark the Service rules set on packets to masquerade (as kube-proxy's 0x4000). */
-export const MASQ_MARK = '0x4000/0x4000'
+/** The Service rules' masquerade mark (as kube-proxy's 0x4000), as a `--mark` value. */
+export const MASQ_MARK = `${MASQ_BIT}/${MASQ_BIT}`
 
 /**
  * The pod network's own nat rule: pod-to-pod traffic across nodes keeps its source address
