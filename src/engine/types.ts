@@ -1,4 +1,5 @@
 import type {SourcePos} from './errors.js'
+import type {AuthenticationSpec, AuthorizationSpec} from './identity/config.js'
 
 /** A node of the cluster, as kgit.yaml declares it. */
 export interface NodeSpec {
@@ -104,6 +105,10 @@ export interface ClusterSpec {
   unreachableGracePeriodSeconds?: number
   /** spec.secrets: `allowPlaintext` lets Secrets with unencrypted values in (docs/secrets.md). */
   secrets?: {allowPlaintext: boolean}
+  /** spec.authentication: who makes a change (docs/authorization.md). */
+  authentication?: AuthenticationSpec
+  /** spec.authorization: what they may change; absent: AlwaysAllow. */
+  authorization?: AuthorizationSpec
 }
 
 export interface EnvVar {
