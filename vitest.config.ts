@@ -8,7 +8,7 @@ import {defineConfig} from 'vitest/config'
  * waiting for nodes (readiness, grace periods, back-offs), so two labs roughly halve the
  * wall time. Files not named for e2e-b run in e2e.
  */
-const SECOND = ['statefulset', 'job', 'rollout-history', 'logs-exec', 'daemonset', 'workloads', 'scheduler', 'nodes', 'unreachable', 'secrets'].map((f) => `test/e2e/${f}.test.ts`)
+const SECOND = ['statefulset', 'job', 'rollout-history', 'logs-exec', 'daemonset', 'workloads', 'scheduler', 'nodes', 'unreachable', 'secrets', 'rbac'].map((f) => `test/e2e/${f}.test.ts`)
 
 const e2e = {
   fileParallelism: false,

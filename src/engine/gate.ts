@@ -93,7 +93,7 @@ async function changeVerdict(input: GateInput, c: ObjectChange): Promise<ChangeV
     if (!e.ok) {
       if (allowed) reasons.length = 0
       allowed = false
-      reasons.push(`${objectRef(attrs, o.metadata.name)} is forbidden as escalation: ${e.denied}`)
+      reasons.push(`${objectRef(attrs, o.metadata.name)} is forbidden as escalation: ${shorten(e.denied, 6)}`)
     }
   }
   return {...base, allowed, reasons}
@@ -104,6 +104,12 @@ async function clusterVerdict(input: GateInput, cluster: NonNullable<GateInput['
   const d = await decide(input.authorizers, withUid(input, attrs))
   const base = {verb: 'update' as const, kind: 'Cluster', namespace: '', name: cluster.name, pos: cluster.pos}
   return d.verdict === 'allow' ? {...base, allowed: true, reasons: [d.reason]} : {...base, allowed: false, reasons: [`${forbidden(attrs, cluster.name)} (${d.reason})`]}
+}
+
+/** At most `max` lines (a ClusterRole can miss hundreds of rules), and how many more. */
+function shorten(text: string, max: number): string {
+  const lines = text.split('\n')
+  return lines.length <= max + 1 ? text : [...lines.slice(0, max), `... and ${lines.length - max} more`].join('\n')
 }
 
 const withUid = (input: GateInput, a: RequestAttributes): AuthzAttributes => (input.identity.uid ? {...a, uid: input.identity.uid} : a)
