@@ -73,7 +73,7 @@ export interface WhoamiResult {
 
 /** `kgit auth whoami`: the identity applying this revision would run as, and how it was found. */
 export async function whoami(opts: RevisionOptions & {identity: IdentityFlags}): Promise<WhoamiResult> {
-  const {observed, loaded} = await observedAndLoaded(opts)
+  const {observed, loaded} = await observedAndLoaded(opts, false)
   const running = await runningConfig(loaded, observed, opts)
   const identity = await identify(running, opts.identity, opts.workingTree ? undefined : {root: loaded.source.root, commit: loaded.commit})
   return {identity, ...(running.commit ? {trusted: running.commit} : {}), commit: loaded.commit}
@@ -81,14 +81,15 @@ export async function whoami(opts: RevisionOptions & {identity: IdentityFlags}):
 
 /** `kgit auth reconcile-check`: every change of the revision against the one the cluster runs, with its verdict. */
 export async function reconcileCheck(opts: RevisionOptions & {identity: IdentityFlags}): Promise<GateResult & {identity: ResolvedIdentity; runningCommit?: string; commit: string}> {
-  const {observed, loaded} = await observedAndLoaded(opts)
+  const {observed, loaded} = await observedAndLoaded(opts, true)
   const {running, ...r} = (await gateRevision(loaded, observed, {...opts, always: true}))!
   return {...r, ...(running.commit ? {runningCommit: running.commit} : {}), commit: loaded.commit}
 }
 
-async function observedAndLoaded(opts: RevisionOptions): Promise<{observed: Observed; loaded: Awaited<ReturnType<typeof loadRevision>>}> {
+/** The nodes (for the running revision) and the revision; Secrets decrypted when changes are compared. */
+async function observedAndLoaded(opts: RevisionOptions, decrypt: boolean): Promise<{observed: Observed; loaded: Awaited<ReturnType<typeof loadRevision>>}> {
   const [{observed}, loaded] = await Promise.all([observeCluster(opts), loadRevision(opts)])
-  await decryptSecrets(loaded.desired.objects)
+  if (decrypt) await decryptSecrets(loaded.desired.objects)
   return {observed, loaded}
 }
 

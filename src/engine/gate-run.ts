@@ -50,7 +50,8 @@ export function runningCommit(observed: Observed): string | undefined {
 /** The running revision's kgit.yaml and a reader of its files; the new revision's when nothing runs. */
 export async function runningConfig(loaded: Loaded, observed: Observed, opts: RevisionOptions): Promise<Running> {
   const commit = runningCommit(observed)
-  const fromRepo = commit && commit !== loaded.commit ? commit : undefined
+  // The running commit's own files, also when it is HEAD but the working tree is read: uncommitted edits are not trusted.
+  const fromRepo = commit && (commit !== loaded.commit || opts.workingTree) ? commit : undefined
   const read = async (path: string, field: string): Promise<string> => {
     if (isAbsolute(path)) return readFile(path, 'utf8').catch((err: Error) => {
       throw new UsageError(`cannot read ${path} (kgit.yaml ${field}): ${err.message}`, {cause: err})
@@ -165,7 +166,7 @@ export async function gateRevision(loaded: Loaded, observed: Observed, opts: Gat
   const previous = await runningObjects(loaded, running, opts)
   const {chain, rbac} = await authorizers(running, previous ?? [])
   let clusterChanged
-  if (running.commit && running.commit !== loaded.commit && !opts.clusterFile) {
+  if (running.commit && (running.commit !== loaded.commit || opts.workingTree) && !opts.clusterFile) {
     const at = (commit: string) => async (p: string) => (await loaded.source.readFile(commit, p))?.content.toString()
     const now = opts.workingTree ? async (p: string) => (await loaded.reader.readFile(loaded.commit, p))?.content.toString() : at(loaded.commit)
     if ((await clusterText(at(running.commit), running.cluster)) !== (await clusterText(now, loaded.desired.cluster))) clusterChanged = {name: loaded.desired.cluster.name, pos: {file: 'kgit.yaml', line: 1}}

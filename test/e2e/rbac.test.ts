@@ -144,7 +144,7 @@ describe(`RBAC on the change (lab ${labName})`, () => {
     expect(await pods()).toEqual(before)
     const check = await kgit(repo, 'auth', 'reconcile-check')
     expect(check.exitCode).toBe(1)
-    expect(check.stdout).toMatch(/allowed {2}update Deployment dev\/web {2}manifests\/dev\.yaml:3\n\s+RBAC: allowed by RoleBinding "alice-edit\/dev" of ClusterRole "edit" to User "alice"/)
+    expect(check.stdout).toMatch(/allowed {2}update Deployment dev\/web {2}manifests\/dev\.yaml:1\n\s+RBAC: allowed by RoleBinding "alice-edit\/dev" of ClusterRole "edit" to User "alice"/)
     expect(check.stdout).toContain('denied   update Deployment prod/web  manifests/prod.yaml:1')
     expect(check.stdout).toContain('2 changes, 1 refused')
   })
@@ -159,6 +159,13 @@ describe(`RBAC on the change (lab ${labName})`, () => {
     expect(after.prod).toHaveLength(1)
     expect((await kgit(repo, 'auth', 'can-i', 'update', 'deployments', '-n', 'prod', '--as', 'alice')).stdout.trim()).toBe('no')
     expect((await kgit(repo, 'auth', 'can-i', 'update', 'deployments', '-n', 'dev', '--as', 'alice')).stdout.trim()).toBe('yes')
+    // kgit exec is create pods/exec, kgit logs is get pods/log: edit in dev allows both there, nothing in prod.
+    const exec = await kgit(repo, 'exec', 'deployment/web', '-n', 'prod', '--as', 'alice', '--', 'true')
+    expect(exec.exitCode).toBe(1)
+    expect(exec.stderr).toMatch(/^error: pods "web-\S+" is forbidden: User "alice" cannot create resource "pods\/exec" in API group "" in the namespace "prod" \(no authorizer allowed it: RBAC: no rule bound to user "alice"/)
+    expect((await kgit(repo, 'exec', 'deployment/web', '-n', 'dev', '--as', 'alice', '--', 'true')).exitCode).toBe(0)
+    expect((await kgit(repo, 'logs', 'deployment/web', '-n', 'dev', '--as', 'alice')).exitCode).toBe(0)
+    expect((await kgit(repo, 'logs', 'deployment/web', '-n', 'prod', '--as', 'alice')).stderr).toContain('cannot get resource "pods/log" in API group "" in the namespace "prod"')
   })
 
   it('alice binding herself cluster-admin is refused as escalation', async () => {

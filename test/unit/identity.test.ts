@@ -75,7 +75,10 @@ describe("git verify-commit's output", () => {
   it('a good signature gives principal and fingerprint', () => {
     expect(parseVerifyOutput(0, `Good "git" signature for alice with ED25519 key ${FP_A}\n`)).toEqual({good: true, principal: 'alice', fingerprint: FP_A, detail: `Good "git" signature for alice with ED25519 key ${FP_A}`})
   })
-  it('an unsigned commit', () => expect(parseVerifyOutput(1, 'error: no signature found\n')).toEqual({good: false, detail: 'the commit is not signed'}))
+  it('an unsigned commit', () => {
+    expect(parseVerifyOutput(1, '')).toEqual({good: false, detail: 'the commit is not signed'})
+    expect(parseVerifyOutput(1, 'error: no signature found\n')).toEqual({good: false, detail: 'the commit is not signed'})
+  })
   it('a key nobody is allowed to sign with', () => {
     const r = parseVerifyOutput(1, `Good "git" signature with ED25519 key ${FP_B}\nNo principal matched.\n`)
     expect(r).toEqual({good: false, fingerprint: FP_B, detail: `Good "git" signature with ED25519 key ${FP_B}; No principal matched.`})

@@ -140,7 +140,8 @@ export function parseVerifyOutput(exitCode: number, output: string): SignatureCh
   const good = /^Good "git" signature for (.+) with \S+ key (SHA256:\S+)\s*$/m.exec(output)
   if (exitCode === 0 && good) return {good: true, principal: good[1]!, fingerprint: good[2]!, detail: good[0].trim()}
   const lines = output.split('\n').map((l) => l.trim()).filter(Boolean)
-  if (lines.some((l) => /no signature found/.test(l))) return {good: false, detail: 'the commit is not signed'}
+  // git says nothing at all of an unsigned commit (older versions: "no signature found").
+  if (lines.length === 0 || lines.some((l) => /no signature found/.test(l))) return {good: false, detail: 'the commit is not signed'}
   const fp = /(SHA256:[A-Za-z0-9+/]{43})/.exec(output)?.[1]
-  return {good: false, ...(fp ? {fingerprint: fp} : {}), detail: lines.slice(-2).join('; ') || `git verify-commit exited ${exitCode}`}
+  return {good: false, ...(fp ? {fingerprint: fp} : {}), detail: lines.slice(-2).join('; ')}
 }
