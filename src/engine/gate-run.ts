@@ -4,6 +4,7 @@ import {isAbsolute} from 'node:path'
 import {parseAbacPolicies} from './admission/abac.js'
 import {abacAuthorizer, alwaysAllow, alwaysDeny, privilegedGroup, rbacAuthorizer, webhookAuthorizer, type Authorizer} from './admission/authorizers.js'
 import type {AdmissionConfig} from './admission/chain.js'
+import {changeSet} from './admission/plugin.js'
 import {rbacPolicy, type RbacPolicy} from './admission/rbac.js'
 import {ErrorList, ManifestError, UsageError} from './errors.js'
 import {verifyCommitSignature} from './exec/commit-signature.js'
@@ -148,6 +149,9 @@ async function clusterText(read: (path: string) => Promise<string | undefined>, 
   return JSON.stringify(await Promise.all(['kgit.yaml', ...files].map(async (p) => [p, (await read(p)) ?? null])))
 }
 
+/** Who makes a change that changes nothing, when no identity can be found. */
+const NOBODY: ResolvedIdentity = {user: 'system:anonymous', groups: ['system:unauthenticated'], method: 'none needed: the revision changes nothing the cluster runs'}
+
 export interface GateRunOptions extends RevisionOptions {
   identity?: IdentityFlags
   /** Check even when nothing is configured (reconcile-check lists every change). */
@@ -161,8 +165,6 @@ export interface GateRunOptions extends RevisionOptions {
 export async function gateRevision(loaded: Loaded, observed: Observed, opts: GateRunOptions): Promise<(GateResult & {identity: ResolvedIdentity; running: Running}) | undefined> {
   const running = await runningConfig(loaded, observed, opts)
   if (!opts.always && !gateNeeded(running.cluster)) return undefined
-  const signed = opts.workingTree ? undefined : {root: loaded.source.root, commit: loaded.commit}
-  const identity = await identify(running, opts.identity ?? {}, signed)
   const previous = await runningObjects(loaded, running, opts)
   const {chain, rbac} = await authorizers(running, previous ?? [])
   let clusterChanged
@@ -171,6 +173,13 @@ export async function gateRevision(loaded: Loaded, observed: Observed, opts: Gat
     const now = opts.workingTree ? async (p: string) => (await loaded.reader.readFile(loaded.commit, p))?.content.toString() : at(loaded.commit)
     if ((await clusterText(at(running.commit), running.cluster)) !== (await clusterText(now, loaded.desired.cluster))) clusterChanged = {name: loaded.desired.cluster.name, pos: {file: 'kgit.yaml', line: 1}}
   }
+  const signed = opts.workingTree ? undefined : {root: loaded.source.root, commit: loaded.commit}
+  const unchanged = !clusterChanged && changeSet(previous, loaded.desired.objects).length === 0
+  const identity = await identify(running, opts.identity ?? {}, signed).catch((err: unknown) => {
+    // Re-applying what runs (a reconcile healing drift) changes nothing to authorize: no identity needed.
+    if (unchanged) return NOBODY
+    throw err
+  })
   const result = await gateChange({
     desired: loaded.desired, ...(previous ? {previous} : {}), ...(running.commit ? {previousCommit: running.commit} : {}),
     identity, authorizers: chain, ...(rbac ? {escalationPolicy: rbac} : {}), ...(clusterChanged ? {clusterChanged} : {}),
