@@ -22,7 +22,7 @@ import {createHash} from 'node:crypto'
  * the simulator taught what it now does; then update the fingerprint here.
  */
 export const KNOWN_SCRIPTS = {
-  'kgit-observe': ['56778aa008d18617'], // claim marks, pod-files hashes and restarts of on-failure containers (Job pods): none simulated
+  'kgit-observe': ['20d0d59b5b95a1f7'], // claim marks, pod-files hashes and restarts of on-failure containers (Job pods): none simulated
   'kgit-lock': ['7e63967ea8881e8f'],
   // release (dir, token) and break (dir): the same $0
   'kgit-unlock': ['10467699f8e446ea', '424d079a56b37694'],
@@ -33,7 +33,7 @@ export const KNOWN_SCRIPTS = {
   'kgit-probes': ['58e59e4045911275'],
   // the pod network (routes, iptables chains, hosts files): its slice and state hash are kept, nothing else
   // simulated; the node shows no routes (so kgit does not check them: 5,000 nodes x 5,000 routes is no simulation)
-  'kgit-net': ['ed3fbd37f074ee4d'],
+  'kgit-net': ['27fbd6c4cfe7aa32'],
 }
 const RELEASE_FP = '10467699f8e446ea'
 

@@ -819,6 +819,8 @@ export interface NodeNet {
   tables?: {nat: string; filter: string}
   /** Its gateway routes (/proc/net/route): destination CIDR -> gateway. */
   routes?: {dest: string; via: string}[]
+  /** The jump targets of the first rules of filter FORWARD, in order (kgit's hooks must lead). */
+  forward?: string[]
 }
 
 export interface Observed {
