@@ -6,7 +6,8 @@ import type {ContainerSpec, DesiredPod, HostPathType, StrayContainer, Volume, Vo
 import {claimHostPath, claimSteps} from './claims.js'
 import {containerEnv, expandVars} from './env.js'
 import {containerIdFile, podIdFile, probesStart} from './probes.js'
-import {filesVolumeMount, podFilesWrite, secretEnvArgs} from './pod-files.js'
+import {filesVolumeMount, podFilesDir, podFilesWrite, secretEnvArgs} from './pod-files.js'
+import {nonRootCheck, securityArgs} from './security.js'
 
 const RESTART = {Always: 'always', OnFailure: 'on-failure', Never: 'no'} as const
 const PULL = {Always: 'always', IfNotPresent: 'missing', Never: 'never'} as const
@@ -101,6 +102,7 @@ export function containerRun(pod: DesiredPod, c: ContainerSpec, opts: RunOptions
   argv.push(...secretEnvArgs(dataDir, pod, c))
   if (c.workingDir) argv.push('--workdir', c.workingDir)
   argv.push(...resourceArgs(c))
+  argv.push(...securityArgs(pod.spec, c))
   argv.push(...mountArgs(pod, c.volumeMounts ?? [], dataDir))
   // Service names: the namespace's hosts file, which kgit rewrites in place as services change.
   if (pod.ip && !(c.volumeMounts ?? []).some((m) => m.mountPath === '/etc/hosts')) argv.push('--volume', `${hostsFilePath(dataDir, pod.namespace)}:/etc/hosts:ro`)
@@ -209,7 +211,12 @@ export function podRun(pod: DesiredPod, node: NodeContext): string[][] {
   const opts: RunOptions = {dataDir: node.dataDir, ...(node.node ? {node: node.node} : {})}
   // The files step reads its payload on stdin: it comes first, before anything else could read it.
   const files = pod.files ? [podFilesWrite(node.dataDir, pod, 'start')] : []
-  return [podPrepare(node.dataDir, pod.namespace, pod.name), ...files, podCreate(pod, node.dataDir), ...volumeSteps(pod, node.dataDir), ...pod.spec.containers.map((c) => containerRun(pod, c, opts)), ...(probes ? [probes] : [])]
+  const auth = pod.files?.auth ? posix.join(podFilesDir(node.dataDir, pod.namespace, pod.name), 'auth.json') : undefined
+  const containers = pod.spec.containers.flatMap((c) => {
+    const check = nonRootCheck(pod, c, auth)
+    return check ? [check, containerRun(pod, c, opts)] : [containerRun(pod, c, opts)]
+  })
+  return [podPrepare(node.dataDir, pod.namespace, pod.name), ...files, podCreate(pod, node.dataDir), ...volumeSteps(pod, node.dataDir), ...containers, ...(probes ? [probes] : [])]
 }
 
 /** Removes a container or pod that carries kgit's labels but that kgit did not start. */
