@@ -28,8 +28,7 @@ export const KNOWN_SCRIPTS = {
   'kgit-unlock': ['10467699f8e446ea', '424d079a56b37694'],
   'kgit-lock-holder': ['72b1044e2142778d'],
   'kgit-pod-prepare': ['063ac216c7059452'],
-  // with the pod's fsGroup as $4, the volume files' group (not simulated)
-  'kgit-pod-files': ['76719629e021b3ba'],
+  'kgit-pod-files': ['26a381d07e0d56a6'],
   // runAsNonRoot: the image's user, then a runAsUser of 0 (images carry no user here: passes)
   'kgit-nonroot': ['c28799e57eeaba7b', '0e88f6beabbafd83'],
   'kgit-record': ['102959e693da9b39'],
