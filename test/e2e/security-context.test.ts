@@ -1,0 +1,88 @@
+import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import type {LabState} from '../../src/engine/exec/lab/index.js'
+import {commit, kgit, lab, podman, podsOn} from './helpers.js'
+
+const repo = inject('labRepo')
+let state: LabState
+let node: string
+
+const CONFIG_MAP = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: locked-cfg}
+data: {secret-ish: only-the-group}
+`
+
+/** uid 1000, read-only root, no capabilities, and a configMap file only its fsGroup may read. */
+const LOCKED = `apiVersion: v1
+kind: Pod
+metadata: {name: locked}
+spec:
+  terminationGracePeriodSeconds: 1
+  securityContext: {fsGroup: 2000, supplementalGroups: [3000]}
+  volumes: [{name: cfg, configMap: {name: locked-cfg, defaultMode: 0440}}]
+  containers:
+    - name: app
+      image: localhost/busybox:1.35
+      command: [sleep, '3600']
+      securityContext: {runAsUser: 1000, runAsGroup: 1000, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+      volumeMounts: [{name: cfg, mountPath: /cfg}]
+`
+
+/** busybox runs as root: runAsNonRoot without a runAsUser must keep it from starting. */
+const NON_ROOT = `apiVersion: v1
+kind: Pod
+metadata: {name: nonroot}
+spec:
+  terminationGracePeriodSeconds: 1
+  securityContext: {runAsNonRoot: true}
+  containers:
+    - {name: app, image: localhost/busybox:1.35, command: [sleep, '3600']}
+`
+
+beforeAll(async () => {
+  state = await lab(inject('labName'))
+})
+
+afterAll(async () => {
+  await commit(repo, {manifests: null, 'manifests/.gitkeep': ''}, 'e2e: clean up')
+  await kgit(repo, 'apply')
+})
+
+describe('securityContext on a real lab', () => {
+  it('runs a container as uid 1000 with a read-only root, no capabilities, and its fsGroup', async () => {
+    await commit(repo, {'manifests/cfg.yaml': CONFIG_MAP, 'manifests/locked.yaml': LOCKED})
+    const r = await kgit(repo, 'apply')
+    expect(r.exitCode, r.stderr + r.stdout).toBe(0)
+    const found = await Promise.all(state.nodes.map(async (n) => ((await podsOn(state, n.name)).some((p) => p.name === 'default_locked') ? n.name : undefined)))
+    node = found.find((n) => n !== undefined)!
+    expect(node).toBeDefined()
+    const exec = (...argv: string[]) => podman(state, node, 'exec', 'default_locked_app', ...argv)
+    expect((await exec('id', '-u')).trim()).toBe('1000')
+    expect((await exec('id', '-g')).trim()).toBe('1000')
+    expect((await exec('id', '-G')).trim().split(' ').sort()).toEqual(['1000', '2000', '3000'])
+    await expect(exec('touch', '/x')).rejects.toThrow(/Read-only file system/)
+    // Kubernetes mounts no tmpfs of its own on a read-only root: /tmp is read-only too.
+    await expect(exec('touch', '/tmp/x')).rejects.toThrow(/Read-only file system/)
+    expect(await exec('grep', 'CapEff', '/proc/1/status')).toMatch(/^CapEff:\s+0000000000000000$/m)
+    expect(await exec('grep', 'NoNewPrivs', '/proc/1/status')).toMatch(/^NoNewPrivs:\s+1$/m)
+    // 0440, group 2000: readable through the fsGroup only.
+    expect(await exec('cat', '/cfg/secret-ish')).toBe('only-the-group')
+    expect((await exec('stat', '-L', '-c', '%a %g', '/cfg/secret-ish')).trim()).toBe('440 2000')
+  })
+
+  it('a second apply changes nothing', async () => {
+    const r = await kgit(repo, 'apply')
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/^No changes: the reachable nodes already run [0-9a-f]{12}/m)
+  })
+
+  it('refuses to start a runAsNonRoot container whose image runs as root, naming pod and container', async () => {
+    await commit(repo, {'manifests/nonroot.yaml': NON_ROOT})
+    const r = await kgit(repo, 'apply')
+    expect(r.exitCode).not.toBe(0)
+    expect(r.stderr + r.stdout).toContain('CreateContainerConfigError: container has runAsNonRoot and image will run as root (pod: "default/nonroot", container: app)')
+    const pods = (await Promise.all(state.nodes.map((n) => podsOn(state, n.name)))).flat()
+    expect(pods.map((p) => p.name)).not.toContain('default_nonroot')
+    expect(pods.map((p) => p.name)).toContain('default_locked')
+  })
+})
