@@ -31,6 +31,8 @@ export const KNOWN_SCRIPTS = {
   'kgit-pod-files': ['26a381d07e0d56a6'],
   // runAsNonRoot: the image's user, then a runAsUser of 0 (images carry no user here: passes)
   'kgit-nonroot': ['c28799e57eeaba7b', '0e88f6beabbafd83'],
+  // an emptyDir's mode for pods with a user or fsGroup (volumes carry no modes here)
+  'kgit-emptydir': ['d096a2c53e9cc0b8'],
   'kgit-record': ['102959e693da9b39'],
   'kgit-probes': ['58e59e4045911275'],
   // the pod network (routes, iptables chains, hosts files): its slice and state hash are kept, nothing else
@@ -192,6 +194,8 @@ export class SimNode {
       }
       case 'kgit-lock-holder':
         return ok(this.locks.get(d)?.holder ?? '')
+      case 'kgit-emptydir':
+        return ok()
       case 'kgit-nonroot':
         return args[0]?.startsWith('CreateContainerConfigError') ? {stdout: '', stderr: args[0] + '\n', exitCode: 1} : ok()
       case 'kgit-pod-prepare':

@@ -12,20 +12,25 @@ metadata: {name: locked-cfg}
 data: {secret-ish: only-the-group}
 `
 
-/** uid 1000, read-only root, no capabilities, and a configMap file only its fsGroup may read. */
+/** uid 1000, read-only root, no capabilities, a configMap file only its fsGroup may read, an emptyDir shared with uid 1001. */
 const LOCKED = `apiVersion: v1
 kind: Pod
 metadata: {name: locked}
 spec:
   terminationGracePeriodSeconds: 1
   securityContext: {fsGroup: 2000, supplementalGroups: [3000]}
-  volumes: [{name: cfg, configMap: {name: locked-cfg, defaultMode: 0440}}]
+  volumes: [{name: cfg, configMap: {name: locked-cfg, defaultMode: 0440}}, {name: scratch, emptyDir: {}}]
   containers:
     - name: app
       image: localhost/busybox:1.35
       command: [sleep, '3600']
       securityContext: {runAsUser: 1000, runAsGroup: 1000, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
-      volumeMounts: [{name: cfg, mountPath: /cfg}]
+      volumeMounts: [{name: cfg, mountPath: /cfg}, {name: scratch, mountPath: /scratch}]
+    - name: other
+      image: localhost/busybox:1.35
+      command: [sleep, '3600']
+      securityContext: {runAsUser: 1001}
+      volumeMounts: [{name: scratch, mountPath: /scratch}]
 `
 
 /** busybox runs as root: runAsNonRoot without a runAsUser must keep it from starting. */
@@ -68,6 +73,11 @@ describe('securityContext on a real lab', () => {
     // 0440, group 2000: readable through the fsGroup only.
     expect(await exec('cat', '/cfg/secret-ish')).toBe('only-the-group')
     expect((await exec('stat', '-L', '-c', '%a %g', '/cfg/secret-ish')).trim()).toBe('440 2000')
+    // The emptyDir as the kubelet makes it with an fsGroup: group 2000, 2777; both users write there.
+    expect((await exec('stat', '-c', '%a %u:%g', '/scratch')).trim()).toBe('2777 0:2000')
+    await exec('touch', '/scratch/from-app')
+    await podman(state, node, 'exec', 'default_locked_other', 'touch', '/scratch/from-other')
+    expect((await exec('stat', '-c', '%u:%g', '/scratch/from-app', '/scratch/from-other')).trim().split('\n')).toEqual(['1000:2000', '1001:2000'])
   })
 
   it('a second apply changes nothing', async () => {

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {containerRun, podRun} from '../../src/engine/argv/podman.js'
+import {containerRun, podRun, volumeSteps} from '../../src/engine/argv/podman.js'
 import {podFilesWrite} from '../../src/engine/argv/pod-files.js'
 import {nonRootCheck, securityArgs} from '../../src/engine/argv/security.js'
 import {expandWorkloads} from '../../src/engine/controllers/workloads.js'
@@ -105,6 +105,23 @@ describe('securityContext as podman flags', () => {
     expect(nonRootCheck(asPod(root), root.containers[0]!)!.slice(3)).toEqual(['kgit-nonroot', 'CreateContainerConfigError: container\'s runAsUser breaks non-root policy (pod: "shop/p", container: app)'])
     const off = spec('{runAsNonRoot: true}', '{runAsNonRoot: false}')
     expect(nonRootCheck(asPod(off), off.containers[0]!)).toBeUndefined()
+  })
+
+  it('makes emptyDirs as the kubelet does for pods with a user or an fsGroup, and as before for the others', () => {
+    const vols = "  volumes: [{name: d, emptyDir: {}}, {name: m, emptyDir: {medium: Memory}}]\n"
+    const steps = (podSc: string, containerSc = '') => volumeSteps(asPod(podSpec(podYaml(podSc, containerSc, vols))), '/d').slice(1)
+    const create = ['podman', 'volume', 'create', '--label', 'kgit.dev/managed=true', '--label', 'kgit.dev/pod=shop_p']
+    expect(steps('{fsGroup: 2000}')).toEqual([
+      [...create, '--opt', 'o=uid=0,gid=2000', 'shop_p_d'],
+      ['sh', '-c', 'm=$(podman volume inspect --format "{{.Mountpoint}}" "$1") && chmod "$2" "$m"', 'kgit-emptydir', 'shop_p_d', '2777'],
+      [...create, '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', '--opt', 'o=uid=0,gid=2000,mode=2777', 'shop_p_m'],
+    ])
+    expect(steps('', '{runAsUser: 1000}')).toEqual([
+      [...create, '--opt', 'o=uid=0,gid=0', 'shop_p_d'],
+      ['sh', '-c', 'm=$(podman volume inspect --format "{{.Mountpoint}}" "$1") && chmod "$2" "$m"', 'kgit-emptydir', 'shop_p_d', '0777'],
+      [...create, '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', '--opt', 'o=uid=0,gid=0,mode=0777', 'shop_p_m'],
+    ])
+    expect(steps('', '{readOnlyRootFilesystem: true}')).toEqual([[...create, 'shop_p_d'], [...create, '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', 'shop_p_m']])
   })
 
   it('gives configMap and secret files to the fsGroup', () => {

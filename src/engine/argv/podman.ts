@@ -7,7 +7,7 @@ import {claimHostPath, claimSteps} from './claims.js'
 import {containerEnv, expandVars} from './env.js'
 import {containerIdFile, podIdFile, probesStart} from './probes.js'
 import {filesVolumeMount, podFilesDir, podFilesWrite, secretEnvArgs} from './pod-files.js'
-import {nonRootCheck, securityArgs} from './security.js'
+import {emptyDirOwner, nonRootCheck, securityArgs} from './security.js'
 
 const RESTART = {Always: 'always', OnFailure: 'on-failure', Never: 'no'} as const
 const PULL = {Always: 'always', IfNotPresent: 'missing', Never: 'never'} as const
@@ -147,7 +147,7 @@ const HOST_PATH_TEST: Partial<Record<HostPathType, [string, string]>> = {
 export function volumeSteps(pod: DesiredPod, dataDir: string): string[][] {
   const volumes = pod.spec.volumes ?? []
   const steps: string[][] = [...volumeCleanup(pod.namespace, pod.name, volumes)]
-  for (const v of volumes) steps.push(...('emptyDir' in v ? [volumeCreate(pod, v)] : 'hostPath' in v ? hostPathSteps(v.hostPath.path, v.hostPath.type) : []))
+  for (const v of volumes) steps.push(...('emptyDir' in v ? emptyDirSteps(pod, v) : 'hostPath' in v ? hostPathSteps(v.hostPath.path, v.hostPath.type) : []))
   steps.push(...claimSteps(pod, dataDir, hostPathSteps))
   // Kubernetes creates a missing subPath directory of a hostPath or claim volume.
   for (const c of pod.spec.containers) {
@@ -161,14 +161,26 @@ export function volumeSteps(pod: DesiredPod, dataDir: string): string[][] {
   return steps
 }
 
-function volumeCreate(pod: DesiredPod, v: Extract<Volume, {emptyDir: unknown}>): string[] {
+/**
+ * An emptyDir: a podman volume. For a pod with a security context (emptyDirOwner) it is
+ * made as the kubelet makes it, root-owned with mode 0777, or group fsGroup with 2777;
+ * otherwise podman's default stands (owned by the first container's user).
+ */
+function emptyDirSteps(pod: DesiredPod, v: Extract<Volume, {emptyDir: unknown}>): string[][] {
+  const name = podmanVolumeName(pod.namespace, pod.name, v.name)
   const argv = ['podman', 'volume', 'create', ...labelArgs({[LABEL.managed]: 'true', [LABEL.pod]: podmanPodName(pod.namespace, pod.name)})]
+  const owner = emptyDirOwner(pod.spec)
+  const ownerOpts = owner ? [`uid=0`, `gid=${owner.gid}`] : []
   if (v.emptyDir.medium === 'Memory') {
     argv.push('--opt', 'type=tmpfs', '--opt', 'device=tmpfs')
-    if (v.emptyDir.sizeLimit) argv.push('--opt', `o=size=${quantityBytes(v.emptyDir.sizeLimit)}`)
+    const o = [...(v.emptyDir.sizeLimit ? [`size=${quantityBytes(v.emptyDir.sizeLimit)}`] : []), ...ownerOpts, ...(owner ? [`mode=${owner.mode}`] : [])]
+    if (o.length > 0) argv.push('--opt', `o=${o.join(',')}`)
+    return [[...argv, name]]
   }
-  argv.push(podmanVolumeName(pod.namespace, pod.name, v.name))
-  return argv
+  if (!owner) return [[...argv, name]]
+  // The uid and gid options keep podman from giving the volume to the first container's user.
+  const chmod = ['sh', '-c', 'm=$(podman volume inspect --format "{{.Mountpoint}}" "$1") && chmod "$2" "$m"', 'kgit-emptydir', name, owner.mode]
+  return [[...argv, '--opt', `o=${ownerOpts.join(',')}`, name], chmod]
 }
 
 function hostPathSteps(path: string, type: HostPathType): string[][] {

@@ -27,6 +27,18 @@ export function securityArgs(spec: PodSpec, c: ContainerSpec): string[] {
 }
 
 /**
+ * Who owns a pod's emptyDirs, as the kubelet makes them (mode 0777; with an fsGroup, that
+ * group and 2777), for pods whose containers run as another user or with an fsGroup;
+ * undefined for the others, whose volumes stay as podman makes them.
+ */
+export function emptyDirOwner(spec: PodSpec): {gid: number; mode: string} | undefined {
+  const fsGroup = spec.securityContext?.fsGroup
+  if (fsGroup !== undefined) return {gid: fsGroup, mode: '2777'}
+  const other = spec.containers.some((c) => effectiveSecurityContext(spec.securityContext, c.securityContext).runAsUser !== undefined)
+  return other ? {gid: 0, mode: '0777'} : undefined
+}
+
+/**
  * runAsNonRoot, checked as the kubelet checks it when the container is created: a runAsUser
  * of 0 breaks it; without a runAsUser, the image's configured user must be a numeric uid
  * other than 0. The image is pulled first when missing (unless pullPolicy is Never: the run
