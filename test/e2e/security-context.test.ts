@@ -1,8 +1,12 @@
-import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
+import {parse, stringify} from 'yaml'
+import {beforeAll, describe, expect, inject, it} from 'vitest'
+import {PLUGINS} from '../../src/engine/admission/chain.js'
 import type {LabState} from '../../src/engine/exec/lab/index.js'
-import {commit, kgit, lab, podman, podsOn} from './helpers.js'
+import {commit, kgit, lab, labCluster, podman, podsOn} from './helpers.js'
 
 const repo = inject('labRepo')
+/** Puts kgit.yaml back and removes the manifests after the tests. */
+const cluster = labCluster(repo)
 let state: LabState
 let node: string
 
@@ -48,11 +52,6 @@ beforeAll(async () => {
   state = await lab(inject('labName'))
 })
 
-afterAll(async () => {
-  await commit(repo, {manifests: null, 'manifests/.gitkeep': ''}, 'e2e: clean up')
-  await kgit(repo, 'apply')
-})
-
 describe('securityContext on a real lab', () => {
   it('runs a container as uid 1000 with a read-only root, no capabilities, and its fsGroup', async () => {
     await commit(repo, {'manifests/cfg.yaml': CONFIG_MAP, 'manifests/locked.yaml': LOCKED})
@@ -94,5 +93,49 @@ describe('securityContext on a real lab', () => {
     const pods = (await Promise.all(state.nodes.map((n) => podsOn(state, n.name)))).flat()
     expect(pods.map((p) => p.name)).not.toContain('default_nonroot')
     expect(pods.map((p) => p.name)).toContain('default_locked')
+  })
+})
+
+/** A policy that allows everything but privileged containers. */
+const RESTRICTED = `apiVersion: policy/v1beta1
+kind: PodSecurityPolicy
+metadata: {name: restricted}
+spec:
+  privileged: false
+  seLinux: {rule: RunAsAny}
+  runAsUser: {rule: RunAsAny}
+  supplementalGroups: {rule: RunAsAny}
+  fsGroup: {rule: RunAsAny}
+  volumes: ['*']
+`
+
+const PRIVILEGED = `apiVersion: v1
+kind: Pod
+metadata: {name: priv}
+spec:
+  containers:
+    - {name: app, image: localhost/busybox:1.35, command: [sleep, '3600'], securityContext: {privileged: true}}
+`
+
+/** Every kgit pod of the lab: a refused apply must leave it as it was. */
+async function allPods(): Promise<string[]> {
+  return (await Promise.all(state.nodes.map(async (n) => (await podsOn(state, n.name)).map((p) => `${n.name}/${p.name}`)))).flat().sort()
+}
+
+// The plugin runs once the admission chain (kgit.yaml spec.admission) registers it in PLUGINS.
+describe.skipIf(!('PodSecurityPolicy' in PLUGINS))('PodSecurityPolicy on a real lab', () => {
+  it('refuses a privileged pod under a restrictive policy before any node is touched, naming the rule', async () => {
+    const doc = parse(cluster.original()) as {spec: Record<string, unknown>}
+    doc.spec.admission = {plugins: ['PodSecurityPolicy']}
+    await commit(repo, {'kgit.yaml': stringify(doc), 'manifests/nonroot.yaml': null, 'manifests/psp.yaml': RESTRICTED, 'manifests/priv.yaml': PRIVILEGED})
+    const before = await allPods()
+    const r = await kgit(repo, 'apply')
+    expect(r.exitCode, r.stdout).toBe(1)
+    expect(r.stderr).toContain('Pod default/priv (manifests/priv.yaml:1): unable to validate against any pod security policy: [PodSecurityPolicy restricted: spec.containers[0].securityContext.privileged: Invalid value: true: Privileged containers are not allowed] (admission plugin PodSecurityPolicy)')
+    expect(await allPods()).toEqual(before)
+    // Without the privileged pod the policy admits the rest (uid 1000, no privilege).
+    await commit(repo, {'manifests/priv.yaml': null})
+    const ok = await kgit(repo, 'apply')
+    expect(ok.exitCode, ok.stderr + ok.stdout).toBe(0)
   })
 })
