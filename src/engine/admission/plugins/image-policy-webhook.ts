@@ -45,10 +45,9 @@ const PATH_FIELDS = ['kubeConfigFile', 'caFile'] as const
 
 /** Reads `configuration` of ImagePolicyWebhook: {imagePolicy: {...}}, as Kubernetes' ImagePolicyWebhookConfiguration. */
 export function readImagePolicyConfig(r: FieldReader, path: PathPart[]): ImagePolicyConfig {
-  r.map(path, {required: true})
-  r.known(path, ['imagePolicy'])
   const p = [...path, 'imagePolicy']
-  r.map(p, {required: true})
+  // Only the first missing level is reported.
+  const missing = !r.map(path, {required: true}) || (r.known(path, ['imagePolicy']), !r.map(p, {required: true}))
   r.known(p, ['kubeConfigFile', 'url', 'caFile', 'allowTTL', 'denyTTL', 'retryBackoff', 'defaultAllow', 'timeoutSeconds'])
   const cfg: ImagePolicyConfig = {
     allowTTL: r.int([...p, 'allowTTL'], {min: 0, max: 86400}) ?? 300,
@@ -68,7 +67,7 @@ export function readImagePolicyConfig(r: FieldReader, path: PathPart[]): ImagePo
     if (!/^https:\/\/[^/\s]+/.test(url)) r.fail([...p, 'url'], `must be an https:// URL, got "${url}"`)
     cfg.url = url
   }
-  if ((cfg.url === undefined) === (cfg.kubeConfigFile === undefined)) r.fail(p, 'needs exactly one of kubeConfigFile and url')
+  if (!missing && (cfg.url === undefined) === (cfg.kubeConfigFile === undefined)) r.fail(p, 'needs exactly one of kubeConfigFile and url')
   if (cfg.caFile !== undefined && cfg.url === undefined) r.fail([...p, 'caFile'], 'goes with url (a kubeConfigFile names its own certificate-authority)')
   return cfg
 }
