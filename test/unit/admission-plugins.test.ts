@@ -1,28 +1,10 @@
 import {describe, expect, it} from 'vitest'
 import {admit, denialMessage, enabled, PLUGINS} from '../../src/engine/admission/chain.js'
-import {changeSet, type AdmissionRequest} from '../../src/engine/admission/plugin.js'
 import {execRefusal} from '../../src/engine/admission/plugins/deny-escalating-exec.js'
 import {parseCluster} from '../../src/engine/manifest/cluster.js'
-import {loadDesired} from '../../src/engine/manifest/load.js'
-import * as schema from '../../src/engine/manifest/schema.js'
-import type {Desired, KObject} from '../../src/engine/types.js'
+import type {Desired} from '../../src/engine/types.js'
+import {withAdmission, load, request} from '../support/admission.js'
 import {deploymentYaml} from '../support/manifests.js'
-
-const CLUSTER = 'apiVersion: kgit.dev/v1alpha1\nkind: Cluster\nmetadata: {name: t}\nspec:\n  nodes:\n    - {name: n1, address: 10.0.0.1}\n'
-
-/** kgit.yaml with `spec.admission` given as YAML lines (indented under spec). */
-export const withAdmission = (admission?: string): string => (admission === undefined ? CLUSTER : `${CLUSTER}  admission:\n${admission}`)
-
-/** Reads a revision as kgit does, with the given spec.admission. */
-export function load(admission: string | undefined, ...docs: string[]): {desired?: Desired; errors: string[]; warnings: string[]} {
-  const enc = new TextEncoder()
-  const r = loadDesired({revision: 'r', clusterFile: {path: 'kgit.yaml', content: enc.encode(withAdmission(admission))}, files: [{path: 'manifests/all.yaml', content: enc.encode(docs.join('---\n'))}], schema})
-  return {...(r.desired ? {desired: r.desired} : {}), errors: r.errors.map((e) => e.message), warnings: r.warnings}
-}
-
-export function request(desired: Desired, previous?: KObject[]): AdmissionRequest {
-  return {desired, changes: changeSet(previous, desired.objects), previous: previous ?? [], user: {user: 'alice', groups: [], method: 'test'}, authorize: () => true}
-}
 
 /** The chain on a whole revision (everything created), as messages. */
 async function admitted(admission: string | undefined, ...docs: string[]): Promise<{desired: Desired; messages: string[]}> {
@@ -40,7 +22,7 @@ describe('kgit.yaml spec.admission', () => {
   const errors = (admission: string): string[] => parseCluster('kgit.yaml', withAdmission(admission)).errors.map((e) => e.message)
 
   it('has the documented defaults when absent', () => {
-    const c = parseCluster('kgit.yaml', CLUSTER).cluster!
+    const c = parseCluster('kgit.yaml', withAdmission()).cluster!
     expect(c.admission).toBeUndefined()
     expect(['NamespaceLifecycle', 'LimitRanger', 'ServiceAccount', 'DefaultStorageClass', 'ResourceQuota'].every((n) => enabled(c.admission, n))).toBe(true)
     expect(['NamespaceExists', 'NamespaceAutoProvision', 'AlwaysPullImages', 'ImagePolicyWebhook', 'AlwaysDeny', 'PodNodeSelector'].some((n) => enabled(c.admission, n))).toBe(false)
