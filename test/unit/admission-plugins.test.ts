@@ -92,6 +92,7 @@ describe('ServiceAccount', () => {
     expect(load(undefined, robot).errors).toEqual(['manifests/all.yaml:5 spec.serviceAccountName: ServiceAccount "robot" is not in namespace default of this revision: the API server refuses the pod (error looking up service account default/robot)'])
     const off = load(plugins('ResourceQuota'), robot)
     expect(off.errors).toEqual([])
+    expect(off.warnings).toContain('manifests/all.yaml:5 spec.serviceAccountName: ServiceAccount "robot" is not in namespace default of this revision: the pod runs without it (the ServiceAccount admission plugin is off)')
     const denials = await PLUGINS.ServiceAccount!.admit(request(off.desired!), undefined)
     expect(denials.map(denialMessage)).toEqual(['Pod default/p (manifests/all.yaml:1 spec.serviceAccountName): ServiceAccount "robot" is not in namespace default of this revision (error looking up service account) (admission plugin ServiceAccount)'])
     expect(await PLUGINS.ServiceAccount!.admit(request(load(plugins('ResourceQuota'), robot, 'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: robot}\n').desired!), undefined)).toEqual([])

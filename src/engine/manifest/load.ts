@@ -175,7 +175,7 @@ function checkRefs(objects: KObject[], ids: Set<string>, serviceAccountPlugin: b
       const what = `${ref.kind} "${ref.name}" is not in namespace ${o.metadata.namespace} of this revision`
       if (ref.kind === 'PersistentVolumeClaim') errors.push(new ManifestError(ref.pos, `persistentvolumeclaim "${ref.name}" is not in namespace ${o.metadata.namespace} of this revision: add a PersistentVolumeClaim manifest for it`))
       else if (ref.kind === 'ServiceAccount' && o.kind === 'Pod' && serviceAccountPlugin) errors.push(new ManifestError(ref.pos, `${what}: the API server refuses the pod (error looking up service account ${o.metadata.namespace}/${ref.name})`))
-      else warnings.push(`${formatPos(ref.pos)}: ${what}: ${ref.kind === 'ServiceAccount' ? 'no pods can be created for this ' + o.kind : 'the container will not start until it exists'}`)
+      else warnings.push(`${formatPos(ref.pos)}: ${what}: ${ref.kind === 'ServiceAccount' ? (o.kind === 'Pod' ? 'the pod runs without it (the ServiceAccount admission plugin is off)' : 'no pods can be created for this ' + o.kind) : 'the container will not start until it exists'}`)
     }
   }
   return {errors, warnings}
