@@ -28,7 +28,8 @@ export function written(req: AdmissionRequest): KObject[] {
 
 /** A field of an object, for a denial: the object's file and line, and the field's path. */
 export function fieldPos(o: KObject, path?: string): SourcePos {
-  return {file: o.source.file, ...(o.source.line !== undefined ? {line: o.source.line} : {}), ...(path ? {path} : {})}
+  const field = path ?? o.source.path
+  return {file: o.source.file, ...(o.source.line !== undefined ? {line: o.source.line} : {}), ...(field ? {path: field} : {})}
 }
 
 export function deny(plugin: string, o: KObject, rule: string, path?: string): Denial {
