@@ -1,4 +1,5 @@
 import type {SourcePos} from './errors.js'
+import type {AdmissionConfig} from './admission/chain.js'
 
 /** A node of the cluster, as kgit.yaml declares it. */
 export interface NodeSpec {
@@ -104,6 +105,8 @@ export interface ClusterSpec {
   unreachableGracePeriodSeconds?: number
   /** spec.secrets: `allowPlaintext` lets Secrets with unencrypted values in (docs/secrets.md). */
   secrets?: {allowPlaintext: boolean}
+  /** spec.admission: the enabled admission plugins and their configuration; absent: the defaults (docs/admission.md). */
+  admission?: AdmissionConfig
 }
 
 export interface EnvVar {

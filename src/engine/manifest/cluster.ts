@@ -5,10 +5,11 @@ import {readResourceList} from './resources.js'
 import {cidrsOverlap, parseCidr, parseIPv4} from './cidr.js'
 import {DNS1123_LABEL, DNS1123_SUBDOMAIN, FieldReader} from './field-reader.js'
 import {parseYamlFile, type PathPart} from './yaml-docs.js'
+import {readAdmission} from '../admission/plugins/config.js'
 
 export const CLUSTER_API_VERSION = 'kgit.dev/v1alpha1'
 
-const SPEC_FIELDS = ['manifests', 'ssh', 'runtime', 'network', 'nodes', 'unreachableGracePeriodSeconds', 'secrets']
+const SPEC_FIELDS = ['manifests', 'ssh', 'runtime', 'network', 'nodes', 'unreachableGracePeriodSeconds', 'secrets', 'admission']
 const SSH_FIELDS = ['user', 'identityFile', 'knownHostsFile', 'connectTimeout', 'controlPersist']
 const NETWORK_FIELDS = ['podCIDR', 'serviceCIDR', 'clusterDomain', 'nodeCIDRMaskSize']
 const NODE_FIELDS = ['name', 'address', 'port', 'labels', 'taints', 'dataDir', 'unschedulable', 'drain', 'capacity', 'allocatable', 'reserved']
@@ -43,6 +44,8 @@ export function parseCluster(file: string, text: string): {cluster?: ClusterSpec
   r.map(['spec', 'secrets'])
   r.known(['spec', 'secrets'], ['allowPlaintext'])
   if (r.get(['spec', 'secrets']) !== undefined) cluster.secrets = {allowPlaintext: r.bool(['spec', 'secrets', 'allowPlaintext']) ?? false}
+  const admission = readAdmission(r)
+  if (admission) cluster.admission = admission
   return r.errors.length > 0 ? {errors: r.errors} : {cluster, errors: []}
 }
 
