@@ -22,25 +22,29 @@ import {createHash} from 'node:crypto'
  * the simulator taught what it now does; then update the fingerprint here.
  */
 export const KNOWN_SCRIPTS = {
-  'kgit-observe': ['56778aa008d18617'], // claim marks, pod-files hashes and restarts of on-failure containers (Job pods): none simulated
+  'kgit-observe': ['20d0d59b5b95a1f7'], // claim marks, pod-files hashes and restarts of on-failure containers (Job pods): none simulated
   'kgit-lock': ['7e63967ea8881e8f'],
   // release (dir, token) and break (dir): the same $0
   'kgit-unlock': ['10467699f8e446ea', '424d079a56b37694'],
   'kgit-lock-holder': ['72b1044e2142778d'],
   'kgit-pod-prepare': ['063ac216c7059452'],
   'kgit-pod-files': ['26a381d07e0d56a6'],
+  // runAsNonRoot: the image's user, then a runAsUser of 0 (images carry no user here: passes)
+  'kgit-nonroot': ['c28799e57eeaba7b', '0e88f6beabbafd83'],
+  // an emptyDir's mode for pods with a user or fsGroup (volumes carry no modes here)
+  'kgit-emptydir': ['d096a2c53e9cc0b8'],
   'kgit-record': ['102959e693da9b39'],
   'kgit-probes': ['58e59e4045911275'],
   // the pod network (routes, iptables chains, hosts files): its slice and state hash are kept, nothing else
   // simulated; the node shows no routes (so kgit does not check them: 5,000 nodes x 5,000 routes is no simulation)
-  'kgit-net': ['ed3fbd37f074ee4d'],
+  'kgit-net': ['27fbd6c4cfe7aa32'],
 }
 const RELEASE_FP = '10467699f8e446ea'
 
 
 /** Options of podman subcommands kgit uses: name -> number of values (0: a flag). */
 const POD_CREATE_OPTS = {'--name': 1, '--infra-name': 1, '--pod-id-file': 1, '--hostname': 1, '--label': 1, '--publish': 1, '--network': 1, '--ip': 1, '--mac-address': 1}
-const RUN_OPTS = {'--detach': 0, '--pod': 1, '--name': 1, '--cidfile': 1, '--label': 1, '--restart': 1, '--pull': 1, '--env': 1, '--workdir': 1, '--volume': 1, '--entrypoint': 1, '--cpus': 1, '--memory': 1, '--cpu-shares': 1}
+const RUN_OPTS = {'--detach': 0, '--pod': 1, '--name': 1, '--cidfile': 1, '--label': 1, '--restart': 1, '--pull': 1, '--env': 1, '--workdir': 1, '--volume': 1, '--entrypoint': 1, '--cpus': 1, '--memory': 1, '--cpu-shares': 1, '--user': 1, '--group-add': 1, '--privileged': 0, '--cap-drop': 1, '--cap-add': 1, '--read-only': 0, '--read-only-tmpfs=false': 0, '--security-opt': 1}
 const POD_RM_OPTS = {'--force': 0, '--time': 1}
 const RM_OPTS = {'--force': 0, '--time': 1}
 const VOLUME_CREATE_OPTS = {'--label': 1, '--opt': 1}
@@ -190,6 +194,10 @@ export class SimNode {
       }
       case 'kgit-lock-holder':
         return ok(this.locks.get(d)?.holder ?? '')
+      case 'kgit-emptydir':
+        return ok()
+      case 'kgit-nonroot':
+        return args[0]?.startsWith('CreateContainerConfigError') ? {stdout: '', stderr: args[0] + '\n', exitCode: 1} : ok()
       case 'kgit-pod-prepare':
       case 'kgit-pod-files':
         this.podFilesRm(d, args[1])

@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 echo "kgit: lint"
 npm run --silent lint
-echo "kgit: unit and e2e tests (two vitest runs at once, each e2e half on its own lab)"
-bash scripts/vitest-pair.sh --with-unit
+echo "kgit: unit and e2e tests (three vitest runs at once, each e2e third on its own lab)"
+bash scripts/vitest-labs.sh --with-unit

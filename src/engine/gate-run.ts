@@ -76,9 +76,12 @@ export function gateNeeded(cluster: ClusterSpec): boolean {
 }
 
 /**
- * kgit.yaml `spec.admission` for the gate. The admission helper adds `cluster.admission`
- * (issue 9); until it is merged there is nothing to enable. Lead: return
- * `cluster.admission ?? {plugins: []}` here.
+ * The admission plugins the gate runs. Empty for now: loadRevision (session.ts
+ * admitRevision, from the admission work) still runs the chain on the revision read alone
+ * (every object created, the local user, everything authorized), so the gate must not run
+ * it twice. Moving it here means: mutate only in loadRevision, and return
+ * `cluster.admission ?? DEFAULT_ADMISSION` from this function, so that the validating
+ * plugins see the real change, the gate's identity and its authorizer chain.
  */
 export function admissionConfig(_cluster: ClusterSpec): AdmissionConfig {
   return {plugins: []}

@@ -3,7 +3,10 @@ import {containerExec, containerLogs, type LogsOptions} from './argv/podman-acce
 import {canStream, type PtyOptions, type StreamingTransport, type StreamResult} from './exec/transport.js'
 import {chooseContainer, containerHints, findPod, parsePodRef, type ContainerHints} from './pod-target.js'
 import {loadRevision, observeAll, withClusterFile, type SessionOptions} from './session.js'
-import type {Observed, ObservedContainer, ObservedPod} from './types.js'
+import type {ClusterSpec, Observed, ObservedContainer, ObservedPod} from './types.js'
+import {enabled} from './admission/chain.js'
+import {execRefusal} from './admission/plugins/deny-escalating-exec.js'
+import {AdmissionError} from './errors.js'
 
 export interface PodTargetOptions extends SessionOptions {
   /** `POD`, `pod/NAME`, `deployment/NAME` or `daemonset/NAME`. */
@@ -37,8 +40,11 @@ export function podLogs(opts: PodTargetOptions & {logs: LogsOptions; io: StreamI
 
 /** Runs a command in a pod's container on its node, stdin/stdout/stderr wired; its exit code is returned. */
 export function podExec(opts: PodTargetOptions & {command: string[]; io: StreamIo}): Promise<StreamResult & Target> {
-  return withContainer(opts, async (t, target) => {
+  return withContainer(opts, async (t, target, cluster) => {
     const {container, pod} = target
+    // DenyEscalatingExec: judged on the spec the pod runs with, before anything is run on its node.
+    const refusal = enabled(cluster.admission, 'DenyEscalatingExec') ? execRefusal(pod, pod.spec) : undefined
+    if (refusal) throw new AdmissionError({file: 'kgit.yaml', path: 'spec.admission'}, `exec into pod ${pod.namespace}/${pod.name} refused: ${refusal} (admission plugin DenyEscalatingExec)`)
     if (container.state !== 'running') throw new UsageError(`cannot exec in container "${container.name}" of pod "${pod.name}" in namespace "${pod.namespace}": it is ${container.state}, not running (see: kgit logs ${pod.name} -n ${pod.namespace} -c ${container.name})`)
     const argv = containerExec(container.container, opts.command, {stdin: opts.io.stdin !== undefined, tty: opts.io.pty !== undefined})
     return {...target, ...(await t.stream(argv, opts.io))}
@@ -49,7 +55,7 @@ export function podExec(opts: PodTargetOptions & {command: string[]; io: StreamI
  * Finds the pod (reading every node, as `get pods` does) and its container, then runs
  * `fn` on that node's connection; the other nodes are let go at once, as a follow may last.
  */
-function withContainer<T>(opts: PodTargetOptions, fn: (t: StreamingTransport, target: Target) => Promise<T>): Promise<T> {
+function withContainer<T>(opts: PodTargetOptions, fn: (t: StreamingTransport, target: Target, cluster: ClusterSpec) => Promise<T>): Promise<T> {
   const ref = parsePodRef(opts.target)
   return withClusterFile({...opts, stream: true}, async (cluster, conns) => {
     const observed = await observeAll(cluster, conns)
@@ -68,7 +74,7 @@ function withContainer<T>(opts: PodTargetOptions, fn: (t: StreamingTransport, ta
       const other = await p
       if ('transport' in other) await other.transport.close()
     }))
-    return fn(c.transport, {pod, container: chosen.container})
+    return fn(c.transport, {pod, container: chosen.container}, cluster)
   })
 }
 

@@ -16,7 +16,9 @@ import {parseCluster} from './manifest/cluster.js'
 import {loadDesired, type SourceFile} from './manifest/load.js'
 import {plan, planActions, type Action, type Plan} from './plan/plan.js'
 import {cronMarks, isJobAction, jobMarks, jobsWaiting, unrecordedCronJobs, unrecordedJobs} from './plan/jobs.js'
-import {checkPlanQuotas, checkRevisionQuotas, planQuotaChange} from './admission/quota.js'
+import {checkPlanQuotas, planQuotaChange} from './admission/quota.js'
+import {admit as admitChange, denialErrors, enabled, mutate} from './admission/chain.js'
+import {changeSet} from './admission/plugin.js'
 import {enforceGate, runningCommit, type IdentityFlags} from './gate-run.js'
 import type {ClusterSpec, Desired, NodeObservation, NodeRecord, NodeSpec, Observed} from './types.js'
 import {readFile} from 'node:fs/promises'
@@ -67,9 +69,21 @@ export async function loadRevision(opts: RevisionOptions): Promise<Loaded> {
   const {desired, errors, warnings, schemaClean} = loadDesired({revision: opts.workingTree ? `${commit}+working-tree` : commit, clusterFile, files: marked, schema})
   await cache.remember(schemaClean.map((p) => keys.get(p)!))
   if (!desired) throw new ErrorList(errors)
-  const refused = opts.admission ? checkRevisionQuotas(desired) : []
-  if (refused.length > 0) throw new ErrorList(refused)
+  await admitRevision(desired, opts.admission === true)
   return {desired, source, reader, commit, warnings, uncommitted, knownHosts: extra[0]?.content.toString()}
+}
+
+/**
+ * The admission chain (kgit.yaml spec.admission) on a revision read alone: every object
+ * counts as created, by the local user. The mutating plugins run on every read (kgit keeps
+ * no mutated copy, so plan and apply must see the same objects); the validating ones, and
+ * the denials, only when the change is being admitted. Every denial is reported together.
+ * TODO(issue 9): the gate (authentication, authorization, the change from the running revision) replaces this.
+ */
+async function admitRevision(desired: Desired, validate: boolean): Promise<void> {
+  const req = {desired, changes: changeSet(undefined, desired.objects), previous: [], user: {user: userInfo().username, groups: [], method: 'local user'}, authorize: () => true}
+  const denials = validate ? await admitChange(req, desired.cluster.admission) : await mutate(req, desired.cluster.admission)
+  if (validate && denials.length > 0) throw new ErrorList(denialErrors(denials))
 }
 
 /**
@@ -160,7 +174,7 @@ export async function planRevision<T>(opts: SessionOptions, then?: (run: PlanRun
 
 /** ResourceQuota on a plan step: `refuse` gets every violation, and nothing of the step is done. */
 function admit(desired: Desired, p: Plan, observed: Observed, refuse: (errors: Error[]) => void): void {
-  if (!desired.objects.some((o) => o.kind === 'ResourceQuota')) return
+  if (!enabled(desired.cluster.admission, 'ResourceQuota') || !desired.objects.some((o) => o.kind === 'ResourceQuota')) return
   const errors = checkPlanQuotas(desired.objects, planQuotaChange(p, observed))
   if (errors.length > 0) refuse(errors)
 }

@@ -1,5 +1,6 @@
 import type {SourcePos} from './errors.js'
 import type {AuthenticationSpec, AuthorizationSpec} from './identity/config.js'
+import type {AdmissionConfig} from './admission/chain.js'
 
 /** A node of the cluster, as kgit.yaml declares it. */
 export interface NodeSpec {
@@ -109,6 +110,8 @@ export interface ClusterSpec {
   authentication?: AuthenticationSpec
   /** spec.authorization: what they may change; absent: AlwaysAllow. */
   authorization?: AuthorizationSpec
+  /** spec.admission: the enabled admission plugins and their configuration; absent: the defaults (docs/admission.md). */
+  admission?: AdmissionConfig
 }
 
 export interface EnvVar {
@@ -196,6 +199,39 @@ export interface ContainerSpec {
   readinessProbe?: Probe
   /** Set when the manifest gives requests or limits. */
   resources?: ResourceRequirements
+  /** Set only when the manifest gives one (security-context.ts). */
+  securityContext?: SecurityContext
+}
+
+/** SELinux labels of a container's process (podman --security-opt label=...). */
+export interface SELinuxOptions {
+  user?: string
+  role?: string
+  type?: string
+  level?: string
+}
+
+/** A container's SecurityContext; every field set only when the manifest gives it. */
+export interface SecurityContext {
+  runAsUser?: number
+  runAsGroup?: number
+  runAsNonRoot?: boolean
+  privileged?: boolean
+  /** Kubernetes' names, as written (with or without CAP_). */
+  capabilities?: {add?: string[]; drop?: string[]}
+  readOnlyRootFilesystem?: boolean
+  allowPrivilegeEscalation?: boolean
+  seLinuxOptions?: SELinuxOptions
+}
+
+/** A pod's PodSecurityContext: defaults for its containers, groups for the pod; set only when given. */
+export interface PodSecurityContext {
+  runAsUser?: number
+  runAsGroup?: number
+  runAsNonRoot?: boolean
+  seLinuxOptions?: SELinuxOptions
+  supplementalGroups?: number[]
+  fsGroup?: number
 }
 
 export interface PodSpec {
@@ -215,6 +251,12 @@ export interface PodSpec {
   nodeSelector?: Record<string, string>
   affinity?: Affinity
   tolerations?: Toleration[]
+  /** Set only when the manifest gives one (security-context.ts). */
+  securityContext?: PodSecurityContext
+  /** Set only when true; kgit does not run such pods yet (PodSecurityPolicy reads them). */
+  hostNetwork?: true
+  hostPID?: true
+  hostIPC?: true
 }
 
 export interface ObjectMeta {
@@ -495,7 +537,7 @@ export interface NetworkPolicyPort {
   endPort?: number
 }
 
-export type KObject = NamespaceObject | PodObject | DeploymentObject | ReplicaSetObject | DaemonSetObject | StatefulSetObject | JobObject | CronJobObject | ConfigMapObject | ServiceAccountObject | SecretObject | LimitRangeObject | ResourceQuotaObject | StorageObject | NetworkPolicyObject | RbacObject | ServiceObject
+export type KObject = NamespaceObject | PodObject | DeploymentObject | ReplicaSetObject | DaemonSetObject | StatefulSetObject | JobObject | CronJobObject | ConfigMapObject | ServiceAccountObject | SecretObject | LimitRangeObject | ResourceQuotaObject | StorageObject | NetworkPolicyObject | RbacObject | ServiceObject | PodSecurityPolicyObject
 
 /** One port of a Service, defaulted (protocol TCP, targetPort = port). */
 export interface ServicePort {
@@ -824,6 +866,8 @@ export interface NodeNet {
   tables?: {nat: string; filter: string}
   /** Its gateway routes (/proc/net/route): destination CIDR -> gateway. */
   routes?: {dest: string; via: string}[]
+  /** The jump targets of the first rules of filter FORWARD, in order (kgit's hooks must lead). */
+  forward?: string[]
 }
 
 export interface Observed {
@@ -985,3 +1029,48 @@ export interface ClusterRoleBindingObject extends Sourced {
 }
 
 export type RbacObject = RoleObject | ClusterRoleObject | RoleBindingObject | ClusterRoleBindingObject
+
+/** A range of IDs or ports, both ends included. */
+export interface IdRange {
+  min: number
+  max: number
+}
+
+/** A rule of a PodSecurityPolicy on user or group IDs (`ranges` only for MustRunAs and MayRunAs). */
+export interface IdRule<R extends string> {
+  rule: R
+  ranges: IdRange[]
+}
+
+/**
+ * A PodSecurityPolicy (policy/v1beta1; extensions/v1beta1 read as policy/v1beta1), with
+ * Kubernetes' defaults: cluster-scoped, checked by the PodSecurityPolicy admission plugin.
+ */
+export interface PodSecurityPolicyObject extends Sourced {
+  kind: 'PodSecurityPolicy'
+  apiVersion: string
+  metadata: ObjectMeta
+  spec: {
+    privileged: boolean
+    defaultAddCapabilities: string[]
+    requiredDropCapabilities: string[]
+    allowedCapabilities: string[]
+    /** Volume types (`configMap`, `hostPath`...), `*` for any. */
+    volumes: string[]
+    hostNetwork: boolean
+    hostPID: boolean
+    hostIPC: boolean
+    hostPorts: IdRange[]
+    allowedHostPaths: {pathPrefix: string; readOnly: boolean}[]
+    seLinux: {rule: 'MustRunAs' | 'RunAsAny'; seLinuxOptions?: SELinuxOptions}
+    runAsUser: IdRule<'MustRunAs' | 'MustRunAsNonRoot' | 'RunAsAny'>
+    /** Absent: any group. */
+    runAsGroup?: IdRule<'MustRunAs' | 'MayRunAs' | 'RunAsAny'>
+    supplementalGroups: IdRule<'MustRunAs' | 'MayRunAs' | 'RunAsAny'>
+    fsGroup: IdRule<'MustRunAs' | 'MayRunAs' | 'RunAsAny'>
+    readOnlyRootFilesystem: boolean
+    /** Default true. */
+    allowPrivilegeEscalation: boolean
+    defaultAllowPrivilegeEscalation?: boolean
+  }
+}

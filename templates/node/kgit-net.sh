@@ -88,15 +88,39 @@ for t in nat filter; do
   fi | iptables-restore -w --noflush || { rm -f "$n/$t.digests"; fail "iptables-restore of kgit's $t chains failed"; }
   cp "$in/$t.digests" "$n/$t.digests" || fail "cannot keep the digests of kgit's $t chains"
 done
-# Jumps from the built-in chains, inserted first when missing (last listed first, so they keep the listed order).
+# Jumps from the built-in chains: first in their chains, in the listed order. Inserted when
+# missing, and moved back up when something was inserted above them: netavark inserts its
+# FORWARD jump first when a node's first container starts, and its ACCEPTs (traffic from the
+# pod slice, replies) would pass traffic before kgit's NetworkPolicy chains see it (ADR 0014).
+# So netavark's jump is made here, after kgit's, where netavark finds it and leaves it.
 if [[ -s $in/hooks ]]; then
+  if iptables -w -S NETAVARK_FORWARD >/dev/null 2>&1 || iptables -w -N NETAVARK_FORWARD; then
+    nv=(-m comment --comment 'netavark firewall plugin rules' -j NETAVARK_FORWARD)
+    iptables -w -C FORWARD "${nv[@]}" 2>/dev/null || iptables -w -A FORWARD "${nv[@]}" || fail "cannot place netavark's FORWARD jump after kgit's"
+  fi
   mapfile -t hooks <"$in/hooks"
-  for ((i = ${#hooks[@]} - 1; i >= 0; i--)); do
-    IFS=$'\t' read -r -a w <<<"${hooks[i]}"
-    t=${w[0]} c=${w[1]}
-    rule=("${w[@]:2}")
-    iptables -w -t "$t" -C "$c" "${rule[@]}" 2>/dev/null || iptables -w -t "$t" -I "$c" 1 "${rule[@]}" || fail "cannot hook kgit's chains into $t $c"
+  declare -A targets
+  for h in "${hooks[@]}"; do
+    IFS=$'\t' read -r -a w <<<"$h"
+    targets["${w[0]} ${w[1]}"]+="${w[-1]} "
   done
+  for tc in "${!targets[@]}"; do
+    read -r t c <<<"$tc"
+    # The jump targets of the chain's rules, in order (-S prints the policy first).
+    first=$(iptables -w -t "$t" -S "$c" | awk 'NR > 1 { for (i = 1; i < NF; i++) if ($i == "-j") printf "%s ", $(i + 1) }') || fail "cannot read $t $c"
+    [[ $first == "${targets[$tc]}"* ]] && continue
+    for h in "${hooks[@]}"; do
+      IFS=$'\t' read -r -a w <<<"$h"
+      [[ "${w[0]} ${w[1]}" == "$tc" ]] || continue
+      while iptables -w -t "$t" -D "$c" "${w[@]:2}" 2>/dev/null; do :; done
+    done
+    for ((i = ${#hooks[@]} - 1; i >= 0; i--)); do
+      IFS=$'\t' read -r -a w <<<"${hooks[i]}"
+      [[ "${w[0]} ${w[1]}" == "$tc" ]] || continue
+      iptables -w -t "$t" -I "$c" 1 "${w[@]:2}" || fail "cannot hook kgit's chains into $t $c"
+    done
+  done
+  cp "$in/hooks" "$n/hooks" || fail "cannot keep the list of kgit's hooks"
 fi
 
 # Service names: one hosts file per namespace, bind-mounted as /etc/hosts into its pods.

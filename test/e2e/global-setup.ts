@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {TestProject} from 'vitest/node'
 
-/** The e2e files run in two projects at once, each on its own lab: `e2e` and `e2e-b`. */
+/** The e2e files run in three projects at once, each on its own lab: `e2e`, `e2e-b` and `e2e-c`. */
 export const E2E_LAB = process.env.KGIT_E2E_LAB ?? 'e2e'
 /** Where the labs take their addresses; several labs at once (parallel work trees) each name their own. */
 const E2E_SUBNET = process.env.KGIT_E2E_SUBNET

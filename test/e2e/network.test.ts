@@ -96,7 +96,7 @@ async function spread(node: string, pod: string, target: string, n: number, port
 }
 
 afterAll(async () => {
-  await commit(repo, {'manifests/web.yaml': null, 'manifests/client.yaml': null, 'manifests/policy.yaml': null, 'manifests/svc.yaml': null}, 'network tests: clean up')
+  await commit(repo, {'manifests/web.yaml': null, 'manifests/client.yaml': null, 'manifests/policy.yaml': null, 'manifests/svc.yaml': null, 'manifests/near.yaml': null}, 'network tests: clean up')
   await kgit(repo, 'apply')
 })
 
@@ -139,6 +139,16 @@ describe('the pod network on a real lab', () => {
   it('NetworkPolicy: a default deny blocks what was open, an allow by label opens exactly that path', async () => {
     const target = (await webPods('web')).find((p) => p.node !== 'n1')!
     expect(await httpFrom('n1', 'other', target.ip)).toBe(target.name)
+    // A server on the clients' own node: traffic between two pods of one node must meet the policies too.
+    const near = ['apiVersion: v1', 'kind: Pod', 'metadata: {name: near, labels: {app: near}}', 'spec:', '  nodeName: n1', '  terminationGracePeriodSeconds: 1', '  containers:', '    - name: web', `      image: ${IMAGE}`, `      command: [sh, -c, 'mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www']`, ''].join('\n')
+    await commit(repo, {'manifests/near.yaml': near}, 'a server next to the clients')
+    expect((await kgit(repo, 'apply')).exitCode).toBe(0)
+    const nearIP = (await podsOn(state, 'n1')).find((p) => p.labels['kgit.dev/name'] === 'near')!.labels['kgit.dev/ip']!
+    let answer: string | undefined
+    for (let i = 0; i < 20 && answer === undefined; i++) answer = (await httpFrom('n1', 'other', nearIP)) ?? (await new Promise((r) => setTimeout(r, 250)))
+    expect(answer).toBe('near')
+    // kgit's jumps lead filter FORWARD, before netavark's (which ACCEPTs whatever leaves a pod).
+    expect((await onNode('n1', 'iptables -S FORWARD')).stdout.split('\n')[1]).toMatch(/-j KGIT-FORWARD$/)
     const deny = ['apiVersion: networking.k8s.io/v1', 'kind: NetworkPolicy', 'metadata: {name: default-deny}', 'spec:', '  podSelector: {}', '  policyTypes: [Ingress]', ''].join('\n')
     await commit(repo, {'manifests/policy.yaml': deny}, 'default deny')
     expect((await kgit(repo, 'apply')).exitCode).toBe(0)
@@ -153,9 +163,18 @@ describe('the pod network on a real lab', () => {
     const other = await onNode(target.node, `podman exec default_${target.name}_web sh -c 'httpd -p 9090 -h /www'`)
     expect(other.exitCode, other.stderr).toBe(0)
     expect(await httpFrom('n1', 'client', target.ip, 9090)).toBeUndefined()
+    // On one node: the default deny holds, and the allow opens the web pods only.
+    expect(await httpFrom('n1', 'other', nearIP)).toBeUndefined()
+    expect(await httpFrom('n1', 'client', nearIP)).toBeUndefined()
+    // Egress: the client may send nothing, so the path its ingress rule opened closes.
+    const egress = ['apiVersion: networking.k8s.io/v1', 'kind: NetworkPolicy', 'metadata: {name: clients-send-nothing}', 'spec:', '  podSelector: {matchLabels: {role: client}}', '  policyTypes: [Egress]', ''].join('\n')
+    await commit(repo, {'manifests/policy.yaml': deny + '---\n' + allow + '---\n' + egress}, 'clients send nothing')
+    expect((await kgit(repo, 'apply')).exitCode).toBe(0)
+    expect(await httpFrom('n1', 'client', target.ip)).toBeUndefined()
     await commit(repo, {'manifests/policy.yaml': null}, 'policies leave')
     expect((await kgit(repo, 'apply')).exitCode).toBe(0)
     expect(await httpFrom('n1', 'other', target.ip)).toBe(target.name)
+    expect(await httpFrom('n1', 'client', nearIP)).toBe('near')
     const filter = await onNode(target.node, 'iptables-save -t filter')
     expect(filter.stdout).not.toMatch(/KGIT-ING-/)
     expect((await kgit(repo, 'apply')).stdout).toMatch(/^No changes/m)

@@ -75,6 +75,8 @@ describe('the network part of the node state', () => {
     const net = parseNet({slice: '10.244.1.0/24', state: 'abc123'}, ['checked', 'nat -A KGIT-STATE -m comment --comment "kgit-state abc123" -j RETURN', 'route 0000F40A 00FFFFFF 0200000A', 'route 00000000 00000000 0100000A'])
     expect(net).toEqual({slice: '10.244.1.0/24', state: 'abc123', tables: {nat: 'abc123', filter: ''}, routes: [{dest: '10.244.0.0/24', via: '10.0.0.2'}, {dest: '0.0.0.0/0', via: '10.0.0.1'}]})
     expect(parseNet({}, [])).toBeUndefined()
+    expect(parseNet({state: 'x'}, ['checked', 'forward NETAVARK_FORWARD KGIT-FORWARD KGIT-NOSVC ', 'route 00000000 00000000 0100000A'])?.forward).toEqual(['NETAVARK_FORWARD', 'KGIT-FORWARD', 'KGIT-NOSVC'])
+    expect(parseNet({state: 'x'}, ['checked', 'forward '])?.forward).toEqual([])
   })
 })
 
@@ -117,6 +119,18 @@ describe('the plan and the network', () => {
     const obs: Observed = {nodes: ['n1', 'n2'].map((node) => ({node, reachable: true as const, pods: [], net: held(node, node === 'n2')}))}
     const again = plan(d, obs)
     expect(again.network.syncs.map((s) => [s.node, s.reason, s.drift])).toEqual([['n2', "drift: kgit's nat chains changed on the node", true]])
+  })
+
+  it("calls a rule inserted above kgit's FORWARD jumps drift (netavark's ACCEPTs would pass traffic before NetworkPolicy)", () => {
+    const d = desired(2)
+    const first = plan(d, up())
+    const held = (node: string, forward: string[]): NodeNet => {
+      const s = first.network.syncs.find((x) => x.node === node)!
+      return {slice: s.state.slice, state: s.hash, tables: {nat: s.hash, filter: s.hash}, forward}
+    }
+    const obs: Observed = {nodes: [{node: 'n1', reachable: true, pods: [], net: held('n1', ['KGIT-FORWARD', 'KGIT-NOSVC', 'NETAVARK_FORWARD'])}, {node: 'n2', reachable: true, pods: [], net: held('n2', ['NETAVARK_FORWARD', 'KGIT-FORWARD', 'KGIT-NOSVC'])}]}
+    const again = plan(d, obs)
+    expect(again.network.syncs.map((s) => [s.node, s.reason, s.drift])).toEqual([['n2', "drift: the order of filter FORWARD (NETAVARK_FORWARD KGIT-FORWARD KGIT-NOSVC; kgit's KGIT-FORWARD, KGIT-NOSVC must come first) changed on the node", true]])
   })
 })
 

@@ -24,7 +24,7 @@ export function podFilesDir(dataDir: string, namespace: string, name: string): s
  * together. `start` begins from an empty directory and makes the subPath copies, which
  * (as in Kubernetes) never change afterwards. The hash file is written last.
  */
-const WRITE = `d=$1 pod=$2 mode=$3 root=$1/pod-files
+const WRITE = `d=$1 pod=$2 mode=$3 fsg=$4 root=$1/pod-files
 umask 077
 mkdir -p "$root" || exit 1
 if ! mountpoint -q "$root"; then mount -t tmpfs -o mode=0700 kgit-pod-files "$root" || exit 1; fi
@@ -46,11 +46,13 @@ while IFS=' ' read -r kind a b c e; do
     e) umask 077; printf '%s' "$b" | base64 -d >"$p/env/.$a.tmp" && mv -f "$p/env/.$a.tmp" "$p/env/$a" || exit 1 ;;
     s) [[ $mode == start ]] || continue
        sub=$(printf '%s' "$b" | base64 -d) || exit 1
-       umask 022; rm -rf "$p/sub/$c"; cp -RL -- "$p/vol/$a/$ts/$sub" "$p/sub/$c" 2>/dev/null || mkdir -p "$p/sub/$c" || exit 1 ;;
+       umask 022; rm -rf "$p/sub/$c"; cp -RL -- "$p/vol/$a/$ts/$sub" "$p/sub/$c" 2>/dev/null || mkdir -p "$p/sub/$c" || exit 1
+       if [[ -n $fsg ]]; then chgrp -R -- "$fsg" "$p/sub/$c" && chmod -R ug+rX -- "$p/sub/$c" || exit 1; fi ;;
   esac
 done
 for v in "\${!vols[@]}"; do
   dir=$p/vol/$v
+  if [[ -n $fsg ]]; then chgrp -R -- "$fsg" "$dir/$ts" && chmod -R ug+rX -- "$dir/$ts" || exit 1; fi
   ln -sfn "$ts" "$dir/..data_tmp" && mv -Tf "$dir/..data_tmp" "$dir/..data" || exit 1
   shopt -s nullglob
   for f in "$dir/$ts"/* "$dir/$ts"/.[!.]*; do n=\${f##*/}; [[ -L $dir/$n || ! -e $dir/$n ]] && { ln -sfn "..data/$n" "$dir/$n.tmp" && mv -Tf "$dir/$n.tmp" "$dir/$n" || exit 1; }; done
@@ -60,9 +62,13 @@ for v in "\${!vols[@]}"; do
 done
 printf '%s\\n' "$hash" >"$p/hash.tmp" && mv -f "$p/hash.tmp" "$p/hash"`
 
-/** `bash -c WRITE`, reading filesPayload() on stdin. */
-export function podFilesWrite(dataDir: string, pod: Pick<DesiredPod, 'namespace' | 'name'>, mode: 'start' | 'update'): string[] {
-  return ['bash', '-c', WRITE, 'kgit-pod-files', dataDir, podmanPodName(pod.namespace, pod.name), mode]
+/**
+ * `bash -c WRITE`, reading filesPayload() on stdin. With the pod's fsGroup, the volumes'
+ * files belong to that group and are readable by it (the kubelet's ownership of read-only volumes).
+ */
+export function podFilesWrite(dataDir: string, pod: Pick<DesiredPod, 'namespace' | 'name'> & {spec?: PodSpec}, mode: 'start' | 'update'): string[] {
+  const fsGroup = pod.spec?.securityContext?.fsGroup
+  return ['bash', '-c', WRITE, 'kgit-pod-files', dataDir, podmanPodName(pod.namespace, pod.name), mode, ...(fsGroup === undefined ? [] : [String(fsGroup)])]
 }
 
 /** Whether kgit writes files for a pod of this spec (configMap or secret volumes, secret env). */

@@ -6,7 +6,8 @@ import type {ContainerSpec, DesiredPod, HostPathType, StrayContainer, Volume, Vo
 import {claimHostPath, claimSteps} from './claims.js'
 import {containerEnv, expandVars} from './env.js'
 import {containerIdFile, podIdFile, probesStart} from './probes.js'
-import {filesVolumeMount, podFilesWrite, secretEnvArgs} from './pod-files.js'
+import {filesVolumeMount, podFilesDir, podFilesWrite, secretEnvArgs} from './pod-files.js'
+import {emptyDirOwner, nonRootCheck, securityArgs} from './security.js'
 
 const RESTART = {Always: 'always', OnFailure: 'on-failure', Never: 'no'} as const
 const PULL = {Always: 'always', IfNotPresent: 'missing', Never: 'never'} as const
@@ -101,6 +102,7 @@ export function containerRun(pod: DesiredPod, c: ContainerSpec, opts: RunOptions
   argv.push(...secretEnvArgs(dataDir, pod, c))
   if (c.workingDir) argv.push('--workdir', c.workingDir)
   argv.push(...resourceArgs(c))
+  argv.push(...securityArgs(pod.spec, c))
   argv.push(...mountArgs(pod, c.volumeMounts ?? [], dataDir))
   // Service names: the namespace's hosts file, which kgit rewrites in place as services change.
   if (pod.ip && !(c.volumeMounts ?? []).some((m) => m.mountPath === '/etc/hosts')) argv.push('--volume', `${hostsFilePath(dataDir, pod.namespace)}:/etc/hosts:ro`)
@@ -145,7 +147,7 @@ const HOST_PATH_TEST: Partial<Record<HostPathType, [string, string]>> = {
 export function volumeSteps(pod: DesiredPod, dataDir: string): string[][] {
   const volumes = pod.spec.volumes ?? []
   const steps: string[][] = [...volumeCleanup(pod.namespace, pod.name, volumes)]
-  for (const v of volumes) steps.push(...('emptyDir' in v ? [volumeCreate(pod, v)] : 'hostPath' in v ? hostPathSteps(v.hostPath.path, v.hostPath.type) : []))
+  for (const v of volumes) steps.push(...('emptyDir' in v ? emptyDirSteps(pod, v) : 'hostPath' in v ? hostPathSteps(v.hostPath.path, v.hostPath.type) : []))
   steps.push(...claimSteps(pod, dataDir, hostPathSteps))
   // Kubernetes creates a missing subPath directory of a hostPath or claim volume.
   for (const c of pod.spec.containers) {
@@ -159,14 +161,26 @@ export function volumeSteps(pod: DesiredPod, dataDir: string): string[][] {
   return steps
 }
 
-function volumeCreate(pod: DesiredPod, v: Extract<Volume, {emptyDir: unknown}>): string[] {
+/**
+ * An emptyDir: a podman volume. For a pod with a security context (emptyDirOwner) it is
+ * made as the kubelet makes it, root-owned with mode 0777, or group fsGroup with 2777;
+ * otherwise podman's default stands (owned by the first container's user).
+ */
+function emptyDirSteps(pod: DesiredPod, v: Extract<Volume, {emptyDir: unknown}>): string[][] {
+  const name = podmanVolumeName(pod.namespace, pod.name, v.name)
   const argv = ['podman', 'volume', 'create', ...labelArgs({[LABEL.managed]: 'true', [LABEL.pod]: podmanPodName(pod.namespace, pod.name)})]
+  const owner = emptyDirOwner(pod.spec)
+  const ownerOpts = owner ? [`uid=0`, `gid=${owner.gid}`] : []
   if (v.emptyDir.medium === 'Memory') {
     argv.push('--opt', 'type=tmpfs', '--opt', 'device=tmpfs')
-    if (v.emptyDir.sizeLimit) argv.push('--opt', `o=size=${quantityBytes(v.emptyDir.sizeLimit)}`)
+    const o = [...(v.emptyDir.sizeLimit ? [`size=${quantityBytes(v.emptyDir.sizeLimit)}`] : []), ...ownerOpts, ...(owner ? [`mode=${owner.mode}`] : [])]
+    if (o.length > 0) argv.push('--opt', `o=${o.join(',')}`)
+    return [[...argv, name]]
   }
-  argv.push(podmanVolumeName(pod.namespace, pod.name, v.name))
-  return argv
+  if (!owner) return [[...argv, name]]
+  // The uid and gid options keep podman from giving the volume to the first container's user.
+  const chmod = ['sh', '-c', 'm=$(podman volume inspect --format "{{.Mountpoint}}" "$1") && chmod "$2" "$m"', 'kgit-emptydir', name, owner.mode]
+  return [[...argv, '--opt', `o=${ownerOpts.join(',')}`, name], chmod]
 }
 
 function hostPathSteps(path: string, type: HostPathType): string[][] {
@@ -209,7 +223,12 @@ export function podRun(pod: DesiredPod, node: NodeContext): string[][] {
   const opts: RunOptions = {dataDir: node.dataDir, ...(node.node ? {node: node.node} : {})}
   // The files step reads its payload on stdin: it comes first, before anything else could read it.
   const files = pod.files ? [podFilesWrite(node.dataDir, pod, 'start')] : []
-  return [podPrepare(node.dataDir, pod.namespace, pod.name), ...files, podCreate(pod, node.dataDir), ...volumeSteps(pod, node.dataDir), ...pod.spec.containers.map((c) => containerRun(pod, c, opts)), ...(probes ? [probes] : [])]
+  const auth = pod.files?.auth ? posix.join(podFilesDir(node.dataDir, pod.namespace, pod.name), 'auth.json') : undefined
+  const containers = pod.spec.containers.flatMap((c) => {
+    const check = nonRootCheck(pod, c, auth)
+    return check ? [check, containerRun(pod, c, opts)] : [containerRun(pod, c, opts)]
+  })
+  return [podPrepare(node.dataDir, pod.namespace, pod.name), ...files, podCreate(pod, node.dataDir), ...volumeSteps(pod, node.dataDir), ...containers, ...(probes ? [probes] : [])]
 }
 
 /** Removes a container or pod that carries kgit's labels but that kgit did not start. */

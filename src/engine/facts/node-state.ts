@@ -83,6 +83,8 @@ network() {
   for t in nat filter; do
     while IFS= read -r l; do printf '@@kgit-net@@ %s %s\n' "$t" "$l"; done < <(iptables -w -t "$t" -S KGIT-STATE 2>/dev/null)
   done
+  # The first jumps of filter FORWARD: kgit's hooks must come before anything that ACCEPTs (netavark's).
+  printf '@@kgit-net@@ forward %s\n' "$(iptables -w -S FORWARD 2>/dev/null | awk 'NR > 1 && n < 4 { for (i = 1; i < NF; i++) if ($i == "-j") { printf "%s ", $(i + 1); n++ } }')"
   while read -r ifc dest gw flags ref use metric mask _; do
     [[ $gw == 00000000 || $gw == Gateway ]] || printf '@@kgit-net@@ route %s %s %s\n' "$dest" "$mask" "$gw"
   done 2>/dev/null </proc/net/route
@@ -206,7 +208,7 @@ function maskBits(hex: string): number {
   return bits
 }
 
-/** The network lines of the node state script: `nat|filter <KGIT-STATE rules>` and `route DEST MASK GW`. */
+/** The network lines of the node state script: `nat|filter <KGIT-STATE rules>`, `forward TARGETS...` and `route DEST MASK GW`. */
 export function parseNet(files: {slice?: string; state?: string}, lines: string[]): NodeNet | undefined {
   if (!files.slice && !files.state && lines.length === 0) return undefined
   const net: NodeNet = {...files}
@@ -217,6 +219,7 @@ export function parseNet(files: {slice?: string; state?: string}, lines: string[
     const [kind, ...words] = l.split(' ')
     const hash = /kgit-state ([0-9a-f]+)/.exec(words.join(' '))?.[1]
     if ((kind === 'nat' || kind === 'filter') && hash) tables[kind] = hash
+    else if (kind === 'forward') net.forward = words.filter((w) => w !== '')
     else if (kind === 'route') {
       const dest = hexIPv4(words[0] ?? '')
       const via = hexIPv4(words[2] ?? '')

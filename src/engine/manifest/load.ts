@@ -8,6 +8,7 @@ import type {CrdIndex, SchemaResult} from './schema.js'
 import {parseYamlFile, type ParsedDoc} from './yaml-docs.js'
 import {byText} from '../order.js'
 import {applyLimitRanges} from '../admission/limit-ranger.js'
+import {enabled} from '../admission/chain.js'
 import {checkStorage} from './storage-checks.js'
 import {checkServices} from './service-checks.js'
 
@@ -87,18 +88,20 @@ export function loadDesired(input: LoadInput): LoadResult {
     if (res.object) objects.push(res.object)
     if (res.object) docOf.set(res.object, doc)
   }
-  errors.push(...crossChecks(objects))
+  // Namespaces must exist while NamespaceLifecycle or NamespaceExists is on, unless NamespaceAutoProvision adds them.
+  const on = (name: string): boolean => enabled(cluster?.admission, name)
+  errors.push(...crossChecks(objects, (on('NamespaceLifecycle') || on('NamespaceExists')) && !on('NamespaceAutoProvision')))
   const storage = checkStorage(objects)
   errors.push(...storage.errors)
   warnings.push(...storage.warnings)
   errors.push(...checkServices(objects, cluster?.network?.serviceCIDR, (o, path) => docOf.get(o)?.posOf(path) ?? o.source))
   // LimitRange defaults are part of the pods' specs: filled in before anything hashes them.
-  errors.push(...applyLimitRanges(objects, (o, path) => docOf.get(o)?.posOf(path) ?? o.source))
+  if (on('LimitRanger')) errors.push(...applyLimitRanges(objects, (o, path) => docOf.get(o)?.posOf(path) ?? o.source))
   const env = resolveEnv(objects)
   errors.push(...checkFileVolumes(objects))
   errors.push(...env.errors)
   warnings.push(...env.warnings)
-  const refs = checkRefs(objects, identities(parsed))
+  const refs = checkRefs(objects, identities(parsed), on('ServiceAccount'))
   errors.push(...refs.errors)
   warnings.push(...refs.warnings)
   // Shown in the order of the files and lines they point at.
@@ -127,7 +130,7 @@ function decodeText(f: SourceFile, errors: ManifestError[]): string | undefined 
 }
 
 /** Checks that need all objects: duplicates and namespaces that must exist. */
-function crossChecks(objects: KObject[]): ManifestError[] {
+function crossChecks(objects: KObject[], namespacesMustExist: boolean): ManifestError[] {
   const errors: ManifestError[] = []
   const seen = new Map<string, KObject>()
   for (const o of objects) {
@@ -137,7 +140,7 @@ function crossChecks(objects: KObject[]): ManifestError[] {
     else seen.set(key, o)
   }
   const namespaces = new Set([...BUILTIN_NAMESPACES, ...objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name)])
-  for (const o of objects) {
+  if (namespacesMustExist) for (const o of objects) {
     if (o.kind !== 'Namespace' && o.metadata.namespace !== '' && !namespaces.has(o.metadata.namespace)) {
       errors.push(new ManifestError({...o.source, path: 'metadata.namespace'}, `namespace "${o.metadata.namespace}" does not exist: add a Namespace manifest for it`))
     }
@@ -162,7 +165,7 @@ function identities(docs: ParsedDoc[]): Set<string> {
  * keeps its container from starting (warning), unless it is optional. ConfigMaps are
  * checked as env is resolved (env.ts).
  */
-function checkRefs(objects: KObject[], ids: Set<string>): {errors: ManifestError[]; warnings: string[]} {
+function checkRefs(objects: KObject[], ids: Set<string>, serviceAccountPlugin: boolean): {errors: ManifestError[]; warnings: string[]} {
   const errors: ManifestError[] = []
   const warnings: string[] = []
   for (const o of objects) {
@@ -171,8 +174,8 @@ function checkRefs(objects: KObject[], ids: Set<string>): {errors: ManifestError
       if (ref.optional || ids.has(`${ref.kind}/${o.metadata.namespace}/${ref.name}`)) continue
       const what = `${ref.kind} "${ref.name}" is not in namespace ${o.metadata.namespace} of this revision`
       if (ref.kind === 'PersistentVolumeClaim') errors.push(new ManifestError(ref.pos, `persistentvolumeclaim "${ref.name}" is not in namespace ${o.metadata.namespace} of this revision: add a PersistentVolumeClaim manifest for it`))
-      else if (ref.kind === 'ServiceAccount' && o.kind === 'Pod') errors.push(new ManifestError(ref.pos, `${what}: the API server refuses the pod (error looking up service account ${o.metadata.namespace}/${ref.name})`))
-      else warnings.push(`${formatPos(ref.pos)}: ${what}: ${ref.kind === 'ServiceAccount' ? 'no pods can be created for this ' + o.kind : 'the container will not start until it exists'}`)
+      else if (ref.kind === 'ServiceAccount' && o.kind === 'Pod' && serviceAccountPlugin) errors.push(new ManifestError(ref.pos, `${what}: the API server refuses the pod (error looking up service account ${o.metadata.namespace}/${ref.name})`))
+      else warnings.push(`${formatPos(ref.pos)}: ${what}: ${ref.kind === 'ServiceAccount' ? (o.kind === 'Pod' ? 'the pod runs without it (the ServiceAccount admission plugin is off)' : 'no pods can be created for this ' + o.kind) : 'the container will not start until it exists'}`)
     }
   }
   return {errors, warnings}

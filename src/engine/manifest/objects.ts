@@ -18,9 +18,11 @@ import {readReplicaSet} from './replica-set.js'
 import {readLimitRange, readResourceQuota} from './resource-policy.js'
 import {readNetworkPolicy} from './network-policy.js'
 import {readVolumeMounts, readVolumes} from './volumes.js'
+import {checkGroupWithoutUser, readHostNamespaces, readPodSecurityContext, readSecurityContext} from './security-context.js'
 import {readStorageObject} from './storage.js'
 import {readRbacObject} from './rbac.js'
 import {readService} from './service.js'
+import {readPodSecurityPolicy} from './psp.js'
 import type {ParsedDoc, PathPart} from './yaml-docs.js'
 import {KGIT_KINDS} from './schema/kinds.js'
 
@@ -48,6 +50,7 @@ export const SERVED_VERSIONS: Record<string, readonly string[]> = {
   ClusterRole: KGIT_KINDS.ClusterRole!.served,
   RoleBinding: KGIT_KINDS.RoleBinding!.served,
   ClusterRoleBinding: KGIT_KINDS.ClusterRoleBinding!.served,
+  PodSecurityPolicy: KGIT_KINDS.PodSecurityPolicy!.served,
   Service: ['v1'],
 }
 
@@ -88,6 +91,7 @@ export function parseObject(doc: ParsedDoc): ParseResult {
   if (kind === 'Service') object = readService(r, apiVersion, source, readMeta(r, true))
   if (kind === 'PersistentVolume' || kind === 'PersistentVolumeClaim' || kind === 'StorageClass') object = readStorageObject(r, kind, apiVersion, source, readMeta(r, kind === 'PersistentVolumeClaim'))
   if (kind === 'Role' || kind === 'RoleBinding' || kind === 'ClusterRole' || kind === 'ClusterRoleBinding') object = readRbacObject(r, kind, source, readMeta(r, kind.startsWith('Role'), 'path-segment'))
+  if (kind === 'PodSecurityPolicy') object = readPodSecurityPolicy(r, source, readMeta(r, false))
   return r.errors.length > 0 ? {errors: r.errors, warnings: r.warnings} : {object, errors: [], warnings: r.warnings}
 }
 
@@ -205,6 +209,8 @@ export function readPodSpec(r: FieldReader, base: PathPart[], envOut: ContainerE
     seen.set(c.name, i)
   })
   checkHostPorts(r, base, containers)
+  const securityContext = readPodSecurityContext(r, base)
+  checkGroupWithoutUser(r, base, securityContext, containers)
   return {
     containers,
     restartPolicy: (r.str([...base, 'restartPolicy'], {oneOf: ['Always', 'OnFailure', 'Never']}) ?? 'Always') as PodSpec['restartPolicy'],
@@ -214,6 +220,8 @@ export function readPodSpec(r: FieldReader, base: PathPart[], envOut: ContainerE
     ...readPullSecrets(r, base),
     ...readPodAccount(r, base),
     ...readScheduling(r, base),
+    ...(securityContext ? {securityContext} : {}),
+    ...readHostNamespaces(r, base),
   }
 }
 
@@ -246,6 +254,8 @@ function readContainer(r: FieldReader, p: PathPart[], podBase: PathPart[], volum
   if (readiness) c.readinessProbe = readiness
   const resources = readContainerResources(r, p)
   if (resources) c.resources = resources
+  const securityContext = readSecurityContext(r, p)
+  if (securityContext) c.securityContext = securityContext
   return sources ? {container: c, sources} : {container: c}
 }
 

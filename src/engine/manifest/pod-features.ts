@@ -9,8 +9,8 @@ const UNSUPPORTED_POD = ['initContainers', 'ephemeralContainers', 'hostNetwork',
 const UNSUPPORTED_CONTAINER = ['volumeDevices']
 const UNSUPPORTED_PROBE = ['livenessProbe', 'readinessProbe']
 /** Fields kgit reads but does not act on yet: the pod runs without them, with a warning. */
-const IGNORED_POD = ['securityContext', 'priorityClassName', 'dnsPolicy', 'dnsConfig', 'hostAliases', 'topologySpreadConstraints', 'runtimeClassName', 'activeDeadlineSeconds']
-const IGNORED_CONTAINER = ['startupProbe', 'securityContext', 'lifecycle', 'stdin', 'tty']
+const IGNORED_POD = ['priorityClassName', 'dnsPolicy', 'dnsConfig', 'hostAliases', 'topologySpreadConstraints', 'runtimeClassName', 'activeDeadlineSeconds']
+const IGNORED_CONTAINER = ['startupProbe', 'lifecycle', 'stdin', 'tty']
 
 export interface PodFeatures {
   /** Why kgit cannot start this pod yet (empty: it can). */

@@ -112,14 +112,14 @@ export function planNetwork(desired: Desired, observed: Observed, slices: Readon
     const hash = shortHash(n.node, slice, shared, filterHashes.get(filter)!)
     // Addresses of podCIDR no node holds go nowhere: never out by the node's default route.
     const routes = (): PodRoute[] => [...podRoutes(n.node, slices, addresses), {dest: podCIDR, via: 'unreachable'}]
-    const why = syncReason(n.net, slice, hash, routes)
+    const why = syncReason(n.net, slice, hash, routes, filter.hooks.filter((h) => h.chain === 'FORWARD').map((h) => h.rule.at(-1)!))
     if (why) syncs.push({type: 'sync-network', node: n.node, state: {slice, gateway: sliceGateway(slice), routes: routes(), nat, filter, hosts}, hash, ...why})
   }
   return syncs
 }
 
 /** Why a node's network must be written: never made, changed in git, or changed on the node (drift). */
-function syncReason(net: NodeNet | undefined, slice: string, hash: string, routes: () => PodRoute[]): {reason: string; drift?: true; changes: string[]} | undefined {
+function syncReason(net: NodeNet | undefined, slice: string, hash: string, routes: () => PodRoute[], forward: string[]): {reason: string; drift?: true; changes: string[]} | undefined {
   if (!net?.state) return {reason: `pod network ${slice}`, changes: ['pod network']}
   if (net.slice !== slice) return {reason: `pod network moves to ${slice}`, changes: ['pod network']}
   if (net.state !== hash) return {reason: 'services, endpoints, policies or routes changed', changes: ['network state']}
@@ -129,6 +129,8 @@ function syncReason(net: NodeNet | undefined, slice: string, hash: string, route
   const have = new Set((net.routes ?? []).map((r) => `${r.dest} ${r.via}`))
   const missing = net.routes ? routes().filter((r) => /^[0-9.]+$/.test(r.via) && !have.has(`${r.dest} ${r.via}`)) : []
   if (missing.length > 0) lost.push(`routes to ${missing.map((r) => r.dest).join(', ')}`)
+  // Something inserted above kgit's FORWARD jumps (netavark's ACCEPTs) would pass traffic before NetworkPolicy.
+  if (net.forward && forward.some((t, i) => net.forward![i] !== t)) lost.push(`the order of filter FORWARD (${net.forward.join(' ') || 'empty'}; kgit's ${forward.join(', ')} must come first)`)
   return lost.length > 0 ? {reason: `drift: ${lost.join(', ')} changed on the node`, drift: true, changes: lost} : undefined
 }
 
