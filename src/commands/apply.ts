@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import chalk from 'chalk'
+import {identityFlags, identityOf} from '../cli/identity-flags.js'
 import {KgitCommand, clusterFlags, formatError} from '../cli/base.js'
 import {createProgress, type Progress} from '../cli/progress.js'
 import {renderPlan, shortRev} from '../cli/render-plan.js'
@@ -14,6 +15,7 @@ export default class Apply extends KgitCommand {
   static override examples = ['<%= config.bin %> apply', '<%= config.bin %> apply -C ./cluster-repo --revision v1.2']
   static override flags = {
     ...clusterFlags,
+    ...identityFlags,
     quiet: Flags.boolean({char: 'q', description: 'print only the summary and errors', default: false}),
     'lock-timeout': Flags.string({description: 'how long to wait for another run holding the cluster lock (0, 30s, 5m, 1h)', default: '0'}),
     'job-wait': Flags.string({description: 'how long to wait for running Jobs to finish (0: start their pods and return; later applies continue them)', default: '5m'}),
@@ -32,6 +34,7 @@ export default class Apply extends KgitCommand {
         revision: flags.revision,
         clusterFile: flags.cluster,
         workingTree: flags['working-tree'],
+        identity: identityOf(flags),
         lock: {timeoutMs: parseDuration(flags['lock-timeout'], '--lock-timeout'), command: 'kgit apply', onNote: (l) => this.logToStderr(l)},
       },
       {

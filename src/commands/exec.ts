@@ -1,5 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {KgitCommand, clusterFlags} from '../cli/base.js'
+import {identityFlags, identityOf} from '../cli/identity-flags.js'
+import {checkPodAccess} from '../engine/auth.js'
 import {notFoundLines, remoteOutcome, signalExitCode, withRawTerminal, withStopSignals} from '../cli/pod-stream.js'
 import {PodNotFoundError} from '../engine/pod-target.js'
 import {podExec} from '../engine/pod-access.js'
@@ -16,6 +18,7 @@ export default class Exec extends KgitCommand {
   static override args = {pod: Args.string({required: true, description: 'POD, pod/NAME, deployment/NAME, daemonset/NAME or statefulset/NAME'})}
   static override flags = {
     ...clusterFlags,
+    ...identityFlags,
     namespace: Flags.string({char: 'n', description: 'namespace', default: 'default'}),
     container: Flags.string({char: 'c', description: 'container (default: the default-container annotation, else the first)'}),
     stdin: Flags.boolean({char: 'i', description: "pass this process's stdin to the command", default: false}),
@@ -39,6 +42,7 @@ export default class Exec extends KgitCommand {
             dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree'],
             target: args.pod, namespace: flags.namespace, container: flags.container, command,
             onNote: (line) => this.logToStderr(line),
+            access: (observed, pod) => checkPodAccess({dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree'], identity: identityOf(flags), observed, verb: 'create', subresource: 'exec', pod}),
             io: {
               stdin: flags.stdin ? process.stdin : undefined, stdout: process.stdout, stderr: process.stderr, signal,
               pty: tty ? {rows: process.stdout.rows ?? 24, cols: process.stdout.columns ?? 80, term: process.env.TERM} : undefined,

@@ -1,5 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {KgitCommand, clusterFlags} from '../cli/base.js'
+import {identityFlags, identityOf} from '../cli/identity-flags.js'
+import {checkPodAccess} from '../engine/auth.js'
 import {parseDuration} from '../cli/duration.js'
 import {notFoundLines, signalExitCode, withStopSignals} from '../cli/pod-stream.js'
 import {PodNotFoundError} from '../engine/pod-target.js'
@@ -18,6 +20,7 @@ export default class Logs extends KgitCommand {
   }
   static override flags = {
     ...clusterFlags,
+    ...identityFlags,
     namespace: Flags.string({char: 'n', description: 'namespace', default: 'default'}),
     container: Flags.string({char: 'c', description: 'container (default: the default-container annotation, else the first)'}),
     follow: Flags.boolean({char: 'f', description: 'keep streaming new lines until interrupted', default: false}),
@@ -39,6 +42,7 @@ export default class Logs extends KgitCommand {
           dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree'],
           target: args.pod, namespace: flags.namespace, container: flags.container ?? args.container,
           onNote: (line) => this.logToStderr(line),
+          access: (observed, pod) => checkPodAccess({dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree'], identity: identityOf(flags), observed, verb: 'get', subresource: 'log', pod}),
           logs: {follow: flags.follow, tail: flags.tail, sinceSeconds: since, timestamps: flags.timestamps},
           io: {stdout: process.stdout, stderr: process.stderr, signal},
         }),

@@ -3,7 +3,7 @@ import {containerExec, containerLogs, type LogsOptions} from './argv/podman-acce
 import {canStream, type PtyOptions, type StreamingTransport, type StreamResult} from './exec/transport.js'
 import {chooseContainer, containerHints, findPod, parsePodRef, type ContainerHints} from './pod-target.js'
 import {loadRevision, observeAll, withClusterFile, type SessionOptions} from './session.js'
-import type {ClusterSpec, ObservedContainer, ObservedPod} from './types.js'
+import type {ClusterSpec, Observed, ObservedContainer, ObservedPod} from './types.js'
 import {enabled} from './admission/chain.js'
 import {execRefusal} from './admission/plugins/deny-escalating-exec.js'
 import {AdmissionError} from './errors.js'
@@ -15,6 +15,8 @@ export interface PodTargetOptions extends SessionOptions {
   container?: string
   /** kubectl's notes for stderr ("Defaulted container ...", "Found N pods ..."). */
   onNote: (line: string) => void
+  /** Authorizes the access once the pod is found (auth.ts checkPodAccess); throws to refuse. */
+  access?: (observed: Observed, pod: ObservedPod) => Promise<void>
 }
 
 /** Where a streamed command's input and output go. */
@@ -56,8 +58,10 @@ export function podExec(opts: PodTargetOptions & {command: string[]; io: StreamI
 function withContainer<T>(opts: PodTargetOptions, fn: (t: StreamingTransport, target: Target, cluster: ClusterSpec) => Promise<T>): Promise<T> {
   const ref = parsePodRef(opts.target)
   return withClusterFile({...opts, stream: true}, async (cluster, conns) => {
-    const {pod, note} = findPod(ref, opts.namespace, (await observeAll(cluster, conns)).nodes)
+    const observed = await observeAll(cluster, conns)
+    const {pod, note} = findPod(ref, opts.namespace, observed.nodes)
     if (note) opts.onNote(note)
+    await opts.access?.(observed, pod)
     // Spec order matters for the default and for listing the valid names when -c is wrong.
     const needsHints = opts.container === undefined ? pod.containers.length > 1 : !pod.containers.some((c) => c.name === opts.container)
     const hints = needsHints ? await revisionHints(opts, pod) : undefined

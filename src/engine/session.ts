@@ -19,6 +19,7 @@ import {cronMarks, isJobAction, jobMarks, jobsWaiting, unrecordedCronJobs, unrec
 import {checkPlanQuotas, planQuotaChange} from './admission/quota.js'
 import {admit as admitChange, denialErrors, enabled, mutate} from './admission/chain.js'
 import {changeSet} from './admission/plugin.js'
+import {enforceGate, runningCommit, type IdentityFlags} from './gate-run.js'
 import type {ClusterSpec, Desired, NodeObservation, NodeRecord, NodeSpec, Observed} from './types.js'
 import {readFile} from 'node:fs/promises'
 import {isAbsolute, relative, resolve} from 'node:path'
@@ -130,6 +131,8 @@ export interface SessionOptions extends RevisionOptions {
   lock?: LockOptions
   /** The run streams (logs -f, exec -i): direct connections, not a connection keeper. */
   stream?: boolean
+  /** Who makes the change (--as, --as-group); with `admission`, the change is authorized for them (gate.ts). */
+  identity?: IdentityFlags
 }
 
 /** Load, connect, observe every node in one round trip, and plan. */
@@ -146,11 +149,16 @@ export async function planRevision<T>(opts: SessionOptions, then?: (run: PlanRun
     // Optimistic: a run with nothing to do needs no lock (it changes nothing), so a no-op
     // costs one round trip per node. Only a run that will act takes the lock and reads again.
     let observed = await observeAll(cluster, conns)
+    // Authorization and admission of the change, before the lock is taken or anything is done (issue 9).
+    if (opts.admission) await enforceGate(loaded, observed, opts)
     let planned = plan(loaded.desired, observed)
     // Records are kept for commits only, not for working-tree experiments.
     const info = claim && !loaded.desired.revision.includes('+') ? await commitInfo(loaded) : undefined
     if (claim && (planActions(planned).length > 0 || planned.waiting.length > 0 || jobsWaiting(planned).length > 0 || (info && staleRecords(observed, recordFor(info, observed, cluster.nodes, planned)).length > 0))) {
+      const before = runningCommit(observed)
       observed = await observeLocked(cluster, conns, claim, opts.lock!)
+      // Another run applied a revision meanwhile: its policy is the one that counts now.
+      if (opts.admission && runningCommit(observed) !== before) await enforceGate(loaded, observed, opts)
       planned = plan(loaded.desired, observed)
     }
     if (opts.admission) admit(loaded.desired, planned, observed, (errors) => {

@@ -1,4 +1,5 @@
 import type {SourcePos} from './errors.js'
+import type {AuthenticationSpec, AuthorizationSpec} from './identity/config.js'
 import type {AdmissionConfig} from './admission/chain.js'
 
 /** A node of the cluster, as kgit.yaml declares it. */
@@ -105,6 +106,10 @@ export interface ClusterSpec {
   unreachableGracePeriodSeconds?: number
   /** spec.secrets: `allowPlaintext` lets Secrets with unencrypted values in (docs/secrets.md). */
   secrets?: {allowPlaintext: boolean}
+  /** spec.authentication: who makes a change (docs/authorization.md). */
+  authentication?: AuthenticationSpec
+  /** spec.authorization: what they may change; absent: AlwaysAllow. */
+  authorization?: AuthorizationSpec
   /** spec.admission: the enabled admission plugins and their configuration; absent: the defaults (docs/admission.md). */
   admission?: AdmissionConfig
 }

@@ -7,10 +7,10 @@ import {canI} from '../../engine/auth.js'
 export default class CanI extends KgitCommand {
   static override description = `Check whether an action is allowed by RBAC (Role, ClusterRole, RoleBinding, ClusterRoleBinding), as kubectl auth can-i does: prints yes (exit 0) or no (exit 1)
 
-The answer comes from the RBAC objects of --revision (default HEAD). kgit does not yet
-read which commit the cluster runs from the nodes' records: until it does, ask with
---revision set to that commit (kgit status shows it). --as defaults to the local user
-name ($USER); kgit's own identities (signed commits, hook keys) come later.
+The answer comes from the revision the cluster runs (the commit of the nodes' newest
+record; HEAD when no node has one), or from --revision. With spec.authorization in that
+revision's kgit.yaml, its modes answer in order; without it, RBAC alone. --as defaults
+to the local user name ($USER).
 
 RESOURCE: a type (pods, deploy, deployments.apps), "*", TYPE/SUBRESOURCE as RBAC rules
 write it (pods/log, deployments/scale), or a non-resource URL (/healthz). Unlike kubectl,
@@ -29,6 +29,7 @@ a NAME is its own argument, never TYPE/NAME.`
   }
   static override flags = {
     ...clusterFlags,
+    revision: Flags.string({description: 'answer for the RBAC objects of this revision (default: the one the cluster runs, from the nodes\' records)'}),
     namespace: Flags.string({char: 'n', description: 'namespace', default: 'default'}),
     'all-namespaces': Flags.boolean({char: 'A', description: 'ask for all namespaces at once (cluster-wide)', default: false}),
     subresource: Flags.string({description: 'subresource, such as log or scale (same as RESOURCE/SUBRESOURCE)'}),
@@ -42,11 +43,12 @@ a NAME is its own argument, never TYPE/NAME.`
     const {args, flags} = await this.parse(CanI)
     this.debugMode = flags.debug
     const r = await canI({
-      dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree'],
+      dir: flags.dir, revision: flags.revision ?? 'HEAD', fromRecords: flags.revision === undefined, clusterFile: flags.cluster, workingTree: flags['working-tree'],
       verb: args.verb, resource: args.resource, name: args.name, namespace: flags['all-namespaces'] ? '' : flags.namespace, subresource: flags.subresource,
       as: flags.as ?? process.env.USER ?? userInfo().username, asGroups: flags['as-group'] ?? [],
     })
     if (!flags.quiet) {
+      if (r.note) this.logToStderr(chalk.yellow('note: ') + r.note)
       if (r.unknownResource) this.logToStderr(chalk.yellow('warning: ') + `kgit knows no resource type "${r.unknownResource}": asked about as typed`)
       const d = r.decision
       // kubectl prints a reason after "no" only when evaluating failed; -v always says why.

@@ -5,11 +5,12 @@ import {readResourceList} from './resources.js'
 import {cidrsOverlap, parseCidr, parseIPv4} from './cidr.js'
 import {DNS1123_LABEL, DNS1123_SUBDOMAIN, FieldReader} from './field-reader.js'
 import {parseYamlFile, type PathPart} from './yaml-docs.js'
+import {readAuthentication, readAuthorization} from '../identity/config.js'
 import {readAdmission} from '../admission/plugins/config.js'
 
 export const CLUSTER_API_VERSION = 'kgit.dev/v1alpha1'
 
-const SPEC_FIELDS = ['manifests', 'ssh', 'runtime', 'network', 'nodes', 'unreachableGracePeriodSeconds', 'secrets', 'admission']
+const SPEC_FIELDS = ['manifests', 'ssh', 'runtime', 'network', 'nodes', 'unreachableGracePeriodSeconds', 'secrets', 'admission', 'authentication', 'authorization']
 const SSH_FIELDS = ['user', 'identityFile', 'knownHostsFile', 'connectTimeout', 'controlPersist']
 const NETWORK_FIELDS = ['podCIDR', 'serviceCIDR', 'clusterDomain', 'nodeCIDRMaskSize']
 const NODE_FIELDS = ['name', 'address', 'port', 'labels', 'taints', 'dataDir', 'unschedulable', 'drain', 'capacity', 'allocatable', 'reserved']
@@ -46,6 +47,10 @@ export function parseCluster(file: string, text: string): {cluster?: ClusterSpec
   if (r.get(['spec', 'secrets']) !== undefined) cluster.secrets = {allowPlaintext: r.bool(['spec', 'secrets', 'allowPlaintext']) ?? false}
   const admission = readAdmission(r)
   if (admission) cluster.admission = admission
+  const authentication = readAuthentication(r)
+  const authorization = readAuthorization(r)
+  if (authentication) cluster.authentication = authentication
+  if (authorization) cluster.authorization = authorization
   return r.errors.length > 0 ? {errors: r.errors} : {cluster, errors: []}
 }
 
