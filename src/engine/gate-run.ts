@@ -3,7 +3,7 @@ import {userInfo} from 'node:os'
 import {isAbsolute} from 'node:path'
 import {parseAbacPolicies} from './admission/abac.js'
 import {abacAuthorizer, alwaysAllow, alwaysDeny, privilegedGroup, rbacAuthorizer, webhookAuthorizer, type Authorizer} from './admission/authorizers.js'
-import type {AdmissionConfig} from './admission/chain.js'
+import {DEFAULT_ADMISSION, type AdmissionConfig} from './admission/chain.js'
 import {changeSet} from './admission/plugin.js'
 import {rbacPolicy, type RbacPolicy} from './admission/rbac.js'
 import {ErrorList, ManifestError, UsageError} from './errors.js'
@@ -69,22 +69,21 @@ export async function runningConfig(loaded: Loaded, observed: Observed, opts: Re
   return {commit, cluster, readTrusted: read}
 }
 
-/** Whether the gate has anything to check: authorization other than AlwaysAllow, or admission plugins. */
-export function gateNeeded(cluster: ClusterSpec): boolean {
-  const modes = (cluster.authorization ?? DEFAULT_AUTHORIZATION).modes
-  return modes.some((m) => m !== 'AlwaysAllow') || admissionConfig(cluster).plugins.length > 0
+/** Whether the gate has anything to check: authorization other than AlwaysAllow (the running revision's), or admission plugins (the new revision's). */
+export function gateNeeded(running: ClusterSpec, next: ClusterSpec): boolean {
+  const modes = (running.authorization ?? DEFAULT_AUTHORIZATION).modes
+  return modes.some((m) => m !== 'AlwaysAllow') || admissionConfig(next).plugins.length > 0
 }
 
 /**
- * The admission plugins the gate runs. Empty for now: loadRevision (session.ts
- * admitRevision, from the admission work) still runs the chain on the revision read alone
- * (every object created, the local user, everything authorized), so the gate must not run
- * it twice. Moving it here means: mutate only in loadRevision, and return
- * `cluster.admission ?? DEFAULT_ADMISSION` from this function, so that the validating
- * plugins see the real change, the gate's identity and its authorizer chain.
+ * The admission plugins the gate runs: the new revision's spec.admission (Kubernetes'
+ * defaults when absent). Unlike authorization, admission follows the revision being
+ * applied: a change of kgit.yaml is itself authorized first (`update clusters.kgit.dev`,
+ * from the running revision), so only whoever may change the cluster's configuration can
+ * loosen it, and a plugin turned on applies to the same change that turns it on.
  */
-export function admissionConfig(_cluster: ClusterSpec): AdmissionConfig {
-  return {plugins: []}
+export function admissionConfig(cluster: ClusterSpec): AdmissionConfig {
+  return cluster.admission ?? DEFAULT_ADMISSION
 }
 
 /** Who makes the change (docs/authorization.md): pushing key, --as, commit signature, local user. */
@@ -167,7 +166,7 @@ export interface GateRunOptions extends RevisionOptions {
  */
 export async function gateRevision(loaded: Loaded, observed: Observed, opts: GateRunOptions): Promise<(GateResult & {identity: ResolvedIdentity; running: Running}) | undefined> {
   const running = await runningConfig(loaded, observed, opts)
-  if (!opts.always && !gateNeeded(running.cluster)) return undefined
+  if (!opts.always && !gateNeeded(running.cluster, loaded.desired.cluster)) return undefined
   const previous = await runningObjects(loaded, running, opts)
   const {chain, rbac} = await authorizers(running, previous ?? [])
   let clusterChanged
@@ -186,7 +185,7 @@ export async function gateRevision(loaded: Loaded, observed: Observed, opts: Gat
   const result = await gateChange({
     desired: loaded.desired, ...(previous ? {previous} : {}), ...(running.commit ? {previousCommit: running.commit} : {}),
     identity, authorizers: chain, ...(rbac ? {escalationPolicy: rbac} : {}), ...(clusterChanged ? {clusterChanged} : {}),
-    admission: admissionConfig(running.cluster),
+    admission: admissionConfig(loaded.desired.cluster),
   })
   return {...result, identity, running}
 }

@@ -77,8 +77,9 @@ export async function loadRevision(opts: RevisionOptions): Promise<Loaded> {
  * The admission chain (kgit.yaml spec.admission) on a revision read alone: every object
  * counts as created, by the local user. The mutating plugins run on every read (kgit keeps
  * no mutated copy, so plan and apply must see the same objects); the validating ones, and
- * the denials, only when the change is being admitted. Every denial is reported together.
- * TODO(issue 9): the gate (authentication, authorization, the change from the running revision) replaces this.
+ * the denials, only when the revision is validated alone (`kgit validate`: no node is
+ * asked which revision runs, so every object counts as created). plan, diff and apply run
+ * the validating plugins in the gate instead (gate-run.ts), on the real change.
  */
 async function admitRevision(desired: Desired, validate: boolean): Promise<void> {
   const req = {desired, changes: changeSet(undefined, desired.objects), previous: [], user: {user: userInfo().username, groups: [], method: 'local user'}, authorize: () => true}
@@ -138,7 +139,9 @@ export interface SessionOptions extends RevisionOptions {
 /** Load, connect, observe every node in one round trip, and plan. */
 export async function planRevision<T>(opts: SessionOptions, then?: (run: PlanRun, conns: Connections) => Promise<T>): Promise<{run: PlanRun; result?: T}> {
   if (!opts.connector) void preloadSsh()
-  const loaded = await loadRevision(opts)
+  // Only the mutating admission plugins here: the validating ones run in the gate, on the
+  // change from the revision the cluster runs, for whoever makes it (gate-run.ts).
+  const loaded = await loadRevision({...opts, admission: false})
   // Secrets are decrypted in memory before any node is touched: a missing or wrong key stops here.
   await decryptSecrets(loaded.desired.objects)
   const connect = opts.connector ?? sshConnector(loaded.reader, loaded.commit, loaded.knownHosts)
