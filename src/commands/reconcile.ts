@@ -94,6 +94,6 @@ export default class Reconcile extends KgitCommand {
 export function parseListen(text: string, fail: (m: string) => never): {host: string; port: number} {
   const m = /^(?:(\[[0-9a-f:]+\]|[^:]+):)?(\d{1,5})$/i.exec(text)
   const port = m ? Number(m[2]) : NaN
-  if (!m || port < 1 || port > 65535) fail(`--listen ${text}: expected HOST:PORT or PORT (port 1 to 65535)`)
+  if (!m || port > 65535) fail(`--listen ${text}: expected HOST:PORT or PORT (port 0 to 65535; 0: any free port)`)
   return {host: m[1]?.replace(/^\[|\]$/g, '') ?? '127.0.0.1', port}
 }

@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {mkdir, stat} from 'node:fs/promises'
+import {mkdir, readFile, rm, stat, writeFile} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import {isAbsolute, join, resolve} from 'node:path'
 import {simpleGit} from 'simple-git'
@@ -27,6 +27,36 @@ export interface Fetched {
 
 /** A fetch that failed: `kgit reconcile` exits with its own code and changes nothing. */
 export class FetchError extends Error {}
+
+/** Another run is fetching into the same mirror (two cron runs at once): this one skips, as with the cluster lock. */
+export class MirrorBusyError extends Error {}
+
+/** A fetch lock older than this is from a run that died. */
+const STALE_FETCH_MS = 600_000
+
+/**
+ * Runs `fn` holding the mirror's fetch lock (a file made with O_EXCL): two runs fetching
+ * into one mirror at once would fail on git's ref locks, or apply in turn.
+ */
+async function withFetchLock<T>(mirror: string, fn: () => Promise<T>): Promise<T> {
+  const file = join(mirror, 'kgit-fetch.lock')
+  const mine = `${process.pid} ${Date.now()}`
+  try {
+    await writeFile(file, mine, {flag: 'wx'})
+  } catch {
+    const [pid, at] = (await readFile(file, 'utf8').catch(() => '0 0')).split(' ')
+    if (Date.now() - Number(at) < STALE_FETCH_MS) throw new MirrorBusyError(`another run (pid ${pid}) is fetching into ${mirror}`)
+    await rm(file, {force: true})
+    await writeFile(file, mine, {flag: 'wx'}).catch(() => {
+      throw new MirrorBusyError(`another run is fetching into ${mirror}`)
+    })
+  }
+  try {
+    return await fn()
+  } finally {
+    if ((await readFile(file, 'utf8').catch(() => '')) === mine) await rm(file, {force: true})
+  }
+}
 
 /** The default mirror for a URL: $KGIT_CACHE_DIR/mirrors/<hash>.git (XDG cache otherwise). */
 export function defaultMirror(url: string): string {
@@ -57,13 +87,17 @@ export async function fetchMirror(spec: RemoteSpec): Promise<Fetched> {
     await mkdir(mirror, {recursive: true})
     await simpleGit({baseDir: mirror}).init(true)
   }
+  return withFetchLock(mirror, () => fetchLocked(mirror, url, ref, spec.branch))
+}
+
+async function fetchLocked(mirror: string, url: string, ref: string, branch: string): Promise<Fetched> {
   const git = simpleGit({baseDir: mirror})
   const before = (await git.raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]).catch(() => '')).trim() || undefined
   try {
     // A forced update: the remote is the truth, a rewritten branch is followed.
     await git.raw(['fetch', '--quiet', '--no-tags', '--', url, `+${ref}:${ref}`])
   } catch (err) {
-    throw new FetchError(`cannot fetch ${spec.branch} from ${url} into ${mirror}: ${(err as Error).message.trim().split('\n').slice(-2).join(' ')}`, {cause: err})
+    throw new FetchError(`cannot fetch ${branch} from ${url} into ${mirror}: ${(err as Error).message.trim().split('\n').slice(-2).join(' ')}`, {cause: err})
   }
   const commit = (await git.raw(['rev-parse', '--verify', `${ref}^{commit}`])).trim()
   return {mirror, url, commit, ...(before ? {before} : {})}

@@ -2,7 +2,7 @@ import {ClusterLockedError, ErrorList} from '../errors.js'
 import {planActions, planSummary, type Action} from '../plan/plan.js'
 import {applyRevision, type PlanRun} from '../session.js'
 import type {NotificationSpec} from '../types.js'
-import {fetchMirror, type Fetched, type RemoteSpec} from './mirror.js'
+import {MirrorBusyError, fetchMirror, type Fetched, type RemoteSpec} from './mirror.js'
 
 /** Exit codes of `kgit reconcile --once` (README, docs/gitops.md). */
 export const RECONCILE_EXIT = {ok: 0, failed: 1, locked: 3, fetch: 4} as const
@@ -80,7 +80,7 @@ export async function reconcileOnce(opts: ReconcileOptions): Promise<ReconcileRe
     try {
       fetched = await fetchMirror({...opts.remote, dir: opts.dir})
     } catch (err) {
-      return done({outcome: 'fetch-failed', errors: [err as Error]})
+      return done({outcome: err instanceof MirrorBusyError ? 'locked' : 'fetch-failed', errors: [err as Error]})
     }
     ;({mirror: dir, commit: revision} = fetched)
   }
