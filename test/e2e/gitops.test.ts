@@ -123,6 +123,31 @@ describe('kgit reconcile --once from a remote', () => {
     expect(after.exitCode, after.stdout).toBe(0)
   })
 
+  it('spec.suspend: drift is reported and notified, nothing is changed until it is lifted', async () => {
+    const original = await readFile(join(repo, 'kgit.yaml'), 'utf8')
+    const payload = join(base, 'notified.json')
+    const spec = `spec:\n  suspend: true\n  notifications:\n    command: [sh, -c, 'cat > ${payload}']\n    on: [drift]\n`
+    await commit(repo, {'kgit.yaml': original.replace(/^spec:\n/m, spec)}, 'suspend')
+    expect((await git(repo, 'push', '-q', plain, 'HEAD:main')).exitCode).toBe(0)
+    const [victim] = await podsOn(state, 'n3')
+    await podman(state, 'n3', 'rm', '--force', '--time', '0', `${victim!.name}_main`)
+    const r = await once()
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/^suspended: [0-9a-f]{12} not applied, 1 change\(s\) held \(1 drift\); see kgit diff$/m)
+    expect(JSON.parse(await readFile(payload, 'utf8'))).toMatchObject({kind: 'KgitReconcile', outcome: 'suspended', reason: 'drift', drift: [{node: 'n3', drift: true}]})
+    expect((await podsOn(state, 'n3')).map((p) => p.status)).not.toEqual(['Running'])
+    const st = await kgit(repo, 'status')
+    expect(st.exitCode).toBe(1)
+    expect(st.stdout).toContain('Suspended (spec.suspend): reconciles change nothing; drift is reported below.')
+    expect(st.stdout).toMatch(/n3: pod default\/gw-[a-z0-9-]+: container main is missing/)
+    await commit(repo, {'kgit.yaml': original}, 'lift the suspension')
+    expect((await git(repo, 'push', '-q', plain, 'HEAD:main')).exitCode).toBe(0)
+    const healed = await once()
+    expect(healed.exitCode, healed.stderr).toBe(0)
+    expect(healed.stdout).toMatch(/^reconciled [0-9a-f]{12}: 0 created, 1 replaced, 0 removed \(1 drifted reverted\)/m)
+    expect((await podsOn(state, 'n3')).map((p) => p.status)).toEqual(['Running'])
+  })
+
   it('a fetch that fails changes nothing and exits 4', async () => {
     const r = await kgit(repo, 'reconcile', '--once', '--remote', join(base, 'nope.git'), '--mirror', mirror)
     expect(r.exitCode).toBe(4)
