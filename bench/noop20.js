@@ -4,7 +4,10 @@
 // Round trips are counted from the client side (bench/trace-hook.js counts SSH connections
 // and exec requests per host) and from the nodes' side (each sshd logs one "Accepted" line
 // per connection). Traced runs also give the breakdown: start-up, git, SSH, observe, plan.
-// KGIT_BENCH_LAB / KGIT_BENCH_SUBNET pick the lab name and address range.
+// Then a no-op `kgit reconcile --once --remote` (issue 10's target: under 2 s including the
+// fetch into the local mirror), from a bare repository on this machine.
+// KGIT_BENCH_LAB / KGIT_BENCH_SUBNET pick the lab name and address range;
+// KGIT_BENCH_RECONCILE_ONLY=1 stops after the reconcile figures.
 import {execa} from 'execa'
 import {mkdtemp, readFile, rm, writeFile, mkdir} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
@@ -155,6 +158,24 @@ async function main() {
     const accepted = after.map((a, i) => (a - before[i]) / RUNS)
     console.log(`  no-op kgit apply, ${NODES} nodes x ${(DEPLOYMENTS * REPLICAS) / NODES} pods: ${range(runs)}, ${RUNS} runs, whole CLI process [load ${await load()}]; target < 1.5 s: ${stats(runs).median < 1500 ? 'met' : 'NOT met'}`)
     console.log(`  SSH connections accepted per node per run (sshd logs): ${[...new Set(accepted)].join(', ')}`)
+
+    // kgit reconcile --once from a remote: a fetch into the mirror (nothing new), then the no-op.
+    const served = join(base, 'served.git')
+    const mirror = join(base, 'mirror.git')
+    await execa('git', ['clone', '-q', '--bare', repo, served])
+    const reconcile = async () => {
+      const t = await timed(() => kgit(['reconcile', '--once', '--remote', served, '--branch', 'main', '--mirror', mirror], {cwd: repo}))
+      if (t.r.exitCode !== 0 || t.r.stdout !== '' || t.r.stderr !== '') throw new Error(`no-op reconcile failed or said something (exit ${t.r.exitCode}):\n${t.r.stdout}\n${t.r.stderr}`)
+      return t.ms
+    }
+    await reconcile() // makes the mirror
+    const fetchAlone = []
+    for (let i = 0; i < RUNS; i++) fetchAlone.push((await timed(() => execa('git', ['fetch', '-q', '--no-tags', served, '+refs/heads/main:refs/heads/main'], {cwd: mirror}))).ms)
+    const rec = []
+    for (let i = 0; i < RUNS; i++) rec.push(await reconcile())
+    console.log(`  no-op kgit reconcile --once --remote (fetch into the mirror included), ${NODES} nodes: ${range(rec)}, ${RUNS} runs [load ${await load()}]; target < 2 s: ${stats(rec).median < 2000 ? 'met' : 'NOT met'}`)
+    console.log(`    of which git fetch alone (nothing new, local bare repository): ${range(fetchAlone)}`)
+    if (process.env.KGIT_BENCH_RECONCILE_ONLY) return
 
     const t = []
     for (let i = 0; i < TRACED; i++) t.push(await traced(repo, base, i))

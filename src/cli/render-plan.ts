@@ -43,8 +43,17 @@ export function renderPlan(p: Plan, nodeOrder: string[]): string[] {
   for (const h of p.held) lines.push(chalk.yellow(`? pod ${h.namespace}/${h.name} on unreachable node ${h.node}: counted as running until the grace period ends`))
   for (const k of p.kept) lines.push(chalk.dim(`= pod ${k.namespace}/${k.name} on ${k.node}: kept, its object left git but says kgit.dev/prune: disabled`))
   for (const u of p.unschedulable) lines.push(chalk.red(`! pod ${u.pod.namespace}/${u.pod.name} cannot be scheduled: ${u.reason}`))
+  lines.push(...suspendedLines(p))
   lines.push(summaryLine(p))
   return lines
+}
+
+/** What suspend holds (spec.suspend, kgit.dev/suspend): shown, never done. */
+export function suspendedLines(p: Plan): string[] {
+  const held = p.suspended ?? []
+  if (held.length === 0) return []
+  const drift = held.filter(isDrift).length
+  return [chalk.yellow(`suspended: ${held.length} change(s) held, not done (${drift} drift):`), ...held.map((a) => chalk.yellow(`  ${a.node}: ${SIGN_TEXT[a.type]} ${actionLabel(a)}: ${a.reason}`))]
 }
 
 function summaryLine(p: Plan): string {

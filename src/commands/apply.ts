@@ -3,7 +3,7 @@ import chalk from 'chalk'
 import {identityFlags, identityOf} from '../cli/identity-flags.js'
 import {KgitCommand, clusterFlags, formatError} from '../cli/base.js'
 import {createProgress, type Progress} from '../cli/progress.js'
-import {renderPlan, shortRev} from '../cli/render-plan.js'
+import {renderPlan, shortRev, suspendedLines} from '../cli/render-plan.js'
 import {printLoadNotes} from '../cli/render-run.js'
 import {planActions, planSummary} from '../engine/plan/plan.js'
 import {applyRevision} from '../engine/session.js'
@@ -69,7 +69,8 @@ export default class Apply extends KgitCommand {
     for (const l of jobs.errors) this.logToStderr(chalk.red('error: ') + l)
     const s = planSummary({actions: result.done})
     const secs = ((Date.now() - started) / 1000).toFixed(1)
-    if (result.done.length === 0 && result.failed.length === 0 && stuck.length === 0) this.log(`No changes: the reachable nodes already run ${shortRev(run.plan.revision)} (${secs}s).`)
+    for (const line of suspendedLines(run.plan)) this.log(line)
+    if (result.done.length === 0 && result.failed.length === 0 && stuck.length === 0) this.log(run.desired.cluster.suspend ? `Suspended (spec.suspend in kgit.yaml): nothing changed, ${shortRev(run.plan.revision)} not applied (${secs}s).` : `No changes: the reachable nodes already run ${shortRev(run.plan.revision)} (${secs}s).`)
     else this.log(`Apply ${result.failed.length || stuck.length ? 'finished with errors' : 'complete'}: ${s.create} created, ${s.replace} replaced, ${s.delete} removed${result.failed.length ? `, ${result.failed.length} failed` : ''} in ${secs}s (revision ${shortRev(run.plan.revision)}).`)
     if (result.failed.length > 0 || final.unreachable.length > 0 || final.unschedulable.length > 0 || stuck.length > 0 || jobs.errors.length > 0) this.exit(1)
   }

@@ -1,48 +1,99 @@
 import {Flags} from '@oclif/core'
 import chalk from 'chalk'
-import {KgitCommand, clusterFlags, formatError} from '../cli/base.js'
-import {shortRev} from '../cli/render-plan.js'
+import {readFile} from 'node:fs/promises'
+import {hostname} from 'node:os'
+import {KgitCommand, clusterFlags} from '../cli/base.js'
+import {parseDuration} from '../cli/duration.js'
+import {reportLines} from '../cli/render-reconcile.js'
 import {printLoadNotes} from '../cli/render-run.js'
-import {ClusterLockedError} from '../engine/errors.js'
-import {planSummary} from '../engine/plan/plan.js'
-import {applyRevision} from '../engine/session.js'
+import {notify} from '../engine/gitops/notify.js'
+import {RECONCILE_EXIT, exitCodeOf, reconcileOnce, type ReconcileOptions} from '../engine/gitops/reconcile.js'
+import {watch} from '../engine/gitops/watch.js'
 
-/** Exit codes of `kgit reconcile --once` (README, Commands). */
-export const RECONCILE_EXIT = {ok: 0, failed: 1, locked: 3} as const
+export {RECONCILE_EXIT}
 
 export default class Reconcile extends KgitCommand {
-  static override description = `Converge the nodes to the repository's revision once, for cron or a systemd timer: quiet when nothing changed, one line when something was done. Exit codes: 0 done or nothing to do, 1 errors, ${RECONCILE_EXIT.locked} another run holds the cluster lock (nothing was done)`
-  static override examples = ['<%= config.bin %> reconcile --once -C /srv/cluster-repo']
+  static override description = `Converge the nodes to git once (cron, a systemd timer) or in a loop with a webhook endpoint (--watch). With --remote, the branch is fetched into a local mirror first. Quiet when nothing changed, one line when something was done. Exit codes of --once: 0 done or nothing to do, 1 errors, ${RECONCILE_EXIT.locked} another run holds the cluster lock (nothing was done), ${RECONCILE_EXIT.fetch} the fetch failed (nothing was done)`
+  static override examples = ['<%= config.bin %> reconcile --once -C /srv/cluster-repo', '<%= config.bin %> reconcile --once --remote git@git.example.com:ops/cluster.git --branch main', '<%= config.bin %> reconcile --watch --remote origin --interval 1m --listen 127.0.0.1:9470 --webhook-secret-file /etc/kgit/webhook-secret']
   static override flags = {
     ...clusterFlags,
-    once: Flags.boolean({description: 'reconcile once and exit (--watch is not built yet)', default: false}),
+    once: Flags.boolean({description: 'reconcile once and exit', default: false, exclusive: ['watch']}),
+    watch: Flags.boolean({description: 'reconcile on start, every --interval, and on push webhooks, until SIGTERM', default: false}),
+    remote: Flags.string({description: 'fetch this remote (a URL, or a remote name of the repository in -C) into a local mirror and apply its --branch; --revision is then ignored'}),
+    branch: Flags.string({description: 'the branch of --remote to apply', default: 'main'}),
+    mirror: Flags.string({description: 'the bare mirror --remote is fetched into (default: ~/.cache/kgit/mirrors/HASH.git)'}),
+    interval: Flags.string({description: '--watch: time between reconciles (fetch and drift check) when no webhook comes', default: '30s'}),
+    listen: Flags.string({description: '--watch: serve POST /webhook and GET /metrics on HOST:PORT (default host 127.0.0.1)'}),
+    'webhook-secret-file': Flags.string({description: '--watch: file holding the shared secret webhooks are signed with (GitHub, Gitea/Forgejo HMAC; GitLab token; Bearer)'}),
+    coalesce: Flags.string({description: '--watch: pushes within this time make one reconcile', default: '2s'}),
   }
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Reconcile)
     this.debugMode = flags.debug
-    if (!flags.once) this.fail('kgit reconcile needs --once (--watch is not built yet)')
-    const started = Date.now()
-    try {
-      const {run, result, final} = await applyRevision(
-        {dir: flags.dir, revision: flags.revision, clusterFile: flags.cluster, workingTree: flags['working-tree'], lock: {timeoutMs: 0, command: 'kgit reconcile --once', onNote: (l) => this.logToStderr(l)}},
-        // Jobs are not waited for: the next reconcile goes on with them (a cron minute apart).
-        {onEvent: () => {}, jobWaitMs: 0, beforeApply: (r) => printLoadNotes(r, (l) => this.logToStderr(l))},
-      )
-      for (const u of final.unreachable) this.logToStderr(chalk.red('error: ') + `node ${u.node} is unreachable: ${u.reason}; its pods were left as they are`)
-      for (const u of final.unschedulable) this.logToStderr(chalk.red('error: ') + `pod ${u.pod.namespace}/${u.pod.name} cannot be scheduled: ${u.reason}`)
-      for (const f of result.failed) this.logToStderr(formatError(f.error, flags.debug))
-      const crons = run.plan.cronJobs.flatMap((c) => (c.step.start ? [`cronjob ${c.namespace}/${c.name} started job ${c.step.start.name}`] : []))
-      if (result.done.length > 0 || result.failed.length > 0) {
-        const s = planSummary({actions: result.done})
-        const secs = ((Date.now() - started) / 1000).toFixed(1)
-        this.log([`reconciled ${shortRev(run.plan.revision)}: ${s.create} created, ${s.replace} replaced, ${s.delete} removed${result.failed.length ? `, ${result.failed.length} failed` : ''} in ${secs}s`, ...crons].join('; '))
-      }
-      if (result.failed.length > 0 || final.unreachable.length > 0 || final.unschedulable.length > 0) this.exit(RECONCILE_EXIT.failed)
-    } catch (err) {
-      if (!(err instanceof ClusterLockedError)) throw err
-      this.logToStderr(`kgit reconcile: skipped, ${err.message.split(';')[0]}`)
-      this.exit(RECONCILE_EXIT.locked)
+    if (!flags.once && !flags.watch) this.fail('kgit reconcile needs --once or --watch')
+    if (flags['working-tree']) this.fail('kgit reconcile applies commits only: --working-tree is for kgit apply')
+    const opts: ReconcileOptions = {
+      dir: flags.dir,
+      revision: flags.revision,
+      clusterFile: flags.cluster,
+      command: flags.watch ? 'kgit reconcile --watch' : 'kgit reconcile --once',
+      onNote: (l) => this.logToStderr(l),
+      beforeApply: (r) => printLoadNotes(r, (l) => this.logToStderr(l)),
+      ...(flags.remote ? {remote: {remote: flags.remote, branch: flags.branch, ...(flags.mirror ? {mirror: flags.mirror} : {})}} : {}),
+    }
+    if (flags.watch) return this.watch(opts, flags)
+    const r = await reconcileOnce(opts)
+    this.print(reportLines(r, flags.debug))
+    for (const p of await notify(r, hostname())) this.logToStderr(chalk.yellow('warning: ') + p)
+    const code = exitCodeOf(r)
+    if (code !== 0) this.exit(code)
+  }
+
+  private print(lines: {text: string; err?: true}[]): void {
+    for (const l of lines) {
+      if (l.err) this.logToStderr(l.text)
+      else this.log(l.text)
     }
   }
+
+  private async watch(opts: ReconcileOptions, flags: {interval: string; listen?: string; 'webhook-secret-file'?: string; coalesce: string; debug: boolean}): Promise<void> {
+    const secretFile = flags['webhook-secret-file']
+    if (secretFile && !flags.listen) this.fail('--webhook-secret-file needs --listen HOST:PORT')
+    const secret = secretFile ? (await readFile(secretFile, 'utf8').catch((err: Error) => this.fail(`cannot read --webhook-secret-file ${secretFile}: ${err.message}`))).trim() : undefined
+    if (secret === '') this.fail(`--webhook-secret-file ${secretFile} is empty`)
+    const stop = new AbortController()
+    let signals = 0
+    const onSignal = (sig: string) => {
+      if (++signals > 1) process.exit(130)
+      this.logToStderr(`${sig}: stopping after the current reconcile (again to stop at once)`)
+      stop.abort()
+    }
+    process.on('SIGTERM', () => onSignal('SIGTERM'))
+    process.on('SIGINT', () => onSignal('SIGINT'))
+    await watch(
+      {
+        ...opts,
+        intervalMs: parseDuration(flags.interval, '--interval'),
+        coalesceMs: parseDuration(flags.coalesce, '--coalesce'),
+        ...(flags.listen ? {listen: parseListen(flags.listen, (m) => this.fail(m))} : {}),
+        ...(secret ? {secret} : {}),
+        log: (l) => this.logToStderr(`${new Date().toISOString()} ${l}`),
+        onReport: (r, reasons) => {
+          const lines = reportLines(r, flags.debug)
+          const stamp = `${new Date().toISOString()} [${reasons.join(', ')}]`
+          if (lines.length === 0) this.log(`${stamp} ${r.outcome} ${r.revision?.slice(0, 12) ?? ''} in ${(r.durationMs / 1000).toFixed(1)}s`)
+          this.print(lines.map((l) => ({...l, text: `${stamp} ${l.text}`})))
+        },
+      },
+      stop.signal,
+    )
+  }
+}
+
+export function parseListen(text: string, fail: (m: string) => never): {host: string; port: number} {
+  const m = /^(?:(\[[0-9a-f:]+\]|[^:]+):)?(\d{1,5})$/i.exec(text)
+  const port = m ? Number(m[2]) : NaN
+  if (!m || port > 65535) fail(`--listen ${text}: expected HOST:PORT or PORT (port 0 to 65535; 0: any free port)`)
+  return {host: m[1]?.replace(/^\[|\]$/g, '') ?? '127.0.0.1', port}
 }

@@ -157,7 +157,7 @@ export async function planRevision<T>(opts: SessionOptions, then?: (run: PlanRun
     let planned = plan(loaded.desired, observed)
     // Records are kept for commits only, not for working-tree experiments.
     const info = claim && !loaded.desired.revision.includes('+') ? await commitInfo(loaded) : undefined
-    if (claim && (planActions(planned).length > 0 || planned.waiting.length > 0 || jobsWaiting(planned).length > 0 || (info && staleRecords(observed, recordFor(info, observed, cluster.nodes, planned)).length > 0))) {
+    if (claim && !cluster.suspend && (planActions(planned).length > 0 || planned.waiting.length > 0 || jobsWaiting(planned).length > 0 || (info && staleRecords(observed, recordFor(info, observed, cluster.nodes, planned)).length > 0))) {
       const before = runningCommit(observed)
       observed = await observeLocked(cluster, conns, claim, opts.lock!)
       // Another run applied a revision meanwhile: its policy is the one that counts now.
@@ -224,6 +224,8 @@ export async function applyRevision(opts: SessionOptions, hooks: ApplyHooks): Pr
   let final: Plan | undefined
   const {run, result} = await planRevision({...opts, admission: true}, async (r, conns) => {
     await hooks.beforeApply?.(r)
+    // spec.suspend: nothing is changed, not even the records (they would claim the commit runs).
+    if (r.desired.cluster.suspend) return {done: [], failed: []}
     const handles = new Map<string, NodeHandle>()
     for (const n of r.desired.cluster.nodes) {
       const c = await conns.nodes.get(n.name)

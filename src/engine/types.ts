@@ -112,6 +112,18 @@ export interface ClusterSpec {
   authorization?: AuthorizationSpec
   /** spec.admission: the enabled admission plugins and their configuration; absent: the defaults (docs/admission.md). */
   admission?: AdmissionConfig
+  /** spec.suspend: reconciles change nothing, drift is still reported (docs/gitops.md). */
+  suspend?: boolean
+  /** spec.notifications: who is told about failed or drifted reconciles (docs/gitops.md). */
+  notifications?: NotificationSpec
+}
+
+/** A command run with the JSON report on stdin, and/or a URL the report is POSTed to. */
+export interface NotificationSpec {
+  command?: string[]
+  webhook?: string
+  /** When: `failure` (failed, unreachable), `drift` (drift was found); default both. */
+  on: ('failure' | 'drift')[]
 }
 
 export interface EnvVar {

@@ -40,7 +40,7 @@ spec:
 `
     const msgs = parseCluster('kgit.yaml', bad).errors.map((e) => e.message)
     expect(msgs).toContain('kgit.yaml:5 spec.network.serviceCIDR: overlaps podCIDR 10.0.0.0/8')
-    expect(msgs).toContain('kgit.yaml:6 spec.sssh: unknown field "sssh" (known: manifests, ssh, runtime, network, nodes, unreachableGracePeriodSeconds, secrets, admission, authentication, authorization)')
+    expect(msgs).toContain('kgit.yaml:6 spec.sssh: unknown field "sssh" (known: manifests, ssh, runtime, network, nodes, unreachableGracePeriodSeconds, secrets, admission, authentication, authorization, suspend, notifications)')
     expect(msgs).toContain('kgit.yaml:9 spec.nodes[1].name: duplicate node name "n1" (also spec.nodes[0])')
     expect(msgs).toContain('kgit.yaml:9 spec.nodes[1].address: duplicate node address 198.51.100.2:22 (also spec.nodes[0])')
     expect(msgs.some((m) => m.startsWith('kgit.yaml:10 spec.nodes[2].name: must be a DNS-1123 label'))).toBe(true)

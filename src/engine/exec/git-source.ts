@@ -19,6 +19,8 @@ export class GitSource implements TreeReader {
   private constructor(
     readonly root: string,
     private readonly git: SimpleGit,
+    /** A bare repository (a git server's, a mirror): no working tree, nothing uncommitted. */
+    readonly bare = false,
   ) {}
 
   /** Opens the repository around `dir` and resolves `revision` there, in one git process. */
@@ -32,12 +34,16 @@ export class GitSource implements TreeReader {
     const notRepo = (err?: unknown) => new UsageError(`${dir} is not inside a git repository: kgit reads desired state from git (git init there, or use kgit lab up / kgit init to make one)`, {cause: err})
     const out = await git.revparse(['--show-toplevel', '--verify', '--quiet', `${revision}^{commit}`]).catch(async (err: unknown) => {
       // A missing revision makes rev-parse fail after printing the top level.
-      if (!(await git.checkIsRepo().catch(() => false))) throw notRepo(err)
+      if (!(await isRepo(git))) throw notRepo(err)
       return ''
     })
     const [root, commit] = out.trim().split('\n')
     if (root && commit && /^[0-9a-f]{40,64}$/.test(commit)) return {source: new GitSource(root, simpleGit({baseDir: root})), commit}
-    if (!(await git.checkIsRepo().catch(() => false))) throw notRepo()
+    if (!(await isRepo(git))) throw notRepo()
+    // A bare repository (hooks on a git server, reconcile's mirror) has no top level: --show-toplevel fails there.
+    const bare = await git.revparse(['--is-bare-repository', '--absolute-git-dir', '--verify', '--quiet', `${revision}^{commit}`]).catch(() => '')
+    const [isBare, gitDir, bareCommit] = bare.trim().split('\n')
+    if (isBare === 'true' && gitDir && bareCommit && /^[0-9a-f]{40,64}$/.test(bareCommit)) return {source: new GitSource(gitDir, simpleGit({baseDir: gitDir}), true), commit: bareCommit}
     throw new UsageError(`revision "${revision}" is not a commit in ${root || dir}${revision === 'HEAD' ? ' (the repository has no commits yet: commit kgit.yaml and your manifests first)' : ''}`)
   }
 
@@ -84,6 +90,7 @@ export class GitSource implements TreeReader {
 
   /** Paths with uncommitted changes among `paths` (they are not applied). */
   async uncommitted(paths: string[]): Promise<string[]> {
+    if (this.bare) return []
     const status = await this.git.status(['--', ...paths])
     return status.files.map((f) => f.path)
   }
@@ -113,6 +120,14 @@ export class GitSource implements TreeReader {
     }
     return out
   }
+}
+
+/** Inside a repository, bare ones included (simple-git's checkIsRepo says false in a bare one). */
+function isRepo(git: SimpleGit): Promise<boolean> {
+  return git.revparse(['--git-dir']).then(
+    () => true,
+    () => false,
+  )
 }
 
 function runWithInput(cmd: string, args: string[], cwd: string, input: string): Promise<Buffer> {

@@ -1,5 +1,5 @@
 import {ManifestError} from '../errors.js'
-import type {ClusterSpec, NodeSpec, Taint} from '../types.js'
+import type {ClusterSpec, NodeSpec, NotificationSpec, Taint} from '../types.js'
 import {checkLabels} from './labels.js'
 import {readResourceList} from './resources.js'
 import {cidrsOverlap, parseCidr, parseIPv4} from './cidr.js'
@@ -10,7 +10,7 @@ import {readAdmission} from '../admission/plugins/config.js'
 
 export const CLUSTER_API_VERSION = 'kgit.dev/v1alpha1'
 
-const SPEC_FIELDS = ['manifests', 'ssh', 'runtime', 'network', 'nodes', 'unreachableGracePeriodSeconds', 'secrets', 'admission', 'authentication', 'authorization']
+const SPEC_FIELDS = ['manifests', 'ssh', 'runtime', 'network', 'nodes', 'unreachableGracePeriodSeconds', 'secrets', 'admission', 'authentication', 'authorization', 'suspend', 'notifications']
 const SSH_FIELDS = ['user', 'identityFile', 'knownHostsFile', 'connectTimeout', 'controlPersist']
 const NETWORK_FIELDS = ['podCIDR', 'serviceCIDR', 'clusterDomain', 'nodeCIDRMaskSize']
 const NODE_FIELDS = ['name', 'address', 'port', 'labels', 'taints', 'dataDir', 'unschedulable', 'drain', 'capacity', 'allocatable', 'reserved']
@@ -51,7 +51,26 @@ export function parseCluster(file: string, text: string): {cluster?: ClusterSpec
   const authorization = readAuthorization(r)
   if (authentication) cluster.authentication = authentication
   if (authorization) cluster.authorization = authorization
+  if (r.bool(['spec', 'suspend']) === true) cluster.suspend = true
+  const notifications = readNotifications(r)
+  if (notifications) cluster.notifications = notifications
   return r.errors.length > 0 ? {errors: r.errors} : {cluster, errors: []}
+}
+
+function readNotifications(r: FieldReader): NotificationSpec | undefined {
+  const base = ['spec', 'notifications']
+  if (!r.map(base)) return undefined
+  r.known(base, ['command', 'webhook', 'on'])
+  const command = r.strList([...base, 'command'])
+  if (command?.length === 0) r.fail([...base, 'command'], 'must name a program (a list: [program, arg...])')
+  const webhook = r.str([...base, 'webhook'])
+  if (webhook !== undefined && !/^https?:\/\/[^\s/]+/.test(webhook)) r.fail([...base, 'webhook'], 'must be an http:// or https:// URL')
+  if (!command && webhook === undefined) r.fail(base, 'needs command or webhook')
+  const on = r.strList([...base, 'on']) ?? ['failure', 'drift']
+  on.forEach((w, i) => {
+    if (w !== 'failure' && w !== 'drift') r.fail([...base, 'on', i], 'must be failure or drift')
+  })
+  return {...(command?.length ? {command} : {}), ...(webhook ? {webhook} : {}), on: on.filter((w): w is 'failure' | 'drift' => w === 'failure' || w === 'drift')}
 }
 
 function readSsh(r: FieldReader): ClusterSpec['ssh'] {

@@ -20,6 +20,7 @@ import {assignPodIPs, clusterSlices, onPodNetwork, type NetworkSyncAction} from 
 import {networkLayers} from './services.js'
 import type {ServiceState} from '../controllers/services.js'
 import {filesHashLine, podFilesResolver} from './pod-files.js'
+import {holdSuspended} from './suspend.js'
 
 export type Action =
   | {type: 'create'; node: string; pod: DesiredPod; reason: string; drift?: boolean}
@@ -67,6 +68,8 @@ export interface Plan {
   cronJobs: CronReport[]
   /** The pod network (ADR 0017): each node's slice of podCIDR, and the nodes whose network state must be written (done before `actions`). */
   network: {slices: Record<string, string>; errors: string[]; syncs: NetworkSyncAction[]; services: ServiceState}
+  /** What suspend holds back (spec.suspend, annotation kgit.dev/suspend): reported, not done. */
+  suspended?: Action[]
 }
 
 export interface JobReport {
@@ -201,7 +204,7 @@ export function plan(desired: Desired, observed: Observed, opts: PlanOptions = {
   const unreachable = observed.nodes.flatMap((n) => (n.reachable ? [] : [{node: n.node, reason: n.reason, ...(record?.unreachableSince[n.node] ? {since: record.unreachableSince[n.node]} : {})}]))
   // Waiting makes sense only for pods that can still become available: not for a node that is down.
   const waiting = ctx.reports.filter((r) => !r.status.complete && !r.status.paused && !r.status.deadlineExceeded && r.status.pending > 0)
-  return {revision: desired.revision, actions: sortActions(actions, order), unschedulable, unreachable, unchanged, rollouts: ctx.reports, waiting, kept, held, jobs: ctx.jobs, cronJobs: ctx.crons, network: {slices: Object.fromEntries(net.slices), errors: [...net.errors, ...services.errors.map((e) => e.message)], services, syncs: syncs.sort((a, b) => (order.get(a.node) ?? 1e9) - (order.get(b.node) ?? 1e9))}}
+  return holdSuspended(desired, {revision: desired.revision, actions: sortActions(actions, order), unschedulable, unreachable, unchanged, rollouts: ctx.reports, waiting, kept, held, jobs: ctx.jobs, cronJobs: ctx.crons, network: {slices: Object.fromEntries(net.slices), errors: [...net.errors, ...services.errors.map((e) => e.message)], services, syncs: syncs.sort((a, b) => (order.get(a.node) ?? 1e9) - (order.get(b.node) ?? 1e9))}})
 }
 
 /** Gives the pods a plan starts their addresses; a pod that gets none does not start. */

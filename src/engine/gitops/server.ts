@@ -1,0 +1,83 @@
+import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import {parsePush, verifyWebhook, type Push, type PushEvent} from './webhook.js'
+
+const MAX_BODY = 1 << 20
+
+export interface ServerOptions {
+  host: string
+  port: number
+  /** The shared webhook secret; without it /webhook answers 404 and only /metrics is served. */
+  secret?: string
+  /** The branch reconcile follows: pushes to other branches are acknowledged and ignored. */
+  branch?: string
+  metrics: () => Promise<{contentType: string; text: string}>
+  onPush: (e: Push) => void
+  log: (line: string) => void
+}
+
+function answer(res: ServerResponse, status: number, text: string, type = 'text/plain; charset=utf-8'): void {
+  res.writeHead(status, {'content-type': type})
+  res.end(text.endsWith('\n') ? text : text + '\n')
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = []
+    let size = 0
+    req.on('data', (d: Buffer) => {
+      size += d.length
+      if (size > MAX_BODY) resolve(undefined)
+      else parts.push(d)
+    })
+    req.on('end', () => resolve(Buffer.concat(parts)))
+    req.on('error', reject)
+  })
+}
+
+async function webhook(req: IncomingMessage, res: ServerResponse, opts: ServerOptions & {secret: string}): Promise<void> {
+  const from = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`
+  if (req.method !== 'POST') return answer(res, 405, 'POST only')
+  const body = await readBody(req)
+  if (!body) return answer(res, 413, `body over ${MAX_BODY} bytes`)
+  const verdict = verifyWebhook({headers: req.headers, body}, opts.secret)
+  if (!verdict.ok) {
+    opts.log(`webhook refused (${verdict.status}) from ${from}: ${verdict.reason}`)
+    return answer(res, verdict.status, verdict.status === 401 ? 'unauthorized' : 'forbidden')
+  }
+  let event: PushEvent
+  try {
+    event = parsePush(verdict.provider, {headers: req.headers, body})
+  } catch (err) {
+    opts.log(`webhook refused (400) from ${from}: ${(err as Error).message}`)
+    return answer(res, 400, (err as Error).message)
+  }
+  if (event.kind === 'other') return answer(res, 200, `ignored: ${event.event} event`)
+  if (event.branch !== undefined && opts.branch !== undefined && event.branch !== opts.branch) return answer(res, 200, `ignored: a push to ${event.branch || 'a tag'}, not ${opts.branch}`)
+  opts.onPush(event)
+  answer(res, 202, 'reconcile queued')
+}
+
+/** The watch daemon's HTTP endpoint: POST /webhook, GET /metrics, GET /healthz. */
+export async function startServer(opts: ServerOptions): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0]
+    const handle = async (): Promise<void> => {
+      if (path === '/metrics' && req.method === 'GET') {
+        const m = await opts.metrics()
+        return answer(res, 200, m.text, m.contentType)
+      }
+      if (path === '/healthz') return answer(res, 200, 'ok')
+      if ((path === '/webhook' || path === '/') && opts.secret !== undefined) return webhook(req, res, {...opts, secret: opts.secret})
+      answer(res, 404, 'not found: POST /webhook, GET /metrics, GET /healthz')
+    }
+    handle().catch((err: Error) => {
+      opts.log(`http: ${err.message}`)
+      if (!res.headersSent) answer(res, 500, 'internal error')
+    })
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(opts.port, opts.host, () => resolve())
+  })
+  return server
+}
