@@ -6,7 +6,7 @@ import {abacAuthorizer, alwaysAllow, alwaysDeny, privilegedGroup, rbacAuthorizer
 import {DEFAULT_ADMISSION, type AdmissionConfig} from './admission/chain.js'
 import {changeSet} from './admission/plugin.js'
 import {rbacPolicy, type RbacPolicy} from './admission/rbac.js'
-import {ErrorList, ManifestError, UsageError} from './errors.js'
+import {AdmissionError, ErrorList, ManifestError, UsageError} from './errors.js'
 import {verifyCommitSignature} from './exec/commit-signature.js'
 import {postJson} from './exec/https-post.js'
 import {decryptSecrets} from './exec/secrets.js'
@@ -195,5 +195,5 @@ export async function enforceGate(loaded: Loaded, observed: Observed, opts: Gate
   const r = await gateRevision(loaded, observed, opts)
   if (!r || r.refusals.length === 0) return
   const who = `user "${r.identity.user}" (groups ${r.identity.groups.join(', ') || 'none'}; ${r.identity.method})`
-  throw new ErrorList([...r.refusals.map((f) => new ManifestError(f.pos, f.message)), new UsageError(`the change is refused for ${who}: nothing was applied on any node`)])
+  throw new ErrorList([...r.refusals.map((f) => (f.placed ? new AdmissionError(f.pos, f.message) : new ManifestError(f.pos, f.message))), new UsageError(`the change is refused for ${who}: nothing was applied on any node`)])
 }

@@ -1,4 +1,4 @@
-import {admit, type AdmissionConfig} from './admission/chain.js'
+import {admit, denialMessage, type AdmissionConfig} from './admission/chain.js'
 import {decide, decideSync, type Authorizer, type AuthzAttributes} from './admission/authorizers.js'
 import {changeSet, type Denial, type Identity, type ObjectChange} from './admission/plugin.js'
 import type {RbacPolicy, RequestAttributes} from './admission/rbac.js'
@@ -55,6 +55,8 @@ export interface GateResult {
 export interface Refusal {
   pos: SourcePos
   message: string
+  /** The message already names the file and line (admission denials). */
+  placed?: boolean
 }
 
 const RBAC_KINDS = ['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']
@@ -130,11 +132,12 @@ export function forbidden(a: RequestAttributes, name: string): string {
   return `${objectRef(a, name)} is forbidden: User "${a.user}" cannot ${a.verb} resource "${resource}" in API group "${a.apiGroup ?? ''}" ${scope}`
 }
 
+/** An admission denial as a refusal: the chain's own words (object, file:line, rule, plugin). */
 function admissionRefusal(d: Denial): Refusal {
-  return {pos: d.pos, message: `${d.kind} ${d.namespace ? `${d.namespace}/` : ''}${d.name} denied by admission plugin ${d.plugin}: ${d.rule}`}
+  return {pos: d.pos, message: denialMessage(d), placed: true}
 }
 
-/** A refusal as one line: `manifests/app.yaml:3: deployments.apps "web" is forbidden: ...`. */
+/** A refusal as one line: `manifests/app.yaml:3: deployments.apps "web" is forbidden: ...` (an admission denial names its place itself). */
 export function formatRefusal(r: Refusal): string {
-  return `${formatPos(r.pos)}: ${r.message}`
+  return r.placed ? r.message : `${formatPos(r.pos)}: ${r.message}`
 }

@@ -96,7 +96,7 @@ describe('the gate', () => {
     try {
       const next = desired({'roles.yaml': ROLES, 'alice.yaml': ALICE_EDIT, 'dev.yaml': cm('dev', 'app', '2'), 'prod.yaml': cm('prod', 'app', '1') + '---\n' + cm('prod', 'old', '1')})
       const r = await gateChange(input(next, {admission: {plugins: [{name: 'TestDeny', pos: {file: 'kgit.yaml'}}]}}))
-      expect(r.refusals.map(formatRefusal)).toEqual(['dev.yaml:1: ConfigMap dev/app denied by admission plugin TestDeny: asked as alice; may create configmaps: true'])
+      expect(r.refusals.map(formatRefusal)).toEqual(['ConfigMap dev/app (dev.yaml:1): asked as alice; may create configmaps: true (admission plugin TestDeny)'])
     } finally {
       delete PLUGINS.TestDeny
     }

@@ -4,7 +4,7 @@ import {KgitCommand, clusterFlags} from '../../cli/base.js'
 import {identityFlags, identityOf} from '../../cli/identity-flags.js'
 import {reconcileCheck} from '../../engine/auth.js'
 import {formatPos} from '../../engine/errors.js'
-import {formatRefusal} from '../../engine/gate.js'
+import {denialMessage} from '../../engine/admission/chain.js'
 
 export default class ReconcileCheck extends KgitCommand {
   static override description = `List every change a revision makes to the one the cluster runs, each with its verdict (exit 1 when any is refused)
@@ -32,7 +32,7 @@ bindings are checked for escalation; then the admission plugins run. Nothing is 
         this.log(`${v.allowed ? chalk.green('allowed') : chalk.red('denied ')}  ${what}  ${chalk.dim(formatPos(v.pos))}`)
         this.log(chalk.dim(`         ${v.reasons.join('; ')}`))
       }
-      for (const d of r.admission) this.log(`${chalk.red('denied ')}  ${formatRefusal({pos: d.pos, message: `${d.kind} ${d.namespace ? `${d.namespace}/` : ''}${d.name} by admission plugin ${d.plugin}: ${d.rule}`})}`)
+      for (const d of r.admission) this.log(`${chalk.red('denied ')}  ${denialMessage(d)}`)
       if (r.verdicts.length === 0) this.log('no changes')
       const refused = r.refusals.length
       this.log(`${r.verdicts.length} change${r.verdicts.length === 1 ? '' : 's'}, ${refused} refused`)
