@@ -68,6 +68,11 @@ describe('push hooks on a bare repository', () => {
       files: {'manifests/gw.yaml': sleeper('gw', 2).replace('replicas: 2', 'replicas: two')},
       says: /remote: kgit:\s+error: manifests\/gw\.yaml:\d+ spec\.replicas: must be an integer/,
     },
+    {
+      name: 'a Deployment over its namespace quota (admission)',
+      files: {'manifests/quota.yaml': 'apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: pods}\nspec:\n  hard: {pods: "1"}\n'},
+      says: /remote: kgit:\s+error: ResourceQuota default\/pods \(manifests\/quota\.yaml:1\): exceeded quota in namespace default: pods requested 2 by this revision, hard 1 \(admission plugin ResourceQuota\)/,
+    },
   ]
   it.each(refusals)('a push with $name is refused and the branch stays', async ({files, says}) => {
     const before = await rev(served, 'main')
@@ -75,7 +80,7 @@ describe('push hooks on a bare repository', () => {
     await commit(repo, files, 'a bad change')
     const push = await git(repo, 'push', served, 'HEAD:main')
     expect(push.exitCode).not.toBe(0)
-    expect(push.all).toMatch(/remote: kgit: REFUSED: commit [0-9a-f]{12} does not validate:/)
+    expect(push.all).toMatch(/remote: kgit: REFUSED: commit [0-9a-f]{12} (does not validate|is not allowed):/)
     expect(push.all).toMatch(says)
     expect(push.all).toContain('pre-receive hook declined')
     expect(await rev(served, 'main')).toBe(before)
@@ -83,6 +88,49 @@ describe('push hooks on a bare repository', () => {
     expect((await git(served, 'cat-file', '-e', `${await rev(repo, 'HEAD')}^{commit}`)).exitCode).not.toBe(0)
     expect((await podsOn(state, 'n1')).map((p) => p.name)).toEqual(pods.map((p) => p.name))
     await git(repo, 'reset', '-q', '--hard', 'HEAD~1')
+  })
+})
+
+describe('push hooks and who pushes', () => {
+  it('a change the pusher may not make is refused by the hook and the branch stays; one they may make is applied', async () => {
+    const keys = await mkdtemp(join(tmpdir(), 'kgit-pusher-'))
+    await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'alice', '-f', join(keys, 'alice')])
+    const fp = (await execa('ssh-keygen', ['-l', '-f', join(keys, 'alice.pub')])).stdout.split(' ')[1]!
+    const original = await readFile(join(repo, 'kgit.yaml'), 'utf8')
+    // ABAC: root (the local user applying the set-up) may do anything, alice only in namespace dev.
+    const abac = [
+      {user: 'root', namespace: '*', resource: '*', apiGroup: '*', nonResourcePath: '*'},
+      {user: 'alice', namespace: 'dev', resource: '*', apiGroup: '*'},
+    ].map((spec) => JSON.stringify({apiVersion: 'abac.authorization.kubernetes.io/v1beta1', kind: 'Policy', spec})).join('\n')
+    const withAuthz = original.replace(/^spec:\n/m, 'spec:\n  authentication: {usersFile: .kgit/users.csv}\n  authorization: {modes: [ABAC], abac: {policyFile: .kgit/abac.jsonl}}\n')
+    const ns = 'apiVersion: v1\nkind: Namespace\nmetadata: {name: dev}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: prod}\n'
+    await commit(repo, {'kgit.yaml': withAuthz, '.kgit/users.csv': `${fp},alice,1001,"developers"\n`, '.kgit/abac.jsonl': `${abac}\n`, 'manifests/ns.yaml': ns}, 'authorization: ABAC')
+    const setup = await git(repo, 'push', served, 'HEAD:main')
+    expect(setup.exitCode, setup.all).toBe(0)
+    expect(setup.all).toMatch(/remote: kgit: applied [0-9a-f]{12}/)
+    const asAlice = (ref: string) => execa('git', ['push', served, ref], {cwd: repo, reject: false, all: true, env: {NO_COLOR: '1', KGIT_PUSHER_KEY: fp}})
+
+    const before = await rev(served, 'main')
+    await commit(repo, {'manifests/prod.yaml': deploymentYaml('api', 1, {ns: 'prod', image: 'localhost/busybox:1.35', command: ['sleep', '3600'], grace: 0})}, 'alice: api in prod')
+    const refused = await asAlice('HEAD:main')
+    expect(refused.exitCode).not.toBe(0)
+    expect(refused.all).toMatch(/remote: kgit: REFUSED: commit [0-9a-f]{12} is not allowed:/)
+    expect(refused.all).toMatch(/remote: kgit:.*deployments\.apps "api" is forbidden: User "alice" cannot create resource "deployments" in API group "apps" in the namespace "prod"/)
+    expect(await rev(served, 'main')).toBe(before)
+    expect(await total('Deployment/api')).toBe(0)
+    await git(repo, 'reset', '-q', '--hard', 'HEAD~1')
+
+    await commit(repo, {'manifests/dev.yaml': deploymentYaml('api', 1, {ns: 'dev', image: 'localhost/busybox:1.35', command: ['sleep', '3600'], grace: 0})}, 'alice: api in dev')
+    const allowed = await asAlice('HEAD:main')
+    expect(allowed.exitCode, allowed.all).toBe(0)
+    expect(allowed.all).toMatch(/remote: kgit: applied [0-9a-f]{12}/)
+    expect(await total('Deployment/api')).toBe(1)
+
+    // Back to the lab's own configuration (root may), for the tests after.
+    await commit(repo, {'kgit.yaml': original, '.kgit': null, 'manifests/ns.yaml': null, 'manifests/dev.yaml': null}, 'authorization: back to none')
+    const back = await git(repo, 'push', served, 'HEAD:main')
+    expect(back.exitCode, back.all).toBe(0)
+    await rm(keys, {recursive: true, force: true})
   })
 })
 

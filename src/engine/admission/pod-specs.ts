@@ -6,14 +6,16 @@ export interface PodSpecAt {
   notes: PodNotes
   /** Field path of the pod spec in the object (`spec`, `spec.template.spec`...). */
   path: string
+  /** The pod's (or template's) annotations. */
+  annotations: Record<string, string>
 }
 
 /** The pod spec of a Pod, or of the template of a workload (Deployment, Job, CronJob...); undefined for other kinds. */
 export function podSpecOf(o: KObject): PodSpecAt | undefined {
-  if (o.kind === 'Pod') return {spec: o.spec, notes: o.notes, path: 'spec'}
-  if (o.kind === 'CronJob') return {spec: o.spec.jobTemplate.spec.template.spec, notes: o.notes, path: 'spec.jobTemplate.spec.template.spec'}
+  if (o.kind === 'Pod') return {spec: o.spec, notes: o.notes, path: 'spec', annotations: o.metadata.annotations}
+  if (o.kind === 'CronJob') return {spec: o.spec.jobTemplate.spec.template.spec, notes: o.notes, path: 'spec.jobTemplate.spec.template.spec', annotations: o.spec.jobTemplate.spec.template.metadata.annotations}
   if (o.kind === 'Deployment' || o.kind === 'ReplicaSet' || o.kind === 'ReplicationController' || o.kind === 'DaemonSet' || o.kind === 'StatefulSet' || o.kind === 'Job') {
-    return {spec: o.spec.template.spec, notes: o.notes, path: 'spec.template.spec'}
+    return {spec: o.spec.template.spec, notes: o.notes, path: 'spec.template.spec', annotations: o.spec.template.metadata.annotations}
   }
   return undefined
 }

@@ -1,25 +1,12 @@
 import type {SourcePos} from '../../errors.js'
-import type {KObject, PodSpec} from '../../types.js'
+import type {KObject} from '../../types.js'
 import type {AdmissionRequest, Denial, ObjectChange} from '../plugin.js'
 
 /** Namespaces every Kubernetes cluster has, with or without a Namespace object in git. */
 export const BUILTIN_NAMESPACES = ['default', 'kube-system', 'kube-public']
 
-/** A pod spec inside an object (a Pod, or a workload's template) and the field path to it. */
-export interface PodSpecAt {
-  spec: PodSpec
-  /** Path of the pod spec in the object (`spec`, `spec.template.spec`...). */
-  path: string
-  annotations: Record<string, string>
-}
-
-/** The pod spec an object runs: a Pod's own, a workload's template (StatefulSet and CronJob included). */
-export function podSpecAt(o: KObject): PodSpecAt | undefined {
-  if (o.kind === 'Pod') return {spec: o.spec, path: 'spec', annotations: o.metadata.annotations}
-  if (o.kind === 'Deployment' || o.kind === 'ReplicaSet' || o.kind === 'ReplicationController' || o.kind === 'DaemonSet' || o.kind === 'Job' || o.kind === 'StatefulSet') return {spec: o.spec.template.spec, path: 'spec.template.spec', annotations: o.spec.template.metadata.annotations}
-  if (o.kind === 'CronJob') return {spec: o.spec.jobTemplate.spec.template.spec, path: 'spec.jobTemplate.spec.template.spec', annotations: o.spec.jobTemplate.spec.template.metadata.annotations}
-  return undefined
-}
+/** The pod spec an object runs (a Pod's own, a workload's template), its path and annotations: one reading for every plugin. */
+export {podSpecOf as podSpecAt, type PodSpecAt} from '../pod-specs.js'
 
 /** The changes that create or update an object (validating plugins look at these, not at the whole tree). */
 export function written(req: AdmissionRequest): KObject[] {
