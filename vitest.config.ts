@@ -8,8 +8,8 @@ import {defineConfig} from 'vitest/config'
  * waiting for nodes (readiness, grace periods, back-offs), so three labs cut the wall time
  * to about a third. Files not named for e2e-b or e2e-c run in e2e.
  */
-const SECOND = ['statefulset', 'rollout-history', 'logs-exec', 'daemonset', 'workloads', 'scheduler', 'nodes', 'unreachable', 'secrets', 'rbac'].map((f) => `test/e2e/${f}.test.ts`)
-const THIRD = ['cronjob', 'job', 'apply', 'admission', 'security-context', 'gitops'].map((f) => `test/e2e/${f}.test.ts`)
+const SECOND = ['statefulset', 'rollout-history', 'logs-exec', 'daemonset', 'workloads', 'scheduler', 'nodes', 'unreachable', 'secrets'].map((f) => `test/e2e/${f}.test.ts`)
+const THIRD = ['cronjob', 'job', 'apply', 'admission', 'security-context', 'gitops', 'rbac'].map((f) => `test/e2e/${f}.test.ts`)
 
 const e2e = {
   fileParallelism: false,
