@@ -1,4 +1,4 @@
-import {readFile, writeFile, mkdtemp} from 'node:fs/promises'
+import {readFile, writeFile, mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {stringify} from 'yaml'
@@ -46,6 +46,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
+  await rm(scratch, {recursive: true, force: true})
   await commit(repo, {manifests: null, 'manifests/.gitkeep': ''}, 'e2e: clean up')
   await kgit(repo, 'apply')
 })
