@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 declare -A PKG=(
   [sshd]=openssh-server [ssh-keygen]=openssh-client [podman]=podman [runc]=runc
   [iptables]=iptables [ip]=iproute2 [nsenter]=util-linux [git]=git [conmon]=conmon
-  [catatonit]=catatonit [netavark]=netavark
+  [catatonit]=catatonit [netavark]=netavark [openssl]=openssl
 )
 have() {
   case "$1" in
