@@ -6,6 +6,7 @@ import {KgitCommand, clusterFlags} from '../cli/base.js'
 import {parseDuration} from '../cli/duration.js'
 import {reportLines} from '../cli/render-reconcile.js'
 import {printLoadNotes} from '../cli/render-run.js'
+import {loadTokenFile} from '../engine/exec/token-file.js'
 import {notify} from '../engine/gitops/notify.js'
 import {RECONCILE_EXIT, exitCodeOf, reconcileOnce, type ReconcileOptions} from '../engine/gitops/reconcile.js'
 import {watch} from '../engine/gitops/watch.js'
@@ -24,6 +25,7 @@ export default class Reconcile extends KgitCommand {
     mirror: Flags.string({description: 'the bare mirror --remote is fetched into (default: ~/.cache/kgit/mirrors/HASH.git)'}),
     interval: Flags.string({description: '--watch: time between reconciles (fetch and drift check) when no webhook comes', default: '30s'}),
     listen: Flags.string({description: '--watch: serve POST /webhook and GET /metrics on HOST:PORT (default host 127.0.0.1)'}),
+    'webhook-token-file': Flags.string({description: "--watch: Kubernetes' static token file (token,user,uid,\"groups\"; the format of kgit.yaml spec.authentication.tokenFile): its bearer tokens may trigger a reconcile"}),
     'webhook-secret-file': Flags.string({description: '--watch: file holding the shared secret webhooks are signed with (GitHub, Gitea/Forgejo HMAC; GitLab token; Bearer)'}),
     coalesce: Flags.string({description: '--watch: pushes within this time make one reconcile', default: '2s'}),
   }
@@ -57,8 +59,12 @@ export default class Reconcile extends KgitCommand {
     }
   }
 
-  private async watch(opts: ReconcileOptions, flags: {interval: string; listen?: string; 'webhook-secret-file'?: string; coalesce: string; debug: boolean}): Promise<void> {
+  private async watch(opts: ReconcileOptions, flags: {interval: string; listen?: string; 'webhook-secret-file'?: string; 'webhook-token-file'?: string; coalesce: string; debug: boolean}): Promise<void> {
     const secretFile = flags['webhook-secret-file']
+    const tokenFile = flags['webhook-token-file']
+    if (tokenFile && !flags.listen) this.fail('--webhook-token-file needs --listen HOST:PORT')
+    // Read once now: a missing or malformed token file stops the daemon at start, not at the first request.
+    if (tokenFile) await loadTokenFile(tokenFile).catch((err: Error) => this.fail(err.message))
     if (secretFile && !flags.listen) this.fail('--webhook-secret-file needs --listen HOST:PORT')
     const secret = secretFile ? (await readFile(secretFile, 'utf8').catch((err: Error) => this.fail(`cannot read --webhook-secret-file ${secretFile}: ${err.message}`))).trim() : undefined
     if (secret === '') this.fail(`--webhook-secret-file ${secretFile} is empty`)
@@ -78,6 +84,7 @@ export default class Reconcile extends KgitCommand {
         coalesceMs: parseDuration(flags.coalesce, '--coalesce'),
         ...(flags.listen ? {listen: parseListen(flags.listen, (m) => this.fail(m))} : {}),
         ...(secret ? {secret} : {}),
+        ...(tokenFile ? {tokenFile} : {}),
         log: (l) => this.logToStderr(`${new Date().toISOString()} ${l}`),
         onReport: (r, reasons) => {
           const lines = reportLines(r, flags.debug)

@@ -12,6 +12,7 @@ import {fetchMirror} from '../../src/engine/gitops/mirror.js'
 import {notify, notifyReason} from '../../src/engine/gitops/notify.js'
 import {RECONCILE_EXIT, exitCodeOf, type ReconcileReport} from '../../src/engine/gitops/reconcile.js'
 import {startServer} from '../../src/engine/gitops/server.js'
+import {userForToken} from '../../src/engine/exec/token-file.js'
 import {parsePush, verifyWebhook, type WebhookRequest} from '../../src/engine/gitops/webhook.js'
 import {plan} from '../../src/engine/plan/plan.js'
 import {deployment, desired, FakeFleet} from './plan-helpers.js'
@@ -87,6 +88,29 @@ describe('the webhook server', () => {
     expect(pushes).toEqual([{kind: 'push', provider: 'github', branch: 'main', after: 'a'.repeat(40)}])
     expect((await fetch(`${url}/webhook`)).status).toBe(405)
     expect(await (await fetch(`${url}/metrics`)).text()).toBe('m 1\n')
+  })
+})
+
+describe('the webhook server with a token file', () => {
+  it("accepts a bearer token of the static token file (its user is logged), refuses an unknown one with 403, and one without a credential with 401", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kgit-tokens-'))
+    const file = join(dir, 'tokens.csv')
+    await writeFile(file, 'tok-ci-0123456789,ci-bot,1001,"deployers"\n')
+    const pushes: unknown[] = []
+    const logs: string[] = []
+    const s = await startServer({host: '127.0.0.1', port: 0, tokenUser: async (t) => (await userForToken(file, t))?.user, branch: 'main', metrics: async () => ({contentType: 'text/plain', text: ''}), onPush: (e) => pushes.push(e), log: (l) => logs.push(l)})
+    try {
+      const url = `http://127.0.0.1:${(s.address() as {port: number}).port}/webhook`
+      expect((await fetch(url, {method: 'POST', headers: {authorization: 'Bearer tok-ci-0123456789'}})).status).toBe(202)
+      expect(logs[0]).toMatch(/^webhook from 127\.0\.0\.1:\d+: bearer token of user "ci-bot"$/)
+      expect((await fetch(url, {method: 'POST', headers: {authorization: 'Bearer nope'}})).status).toBe(403)
+      expect(logs[1]).toMatch(/^webhook refused \(403\) from 127\.0\.0\.1:\d+: the bearer token is in no line of the token file$/)
+      expect((await fetch(url, {method: 'POST', body: '{}'})).status).toBe(401)
+      expect(pushes).toEqual([{kind: 'push', provider: 'token'}])
+    } finally {
+      s.close()
+      await rm(dir, {recursive: true, force: true})
+    }
   })
 })
 

@@ -6,8 +6,10 @@ const MAX_BODY = 1 << 20
 export interface ServerOptions {
   host: string
   port: number
-  /** The shared webhook secret; without it /webhook answers 404 and only /metrics is served. */
+  /** The shared webhook secret; without it (and without tokenUser) /webhook answers 404 and only /metrics is served. */
   secret?: string
+  /** A bearer token's user from the static token file (--webhook-token-file); undefined: unknown token. */
+  tokenUser?: (token: string) => Promise<string | undefined>
   /** The branch reconcile follows: pushes to other branches are acknowledged and ignored. */
   branch?: string
   metrics: () => Promise<{contentType: string; text: string}>
@@ -34,12 +36,21 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   })
 }
 
-async function webhook(req: IncomingMessage, res: ServerResponse, opts: ServerOptions & {secret: string}): Promise<void> {
+async function webhook(req: IncomingMessage, res: ServerResponse, opts: ServerOptions): Promise<void> {
   const from = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`
   if (req.method !== 'POST') return answer(res, 405, 'POST only')
   const body = await readBody(req)
   if (!body) return answer(res, 413, `body over ${MAX_BODY} bytes`)
-  const verdict = verifyWebhook({headers: req.headers, body}, opts.secret)
+  let verdict = verifyWebhook({headers: req.headers, body}, opts.secret)
+  // A bearer token that is not the shared secret may be a user's, from the static token file.
+  const bearer = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1]
+  if (!verdict.ok && bearer !== undefined && opts.tokenUser) {
+    const user = await opts.tokenUser(bearer)
+    if (user !== undefined) {
+      verdict = {ok: true, provider: 'token'}
+      opts.log(`webhook from ${from}: bearer token of user "${user}"`)
+    } else verdict = {ok: false, status: 403, reason: `the bearer token is ${opts.secret !== undefined ? 'neither the shared secret nor ' : ''}in no line of the token file`}
+  }
   if (!verdict.ok) {
     opts.log(`webhook refused (${verdict.status}) from ${from}: ${verdict.reason}`)
     return answer(res, verdict.status, verdict.status === 401 ? 'unauthorized' : 'forbidden')
@@ -67,7 +78,7 @@ export async function startServer(opts: ServerOptions): Promise<Server> {
         return answer(res, 200, m.text, m.contentType)
       }
       if (path === '/healthz') return answer(res, 200, 'ok')
-      if ((path === '/webhook' || path === '/') && opts.secret !== undefined) return webhook(req, res, {...opts, secret: opts.secret})
+      if ((path === '/webhook' || path === '/') && (opts.secret !== undefined || opts.tokenUser !== undefined)) return webhook(req, res, opts)
       answer(res, 404, 'not found: POST /webhook, GET /metrics, GET /healthz')
     }
     handle().catch((err: Error) => {

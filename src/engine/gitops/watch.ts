@@ -4,6 +4,7 @@ import {ReconcileMetrics} from './metrics.js'
 import {notify} from './notify.js'
 import {reconcileOnce, type ReconcileOptions, type ReconcileReport} from './reconcile.js'
 import {startServer} from './server.js'
+import {userForToken} from '../exec/token-file.js'
 
 export interface WatchOptions extends ReconcileOptions {
   /** A reconcile (fetch and drift check) at least this often. */
@@ -12,6 +13,8 @@ export interface WatchOptions extends ReconcileOptions {
   coalesceMs: number
   listen?: {host: string; port: number}
   secret?: string
+  /** The static token file whose bearer tokens may trigger a reconcile (--webhook-token-file). */
+  tokenFile?: string
   /** Called with each reconcile's report and what triggered it. */
   onReport: (r: ReconcileReport, reasons: string[]) => void
   log: (line: string) => void
@@ -34,6 +37,7 @@ export async function watch(opts: WatchOptions, stop: AbortSignal): Promise<void
     ? await startServer({
         ...opts.listen,
         ...(opts.secret !== undefined ? {secret: opts.secret} : {}),
+        ...(opts.tokenFile !== undefined ? {tokenUser: tokenUserOf(opts.tokenFile)} : {}),
         ...(opts.remote ? {branch: opts.remote.branch} : {}),
         metrics: async () => ({contentType: metrics.contentType, text: await metrics.text()}),
         onPush: (e) => runs.trigger(`webhook (${e.provider}${e.branch ? ` ${e.branch}` : ''}${e.after ? ` ${e.after.slice(0, 12)}` : ''})`),
@@ -42,7 +46,7 @@ export async function watch(opts: WatchOptions, stop: AbortSignal): Promise<void
     : undefined
   if (server) {
     const a = server.address()
-    opts.log(`listening on ${typeof a === 'object' && a ? `${a.address}:${a.port}` : String(a)}${opts.secret !== undefined ? ' (POST /webhook, GET /metrics)' : ' (GET /metrics; no webhook secret)'}`)
+    opts.log(`listening on ${typeof a === 'object' && a ? `${a.address}:${a.port}` : String(a)}${opts.secret !== undefined || opts.tokenFile !== undefined ? ' (POST /webhook, GET /metrics)' : ' (GET /metrics; no webhook secret)'}`)
   }
   runs.trigger('start')
   const timer = setInterval(() => {
@@ -56,4 +60,9 @@ export async function watch(opts: WatchOptions, stop: AbortSignal): Promise<void
   server?.close()
   await runs.stop()
   server?.closeAllConnections()
+}
+
+/** A bearer token's user, from the token file read again on each request (an edited file counts at once). */
+function tokenUserOf(file: string): (token: string) => Promise<string | undefined> {
+  return async (token) => (await userForToken(file, token))?.user
 }

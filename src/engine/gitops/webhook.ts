@@ -41,7 +41,9 @@ function hmacHex(secret: string, body: Buffer): string {
  * X-Forgejo-Signature (hex HMAC), GitLab's X-Gitlab-Token (the secret itself), or
  * `Authorization: Bearer SECRET`. No credential: 401; a wrong one: 403.
  */
-export function verifyWebhook(req: WebhookRequest, secret: string): Verdict {
+export function verifyWebhook(req: WebhookRequest, secret: string | undefined): Verdict {
+  // Without a shared secret only bearer tokens of the token file can be accepted (the server checks those).
+  if (secret === undefined) return header(req, 'authorization') !== undefined ? {ok: false, status: 403, reason: 'no shared secret is set'} : {ok: false, status: 401, reason: 'no shared secret is set (--webhook-secret-file): only "Authorization: Bearer TOKEN" of the token file is accepted'}
   const github = header(req, 'x-hub-signature-256')
   if (github !== undefined) {
     if (!/^sha256=[0-9a-f]{64}$/i.test(github)) return {ok: false, status: 403, reason: 'X-Hub-Signature-256 is not "sha256=" and 64 hex digits'}
