@@ -3,7 +3,7 @@ import {mkdtemp, readFile, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, inject, it} from 'vitest'
-import type {LabState} from '../../src/engine/exec/lab/index.js'
+import {labTransport, type LabState} from '../../src/engine/exec/lab/index.js'
 import {kgit, lab, podsOn} from './helpers.js'
 
 const repo = inject('labRepo')
@@ -90,6 +90,12 @@ async function pods(): Promise<Record<string, string[]>> {
 describe(`RBAC on the change (lab ${labName})`, () => {
   beforeAll(async () => {
     state = await lab(labName)
+    // A cluster that runs nothing yet: other files of this lab ran before and left records
+    // (the revision they applied would be the running one, and authorize turning RBAC on).
+    for (const n of state.nodes) {
+      const r = await labTransport(state, n.name).exec([['rm', '-f', join(n.dir, 'data', 'record.json')]])
+      expect(r.exitCode, r.stderr).toBe(0)
+    }
     original = await readFile(join(repo, 'kgit.yaml'), 'utf8')
     keys = await mkdtemp(join(tmpdir(), 'kgit-e2e-rbac-'))
     await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'alice', '-f', join(keys, 'alice')])

@@ -188,7 +188,7 @@ describe('kubemark: simulated nodes answer kgit’s protocol', () => {
     await apply()
     expect(pods()).toHaveLength(4 + 1)
     expect(planActions((await planned()).plan)).toEqual([])
-  })
+  }, 30_000) // several full applies against simulated nodes: seconds on a loaded machine, not a speed check
 
   it('a fleet seeded from a plan holds exactly what apply makes', async () => {
     commit({'kgit.yaml': CLUSTER, 'manifests/web.yaml': web('nginx:1.25'), 'manifests/api.yaml': API, 'manifests/tool.yaml': BARE}, 'v1')

@@ -131,6 +131,18 @@ describe('env from ConfigMaps and fields', () => {
     expect(p.kind === 'Pod' && p.notes.unsupported).toEqual([])
   })
 
+  it('resolves a StatefulSet template\'s env from ConfigMaps as any other workload\'s', () => {
+    const sts = 'apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nspec:\n  serviceName: db\n  replicas: 1\n  selector: {matchLabels: {app: db}}\n  template:\n    metadata: {labels: {app: db}}\n    spec:\n      containers:\n        - name: main\n          image: busybox\n          envFrom: [{configMapRef: {name: cfg}, prefix: P_}]\n          env: [{name: K, valueFrom: {configMapKeyRef: {name: cfg, key: b}}}]\n'
+    const r = load(CM.replace(', 1st: x', '') + '---\n' + sts)
+    expect(r.errors).toEqual([])
+    const s = r.desired!.objects.find((o) => o.kind === 'StatefulSet')!
+    expect(s.kind === 'StatefulSet' && s.spec.template.spec.containers[0]!.env).toEqual([
+      {name: 'P_A', value: '1'},
+      {name: 'P_b', value: 'two'},
+      {name: 'K', value: 'two'},
+    ])
+  })
+
   it('names the pod\'s field when a ConfigMap or key is missing; skips keys that are not variable names', () => {
     const r = load(CM + '---\n' + pod('', '      envFrom: [{configMapRef: {name: gone}}, {configMapRef: {name: cfg}}]\n      env:\n        - {name: X, valueFrom: {configMapKeyRef: {name: cfg, key: nope}}}\n        - {name: Y, valueFrom: {configMapKeyRef: {name: cfg, key: bin}}}\n'))
     expect(r.errors.map((e) => e.message)).toEqual([

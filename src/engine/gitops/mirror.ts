@@ -83,11 +83,12 @@ export async function fetchMirror(spec: RemoteSpec): Promise<Fetched> {
   const url = await remoteUrl(spec)
   const mirror = spec.mirror ? resolve(spec.dir, spec.mirror) : defaultMirror(url)
   const ref = `refs/heads/${spec.branch}`
-  if (!(await stat(join(mirror, 'HEAD')).catch(() => undefined))) {
-    await mkdir(mirror, {recursive: true})
-    await simpleGit({baseDir: mirror}).init(true)
-  }
-  return withFetchLock(mirror, () => fetchLocked(mirror, url, ref, spec.branch))
+  await mkdir(mirror, {recursive: true})
+  // Made under the fetch lock: two first runs at once would both `git init` it (and one fail on git's config lock).
+  return withFetchLock(mirror, async () => {
+    if (!(await stat(join(mirror, 'HEAD')).catch(() => undefined))) await simpleGit({baseDir: mirror}).init(true)
+    return fetchLocked(mirror, url, ref, spec.branch)
+  })
 }
 
 async function fetchLocked(mirror: string, url: string, ref: string, branch: string): Promise<Fetched> {

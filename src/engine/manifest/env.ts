@@ -83,7 +83,7 @@ function readValueFrom(r: FieldReader, p: PathPart[], varName: string, podBase: 
 /** The pod spec an object runs (a Pod's own, a workload's template) and where it stands in the manifest. */
 export function podSpecOf(o: KObject): {spec: PodSpec; base: PathPart[]} | undefined {
   if (o.kind === 'Pod') return {spec: o.spec, base: ['spec']}
-  if (o.kind === 'Deployment' || o.kind === 'ReplicaSet' || o.kind === 'ReplicationController' || o.kind === 'DaemonSet' || o.kind === 'Job') return {spec: o.spec.template.spec, base: ['spec', 'template', 'spec']}
+  if (o.kind === 'Deployment' || o.kind === 'ReplicaSet' || o.kind === 'ReplicationController' || o.kind === 'DaemonSet' || o.kind === 'StatefulSet' || o.kind === 'Job') return {spec: o.spec.template.spec, base: ['spec', 'template', 'spec']}
   if (o.kind === 'CronJob') return {spec: o.spec.jobTemplate.spec.template.spec, base: ['spec', 'jobTemplate', 'spec', 'template', 'spec']}
   return undefined
 }
