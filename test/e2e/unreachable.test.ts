@@ -9,7 +9,8 @@ import {commit, kgit, lab, podCounts} from './helpers.js'
 const repo = inject('labRepo')
 let state: LabState
 let scratch: string
-const GRACE = 6
+/** Long enough for the failed apply, the pod count and the plan that must still see the grace period running, on a loaded machine (a kgit run can take seconds there). */
+const GRACE = 20
 
 beforeAll(async () => {
   state = await lab(inject('labName'))
