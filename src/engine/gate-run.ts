@@ -169,17 +169,16 @@ export async function gateRevision(loaded: Loaded, observed: Observed, opts: Gat
   if (!opts.always && !gateNeeded(running.cluster, loaded.desired.cluster)) return undefined
   const previous = await runningObjects(loaded, running, opts)
   const {chain, rbac} = await authorizers(running, previous ?? [])
-  let clusterChanged
+  let clusterChanged: {name: string; pos: {file: string; line: number}} | undefined
   if (running.commit && (running.commit !== loaded.commit || opts.workingTree) && !opts.clusterFile) {
     const at = (commit: string) => async (p: string) => (await loaded.source.readFile(commit, p))?.content.toString()
     const now = opts.workingTree ? async (p: string) => (await loaded.reader.readFile(loaded.commit, p))?.content.toString() : at(loaded.commit)
     if ((await clusterText(at(running.commit), running.cluster)) !== (await clusterText(now, loaded.desired.cluster))) clusterChanged = {name: loaded.desired.cluster.name, pos: {file: 'kgit.yaml', line: 1}}
   }
   const signed = opts.workingTree ? undefined : {root: loaded.source.root, commit: loaded.commit}
-  const unchanged = !clusterChanged && changeSet(previous, loaded.desired.objects).length === 0
   const identity = await identify(running, opts.identity ?? {}, signed).catch((err: unknown) => {
     // Re-applying what runs (a reconcile healing drift) changes nothing to authorize: no identity needed.
-    if (unchanged) return NOBODY
+    if (!clusterChanged && changeSet(previous, loaded.desired.objects).length === 0) return NOBODY
     throw err
   })
   const result = await gateChange({

@@ -84,6 +84,8 @@ function contentHash(o: KObject): string {
  * applied yet: everything is created) to `next`, in the order of `next`, deletions last.
  */
 export function changeSet(previous: readonly KObject[] | undefined, next: readonly KObject[]): ObjectChange[] {
+  // The cluster runs this very revision (a no-op apply or reconcile): nothing to hash.
+  if (previous === next) return []
   const before = new Map((previous ?? []).map((o) => [objectKey(o), o]))
   const out: ObjectChange[] = []
   const seen = new Set<string>()
