@@ -7,6 +7,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 first=(--project e2e)
 if [ "${1:-}" = --with-unit ]; then first=(--project unit --project e2e); fi
+# One build for the three runs (each would otherwise build in turn while the others wait).
+npm run --silent build || exit 1
+export KGIT_E2E_PREBUILT=1
 rm -f .vitest-results-a.json .vitest-results-b.json .vitest-results-c.json
 run() { # TAG PROJECT-ARGS...
   local tag=$1

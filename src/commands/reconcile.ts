@@ -9,7 +9,6 @@ import {printLoadNotes} from '../cli/render-run.js'
 import {loadTokenFile} from '../engine/exec/token-file.js'
 import {notify} from '../engine/gitops/notify.js'
 import {RECONCILE_EXIT, exitCodeOf, reconcileOnce, type ReconcileOptions} from '../engine/gitops/reconcile.js'
-import {watch} from '../engine/gitops/watch.js'
 
 export {RECONCILE_EXIT}
 
@@ -77,6 +76,8 @@ export default class Reconcile extends KgitCommand {
     }
     process.on('SIGTERM', () => onSignal('SIGTERM'))
     process.on('SIGINT', () => onSignal('SIGINT'))
+    // The daemon's parts (prom-client among them) load only for --watch: a cron run pays for nothing it does not use.
+    const {watch} = await import('../engine/gitops/watch.js')
     await watch(
       {
         ...opts,

@@ -11,10 +11,13 @@ spec=$1
 state=$spec.state
 ok=0 bad=0 restarts=0 pid=
 if [ "$kind" = live ]; then status=ok msg=''; else status=fail msg='readiness probe has not passed yet'; fi
-since=$(date +%s)
+# The time from bash itself: a probe loop runs every second, and each `date` costs a fork and an exec.
+printf -v since '%(%s)T' -1
 
 write() {
-  printf '%s %s %s %s %s %s\n' "$status" "$since" "$(date +%s)" "$restarts" "$token" "${msg//$'\n'/ }" >"$state.tmp" && mv -f "$state.tmp" "$state"
+  local now
+  printf -v now '%(%s)T' -1
+  printf '%s %s %s %s %s %s\n' "$status" "$since" "$now" "$restarts" "$token" "${msg//$'\n'/ }" >"$state.tmp" && mv -f "$state.tmp" "$state"
 }
 
 mine() {
@@ -72,25 +75,25 @@ sleep "$initial"
 while mine; do
   if check; then
     ok=$((ok + 1)) bad=0
-    if [ "$status" = fail ] && [ "$ok" -ge "$success" ]; then status=ok since=$(date +%s) msg=''; fi
+    if [ "$status" = fail ] && [ "$ok" -ge "$success" ]; then status=ok since=$(printf '%(%s)T' -1) msg=''; fi
   else
     bad=$((bad + 1)) ok=0
     if [ "$kind" = live ] && [ "$bad" -ge "$failure" ]; then
       restarts=$((restarts + 1)) bad=0
       msg="Liveness probe failed: $msg"
       # Said before the restart, so that kgit does not take the stopped container for drift.
-      status=fail since=$(date +%s)
+      status=fail since=$(printf '%(%s)T' -1)
       [ "$onfail" = stop ] || { msg="$msg; restarting the container"; write; }
       if [ "$onfail" = stop ]; then podman stop -t "$grace" "$container" >/dev/null 2>&1; else podman restart -t "$grace" "$container" >/dev/null 2>&1; fi
       msg="${msg%; restarting the container}; container ${onfail/%stop/stopped}"
       msg=${msg/%restart/restarted}
-      status=ok pid= since=$(date +%s)
+      status=ok pid= since=$(printf '%(%s)T' -1)
       write
       sleep "$initial"
       continue
     fi
     [ "$kind" = ready ] && msg="Readiness probe failed: $msg"
-    if [ "$status" = ok ] && [ "$bad" -ge "$failure" ]; then status=fail since=$(date +%s); fi
+    if [ "$status" = ok ] && [ "$bad" -ge "$failure" ]; then status=fail since=$(printf '%(%s)T' -1); fi
   fi
   write
   sleep "$period"

@@ -63,6 +63,16 @@ async function httpFrom(node: string, pod: string, target: string, port = 8080):
   return body?.trim() || undefined
 }
 
+/** Polls a condition every second until it holds or the time is up; says whether it held. */
+async function until(check: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const end = Date.now() + ms
+  for (;;) {
+    if (await check()) return true
+    if (Date.now() > end) return false
+    await new Promise((r) => setTimeout(r, 1000))
+  }
+}
+
 async function webPods(app: string): Promise<{node: string; name: string; ip: string}[]> {
   const out: {node: string; name: string; ip: string}[] = []
   for (const n of state.nodes) {
@@ -217,7 +227,9 @@ describe('Services on a real lab', () => {
     await new Promise((r) => setTimeout(r, 3000))
     // The Deployment now waits for that pod (or reports its deadline passed): apply writes the rules without it first.
     const applying = kgit(repo, 'apply')
-    await new Promise((r) => setTimeout(r, 8000))
+    // Wait (bounded) for the rules on n1 to drop the pod's endpoint: a fixed pause ran out on a loaded machine.
+    const gone = await until(async () => !(await onNode('n1', 'iptables-save -t nat')).stdout.includes(`--to-destination ${sick.ip}:`), 90_000)
+    expect(gone, `the endpoint ${sick.ip} stayed in n1's rules`).toBe(true)
     const {names, failed} = await spread('n1', 'client', 'web', 30)
     expect(failed).toBe(0)
     expect(names.has(sick.name)).toBe(false)

@@ -27,7 +27,9 @@ async function kgit(args: string[], env: Record<string, string> = {}): Promise<R
     while (running) {
       const ps = await execa('ps', ['-eo', 'args'], {reject: false})
       psSeen.push(String(ps.stdout))
-      await new Promise((r) => setTimeout(r, 20))
+      // Every 100 ms: a process that carries arguments to a node (podman run, ssh) lives for
+      // longer than that, and a tighter loop took a core of a 2-core machine away from the other labs.
+      await new Promise((r) => setTimeout(r, 100))
     }
   })()
   const r = await execa('node', [join(ROOT, 'bin/run.js'), ...args], {cwd: repo, reject: false, env: {NO_COLOR: '1', HOME: home, TMPDIR: temp, EDITOR: 'true', ...env}})

@@ -1,4 +1,12 @@
-import {CronExpressionParser} from 'cron-parser'
+import {createRequire} from 'node:module'
+import type {CronExpressionParser as Parser} from 'cron-parser'
+
+/** cron-parser (with luxon) is loaded on first use: most runs have no CronJob, and every run pays for what it loads. */
+let parser: typeof Parser | undefined
+function cron(): typeof Parser {
+  parser ??= (createRequire(import.meta.url)('cron-parser') as {CronExpressionParser: typeof Parser}).CronExpressionParser
+  return parser
+}
 
 /** The macros Kubernetes accepts (robfig/cron's ParseStandard), as the five fields they stand for. */
 const MACROS: Record<string, string> = {
@@ -33,7 +41,7 @@ export function scheduleError(schedule: string): string | undefined {
     if (!/^[0-9A-Za-z*,/?-]+$/.test(f) || f.split(',').some((t) => /^(L|LW|\d*[LW])$/i.test(t))) return `unsupported value in field "${f}"`
   }
   try {
-    CronExpressionParser.parse(s, {tz: 'UTC'})
+    cron().parse(s, {tz: 'UTC'})
   } catch (err) {
     return (err as Error).message
   }
@@ -60,14 +68,14 @@ export function timeZoneError(tz: string): string | undefined {
 export function mostRecentSchedule(schedule: string, timeZone: string | undefined, earliest: number, now: number): number | undefined {
   if (now <= earliest) return undefined
   // prev() is strictly before currentDate: one ms past now makes a schedule at now count.
-  const it = CronExpressionParser.parse(expandSchedule(schedule), {currentDate: new Date(now + 1), tz: timeZone ?? 'UTC'})
+  const it = cron().parse(expandSchedule(schedule), {currentDate: new Date(now + 1), tz: timeZone ?? 'UTC'})
   const t = it.prev().getTime()
   return t > earliest ? t : undefined
 }
 
 /** The first time of the schedule after `from`. */
 export function nextSchedule(schedule: string, timeZone: string | undefined, from: number): number {
-  return CronExpressionParser.parse(expandSchedule(schedule), {currentDate: new Date(from), tz: timeZone ?? 'UTC'}).next().getTime()
+  return cron().parse(expandSchedule(schedule), {currentDate: new Date(from), tz: timeZone ?? 'UTC'}).next().getTime()
 }
 
 /** A child Job's name: `NAME-MINUTES`, the scheduled time in minutes since the epoch (Kubernetes' getJobName). */
