@@ -9,6 +9,7 @@ declare -A PKG=(
   [sshd]=openssh-server [ssh-keygen]=openssh-client [podman]=podman [runc]=runc
   [iptables]=iptables [ip]=iproute2 [nsenter]=util-linux [git]=git [conmon]=conmon
   [catatonit]=catatonit [netavark]=netavark [openssl]=openssl
+  [gpg]=gpg [gpg-agent]=gpg-agent [gpgconf]=gpgconf
 )
 have() {
   case "$1" in

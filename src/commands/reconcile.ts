@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import chalk from 'chalk'
 import {readFile} from 'node:fs/promises'
 import {hostname} from 'node:os'
+import {createSecureContext} from 'node:tls'
 import {KgitCommand, clusterFlags} from '../cli/base.js'
 import {parseDuration} from '../cli/duration.js'
 import {reportLines} from '../cli/render-reconcile.js'
@@ -27,6 +28,8 @@ export default class Reconcile extends KgitCommand {
     'webhook-token-file': Flags.string({description: "--watch: Kubernetes' static token file (token,user,uid,\"groups\"; the format of kgit.yaml spec.authentication.tokenFile): its bearer tokens may trigger a reconcile"}),
     'webhook-secret-file': Flags.string({description: '--watch: file holding the shared secret webhooks are signed with (GitHub, Gitea/Forgejo HMAC; GitLab token; Bearer)'}),
     coalesce: Flags.string({description: '--watch: pushes within this time make one reconcile', default: '2s'}),
+    'tls-cert-file': Flags.string({description: '--watch: serve --listen over HTTPS with this certificate chain (PEM); needs --tls-key-file'}),
+    'tls-key-file': Flags.string({description: '--watch: the private key (PEM) of --tls-cert-file'}),
   }
 
   async run(): Promise<void> {
@@ -51,6 +54,21 @@ export default class Reconcile extends KgitCommand {
     if (code !== 0) this.exit(code)
   }
 
+  /** The certificate and key of --tls-cert-file and --tls-key-file, read and checked at start (a bad pair stops the daemon here). */
+  private async tlsFiles(certFile: string | undefined, keyFile: string | undefined, listen: string | undefined): Promise<{cert: string; key: string} | undefined> {
+    if (certFile === undefined && keyFile === undefined) return undefined
+    if (certFile === undefined || keyFile === undefined) this.fail('--tls-cert-file and --tls-key-file go together')
+    if (!listen) this.fail('--tls-cert-file needs --listen HOST:PORT')
+    const read = (file: string, flag: string) => readFile(file, 'utf8').catch((err: Error) => this.fail(`cannot read ${flag} ${file}: ${err.message}`))
+    const tls = {cert: await read(certFile, '--tls-cert-file'), key: await read(keyFile, '--tls-key-file')}
+    try {
+      createSecureContext(tls)
+    } catch (err) {
+      this.fail(`--tls-cert-file ${certFile} and --tls-key-file ${keyFile}: ${(err as Error).message}`)
+    }
+    return tls
+  }
+
   private print(lines: {text: string; err?: true}[]): void {
     for (const l of lines) {
       if (l.err) this.logToStderr(l.text)
@@ -58,7 +76,8 @@ export default class Reconcile extends KgitCommand {
     }
   }
 
-  private async watch(opts: ReconcileOptions, flags: {interval: string; listen?: string; 'webhook-secret-file'?: string; 'webhook-token-file'?: string; coalesce: string; debug: boolean}): Promise<void> {
+  private async watch(opts: ReconcileOptions, flags: {interval: string; listen?: string; 'webhook-secret-file'?: string; 'webhook-token-file'?: string; 'tls-cert-file'?: string; 'tls-key-file'?: string; coalesce: string; debug: boolean}): Promise<void> {
+    const tls = await this.tlsFiles(flags['tls-cert-file'], flags['tls-key-file'], flags.listen)
     const secretFile = flags['webhook-secret-file']
     const tokenFile = flags['webhook-token-file']
     if (tokenFile && !flags.listen) this.fail('--webhook-token-file needs --listen HOST:PORT')
@@ -86,6 +105,7 @@ export default class Reconcile extends KgitCommand {
         ...(flags.listen ? {listen: parseListen(flags.listen, (m) => this.fail(m))} : {}),
         ...(secret ? {secret} : {}),
         ...(tokenFile ? {tokenFile} : {}),
+        ...(tls ? {tls} : {}),
         log: (l) => this.logToStderr(`${new Date().toISOString()} ${l}`),
         onReport: (r, reasons) => {
           const lines = reportLines(r, flags.debug)

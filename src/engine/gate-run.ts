@@ -7,7 +7,7 @@ import {DEFAULT_ADMISSION, type AdmissionConfig} from './admission/chain.js'
 import {changeSet} from './admission/plugin.js'
 import {rbacPolicy, type RbacPolicy} from './admission/rbac.js'
 import {AdmissionError, ErrorList, ManifestError, UsageError} from './errors.js'
-import {verifyCommitSignature} from './exec/commit-signature.js'
+import {signatureFormat, verifyCommitSignature, verifyGpgCommitSignature} from './exec/commit-signature.js'
 import {postJson} from './exec/https-post.js'
 import {decryptSecrets} from './exec/secrets.js'
 import {latestRecord} from './facts/node-record.js'
@@ -92,11 +92,17 @@ export async function identify(running: Running, flags: IdentityFlags, signed?: 
   const pusherKey = flags.pusherKey ?? process.env[PUSHER_KEY_ENV]
   const users = auth?.usersFile ? await readUsers(running, auth.usersFile) : undefined
   let signature
-  if (auth?.allowedSignersFile && signed && pusherKey === undefined && flags.as === undefined) {
-    const text = await running.readTrusted(auth.allowedSignersFile, 'spec.authentication.allowedSignersFile')
-    const {errors} = parseAllowedSigners(auth.allowedSignersFile, text)
-    if (errors.length > 0) throw new ErrorList(errors)
-    signature = await verifyCommitSignature(signed.root, signed.commit, text)
+  if ((auth?.allowedSignersFile || auth?.gpgKeysFile) && signed && pusherKey === undefined && flags.as === undefined) {
+    const format = await signatureFormat(signed.root, signed.commit)
+    if (format === undefined) signature = {good: false, detail: 'the commit is not signed'}
+    else if (format === 'ssh' && auth.allowedSignersFile) {
+      const text = await running.readTrusted(auth.allowedSignersFile, 'spec.authentication.allowedSignersFile')
+      const {errors} = parseAllowedSigners(auth.allowedSignersFile, text)
+      if (errors.length > 0) throw new ErrorList(errors)
+      signature = await verifyCommitSignature(signed.root, signed.commit, text)
+    } else if (format === 'gpg' && auth.gpgKeysFile) {
+      signature = await verifyGpgCommitSignature(signed.root, signed.commit, await running.readTrusted(auth.gpgKeysFile, 'spec.authentication.gpgKeysFile'), auth.gpgKeysFile)
+    } else signature = {good: false, detail: format === 'ssh' ? 'the commit has an SSH signature, but kgit.yaml names no spec.authentication.allowedSignersFile' : 'the commit has a GPG signature, but kgit.yaml names no spec.authentication.gpgKeysFile'}
   }
   return resolveIdentity({...(auth ? {auth} : {}), ...(users ? {users} : {}), ...(pusherKey !== undefined ? {pusherKey} : {}), ...(flags.as !== undefined ? {as: flags.as} : {}), asGroups: flags.asGroups ?? [], localUser: process.env.USER || userInfo().username, ...(signature ? {signature} : {})})
 }
@@ -147,7 +153,7 @@ async function runningObjects(loaded: Loaded, running: Running, opts: RevisionOp
 /** kgit.yaml and the files its authentication and authorization name, as text: a difference is a change of the cluster. */
 async function clusterText(read: (path: string) => Promise<string | undefined>, cluster: ClusterSpec): Promise<string> {
   const a = cluster.authentication
-  const files = [a?.allowedSignersFile, a?.usersFile, cluster.authorization?.abac?.policyFile].filter((p): p is string => p !== undefined && !isAbsolute(p))
+  const files = [a?.allowedSignersFile, a?.gpgKeysFile, a?.usersFile, cluster.authorization?.abac?.policyFile].filter((p): p is string => p !== undefined && !isAbsolute(p))
   return JSON.stringify(await Promise.all(['kgit.yaml', ...files].map(async (p) => [p, (await read(p)) ?? null])))
 }
 

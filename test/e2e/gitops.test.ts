@@ -271,6 +271,34 @@ describe('kgit reconcile --watch with a webhook endpoint', () => {
     expect(metrics).toMatch(/^kgit_nodes_unreachable 0$/m)
   })
 
+  it("takes bearer tokens from kgit.yaml's spec.authentication.tokenFile of the revision it runs", async () => {
+    const tokens = join(base, 'tokens.csv')
+    await writeFile(tokens, 'tok-e2e-0123456789,ci-bot,1001,"deployers"\n', {mode: 0o600})
+    const bearer = {authorization: 'Bearer tok-e2e-0123456789'}
+    // Not yet: the revision the daemon runs names no token file.
+    expect((await post('{}', bearer)).status).toBe(403)
+    const original = await readFile(join(repo, 'kgit.yaml'), 'utf8')
+    const push = async (text: string, subject: string) => {
+      await commit(repo, {'kgit.yaml': text}, subject)
+      expect((await git(repo, 'push', '-q', plain, 'HEAD:main')).exitCode).toBe(0)
+      const body = JSON.stringify({ref: 'refs/heads/main', after: await rev(repo, 'HEAD')})
+      const n = reports().length
+      expect((await post(body, github(body, secret))).status).toBe(202)
+      await until('the reconcile of the push', () => reports().length === n + 1)
+    }
+    try {
+      await push(original.replace(/^spec:\n/m, `spec:\n  authentication: {tokenFile: ${tokens}}\n`), 'a token file for the webhook')
+      const n = reports().length
+      expect((await post('{}', bearer)).status).toBe(202)
+      await until('the token\'s user in the log', () => /webhook from 127\.0\.0\.1:\d+: bearer token of user "ci-bot"/.test(out))
+      await until('the reconcile the token triggered', () => reports().length === n + 1)
+      expect(reports()[n]).toMatch(/\[webhook \(token\)\]/)
+      expect((await post('{}', {authorization: 'Bearer tok-unknown'})).status).toBe(403)
+    } finally {
+      await push(original, 'no token file')
+    }
+  })
+
   it('SIGTERM stops the daemon cleanly', async () => {
     daemon.kill('SIGTERM')
     const r = await daemon

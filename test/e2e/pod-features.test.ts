@@ -25,6 +25,7 @@ spec:
   terminationGracePeriodSeconds: 1
   volumes:
     - {name: shared, emptyDir: {}}
+    - {name: ram, emptyDir: {medium: Memory, sizeLimit: 8Mi}}
     - {name: host, hostPath: {path: ${hostPath}, type: DirectoryOrCreate}}
   containers:
     - name: writer
@@ -45,7 +46,7 @@ spec:
     - name: reader
       image: localhost/busybox:1.35
       command: [sleep, '3600']
-      volumeMounts: [{name: shared, mountPath: /data, readOnly: true}]
+      volumeMounts: [{name: shared, mountPath: /data, readOnly: true}, {name: ram, mountPath: /ram}]
 `
 }
 
@@ -92,7 +93,9 @@ describe('pod features on a real lab', () => {
     // The reader's mount is read-only.
     await expect(exec('reader', 'touch', '/data/nope')).rejects.toThrow(/Read-only file system/)
     const volumes = await podman(state, node, 'volume', 'ls', '--filter', 'label=kgit.dev/pod=default_features', '--format', '{{.Name}}')
-    expect(volumes.trim().split('\n')).toEqual(['default_features_shared'])
+    expect(volumes.trim().split('\n').sort()).toEqual(['default_features_ram', 'default_features_shared'])
+    // medium: Memory is a tmpfs of sizeLimit (8 MiB = 8192 1K-blocks).
+    expect((await exec('reader', 'df', '-k', '/ram')).split('\n')[1]).toMatch(/^tmpfs\s+8192\s/)
   })
 
   it('a second apply changes nothing', async () => {

@@ -1,5 +1,6 @@
 import {execa} from 'execa'
 import {createHmac} from 'node:crypto'
+import {request as httpsRequest} from 'node:https'
 import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -107,6 +108,35 @@ describe('the webhook server with a token file', () => {
       expect(logs[1]).toMatch(/^webhook refused \(403\) from 127\.0\.0\.1:\d+: the bearer token is in no line of the token file$/)
       expect((await fetch(url, {method: 'POST', body: '{}'})).status).toBe(401)
       expect(pushes).toEqual([{kind: 'push', provider: 'token'}])
+    } finally {
+      s.close()
+      await rm(dir, {recursive: true, force: true})
+    }
+  })
+})
+
+describe('the webhook server over HTTPS', () => {
+  it('serves the webhook with the certificate it is given; plain HTTP gets no answer', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kgit-tls-'))
+    await execa('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')])
+    const ca = await readFile(join(dir, 'cert.pem'), 'utf8')
+    const pushes: unknown[] = []
+    const s = await startServer({host: '127.0.0.1', port: 0, secret: SECRET, tls: {cert: ca, key: await readFile(join(dir, 'key.pem'), 'utf8')}, metrics: async () => ({contentType: 'text/plain', text: ''}), onPush: (e) => pushes.push(e), log: () => {}})
+    const port = (s.address() as {port: number}).port
+    const post = (headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        const r = httpsRequest({host: '127.0.0.1', port, path: '/webhook', method: 'POST', ca, headers}, (res) => {
+          res.resume()
+          resolve(res.statusCode ?? 0)
+        })
+        r.on('error', reject)
+        r.end(body)
+      })
+    try {
+      expect(await post({'x-github-event': 'push', 'x-hub-signature-256': `sha256=${hmac(body)}`})).toBe(202)
+      expect(await post({'x-hub-signature-256': `sha256=${hmac(body, 'bad')}`})).toBe(403)
+      expect(pushes).toHaveLength(1)
+      await expect(fetch(`http://127.0.0.1:${port}/webhook`, {method: 'POST', body})).rejects.toThrow()
     } finally {
       s.close()
       await rm(dir, {recursive: true, force: true})

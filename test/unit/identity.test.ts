@@ -1,11 +1,12 @@
 import {describe, expect, it} from 'vitest'
-import {parseAllowedSigners, parseCsvLine, parseTokenFile, parseUsersFile, parseVerifyOutput} from '../../src/engine/identity/files.js'
+import {parseAllowedSigners, parseCsvLine, parseGpgVerifyOutput, parseTokenFile, parseUsersFile, parseVerifyOutput} from '../../src/engine/identity/files.js'
 import {resolveIdentity, type IdentityInputs} from '../../src/engine/identity/resolve.js'
 import {tokenAuthenticator} from '../../src/engine/identity/tokens.js'
 import {parseCluster} from '../../src/engine/manifest/cluster.js'
 
 const FP_A = 'SHA256:' + 'a'.repeat(43)
 const FP_B = 'SHA256:' + 'B1+/'.repeat(10) + 'xyz'
+const GPG_FP = '469BC31B92B44C0476FE45D274DC84D8F900D722'
 
 describe('CSV records as Kubernetes reads its token file', () => {
   it.each([
@@ -52,7 +53,12 @@ describe('users file (pushing keys)', () => {
   })
   it('refuses what is no fingerprint', () => {
     const {errors} = parseUsersFile('.kgit/users.csv', 'MD5:aa:bb,alice,1\n')
-    expect(errors.map((e) => e.message)).toEqual(['.kgit/users.csv:1: "MD5:aa:bb" is not an SSH key fingerprint (SHA256: and 43 base64 characters, as ssh-keygen -lf prints it)'])
+    expect(errors.map((e) => e.message)).toEqual(['.kgit/users.csv:1: "MD5:aa:bb" is not a key fingerprint: an SSH key\'s (SHA256: and 43 base64 characters, as ssh-keygen -lf prints it) or a GPG key\'s (40 hex digits)'])
+  })
+  it('takes GPG fingerprints too, in capitals', () => {
+    const {users, errors} = parseUsersFile('.kgit/users.csv', `${GPG_FP.toLowerCase()},alice,1001,"dev"\n`)
+    expect(errors).toEqual([])
+    expect(users.get(GPG_FP)).toEqual({user: 'alice', uid: '1001', groups: ['dev'], line: 1})
   })
 })
 
@@ -85,6 +91,18 @@ describe("git verify-commit's output", () => {
   })
 })
 
+describe("git verify-commit --raw's output for a GPG signature", () => {
+  const goodRaw = `[GNUPG:] NEWSIG\n[GNUPG:] KEY_CONSIDERED ${GPG_FP} 0\n[GNUPG:] GOODSIG 74DC84D8F900D722 Alice Liddell <alice@example.com>\n[GNUPG:] VALIDSIG 1111111111111111111111111111111111111111 2026-11-27 1795770575 0 4 0 22 8 00 ${GPG_FP}\n[GNUPG:] TRUST_UNDEFINED 0 pgp\n`
+  it.each<[string, number, string, object]>([
+    ['good: the e-mail of the user ID, the primary key', 0, goodRaw, {good: true, principal: 'alice@example.com', fingerprint: GPG_FP, detail: `Good GPG signature from "Alice Liddell <alice@example.com>" with key ${GPG_FP}`}],
+    ['a user ID without an e-mail', 0, goodRaw.replace('Alice Liddell <alice@example.com>', 'deploy bot'), {good: true, principal: 'deploy bot', fingerprint: GPG_FP, detail: `Good GPG signature from "deploy bot" with key ${GPG_FP}`}],
+    ['not signed', 1, '', {good: false, detail: 'the commit is not signed'}],
+    ['a key the file does not hold', 1, `[GNUPG:] NEWSIG\n[GNUPG:] ERRSIG 74DC84D8F900D722 22 8 00 1795770575 9 ${GPG_FP}\n[GNUPG:] NO_PUBKEY 74DC84D8F900D722\n`, {good: false, detail: 'signed with GPG key 74DC84D8F900D722, which the GPG keys file (spec.authentication.gpgKeysFile) does not hold'}],
+    ['a bad signature', 1, '[GNUPG:] NEWSIG\n[GNUPG:] BADSIG 74DC84D8F900D722 Alice <alice@example.com>\n', {good: false, detail: 'bad GPG signature from key 74DC84D8F900D722 (Alice <alice@example.com>)'}],
+    ['GOODSIG but git failed', 1, goodRaw, {good: false, detail: '[GNUPG:] VALIDSIG 1111111111111111111111111111111111111111 2026-11-27 1795770575 0 4 0 22 8 00 469BC31B92B44C0476FE45D274DC84D8F900D722; [GNUPG:] TRUST_UNDEFINED 0 pgp'}],
+  ])('%s', (_, code, out, want) => expect(parseGpgVerifyOutput(code, out)).toEqual(want))
+})
+
 describe('who makes the change', () => {
   const users = parseUsersFile('.kgit/users.csv', `${FP_A},alice,1001,"dev"\n`).users
   const base: IdentityInputs = {localUser: 'ops', users: {file: '.kgit/users.csv', entries: users}, auth: {localUser: 'allow', usersFile: '.kgit/users.csv', allowedSignersFile: '.kgit/allowed_signers'}}
@@ -94,6 +112,8 @@ describe('who makes the change', () => {
     ['--as before the signature', {as: 'bob', asGroups: ['system:masters'], signature: good}, {user: 'bob', groups: ['system:masters', 'system:authenticated'], method: '--as'}],
     ['the signer, groups from the users file by key', {signature: good}, {user: 'alice', uid: '1001', groups: ['dev', 'system:authenticated'], method: `signed commit (key ${FP_A}, principal alice; groups from .kgit/users.csv:1)`}],
     ['a signer the users file does not list', {signature: {good: true, principal: 'carol', fingerprint: FP_B, detail: ''}}, {user: 'carol', groups: ['system:authenticated'], method: `signed commit (key ${FP_B}, principal carol)`}],
+    ['a GPG signer: the user from the users file by key', {users: {file: '.kgit/users.csv', entries: parseUsersFile('.kgit/users.csv', `${GPG_FP},alice,1001,"dev"\n`).users}, signature: {good: true, principal: 'alice@example.com', fingerprint: GPG_FP, detail: ''}}, {user: 'alice', uid: '1001', groups: ['dev', 'system:authenticated'], method: `GPG-signed commit (key ${GPG_FP}, user ID alice@example.com; user, groups from .kgit/users.csv:1)`}],
+    ['a GPG signer the users file does not list: the e-mail', {signature: {good: true, principal: 'carol@example.com', fingerprint: GPG_FP, detail: ''}}, {user: 'carol@example.com', groups: ['system:authenticated'], method: `GPG-signed commit (key ${GPG_FP}, user ID carol@example.com)`}],
     ['the local user', {signature: {good: false, detail: 'the commit is not signed'}}, {user: 'ops', groups: ['system:authenticated'], method: 'local user (login name; spec.authentication.localUser allow; commit signature not used: the commit is not signed)'}],
   ])('%s', (_, extra, want) => expect(resolveIdentity({...base, ...extra})).toEqual(want))
 
@@ -101,7 +121,7 @@ describe('who makes the change', () => {
     ['an unknown pushing key', {pusherKey: FP_B}, `the pushing key ${FP_B} (KGIT_PUSHER_KEY) is not in .kgit/users.csv: the push is refused`],
     ['--as when the local user is refused', {as: 'bob', auth: {localUser: 'refuse'}}, '--as bob is refused: spec.authentication.localUser is "refuse" (the identity comes from the commit\'s signature or the pushing key)'],
     ['--as-group alone', {asGroups: ['x']}, '--as-group needs --as (the user the groups belong to), as in kubectl'],
-    ['no signature and no local user', {auth: {localUser: 'refuse', allowedSignersFile: 's'}, signature: {good: false, detail: 'the commit is not signed'}}, `no identity for this change: the commit's signature does not identify anyone (the commit is not signed), no pushing key is given (KGIT_PUSHER_KEY), and spec.authentication.localUser is "refuse"; sign the commit with a key the allowed-signers file lists (git commit -S with gpg.format=ssh)`],
+    ['no signature and no local user', {auth: {localUser: 'refuse', allowedSignersFile: 's'}, signature: {good: false, detail: 'the commit is not signed'}}, `no identity for this change: the commit's signature does not identify anyone (the commit is not signed), no pushing key is given (KGIT_PUSHER_KEY), and spec.authentication.localUser is "refuse"; sign the commit with a key the allowed-signers file lists (git commit -S with gpg.format=ssh) or one of the GPG keys file`],
     ['a key the users file gives someone else', {signature: {good: true, principal: 'mallory', fingerprint: FP_A, detail: ''}}, `the commit is signed by key ${FP_A} as "mallory", but .kgit/users.csv:1 gives that key to "alice": make them agree`],
   ])('refuses %s', (_, extra, msg) => expect(() => resolveIdentity({...base, ...extra})).toThrow(msg))
 })

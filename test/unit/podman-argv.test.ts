@@ -80,7 +80,7 @@ describe('volumes in podman argv', () => {
     expect(volumeSteps(volPod, '/var/lib/kgit')).toEqual([
       ['podman', 'volume', 'prune', '--force', '--filter', 'label=kgit.dev/pod=shop_v'],
       ['podman', 'volume', 'create', '--label', 'kgit.dev/managed=true', '--label', 'kgit.dev/pod=shop_v', 'shop_v_cache'],
-      ['podman', 'volume', 'create', '--label', 'kgit.dev/managed=true', '--label', 'kgit.dev/pod=shop_v', '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', '--opt', 'o=size=67108864', 'shop_v_ram'],
+      ['podman', 'volume', 'create', '--label', 'kgit.dev/managed=true', '--label', 'kgit.dev/pod=shop_v', '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', '--opt', 'o=nr_blocks=16384', 'shop_v_ram'],
       ['mkdir', '-p', '--', '/srv/data'],
       ['mkdir', '-p', '--', '/etc/app'],
       ['touch', '-a', '--', '/etc/app/app.conf'],

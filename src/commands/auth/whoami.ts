@@ -7,8 +7,8 @@ export default class Whoami extends KgitCommand {
   static override description = `Print who applying a revision would be: user, groups and how kgit found out
 
 First that applies: the pushing key in a git hook ($KGIT_PUSHER_KEY, looked up in
-spec.authentication.usersFile), --as, the commit's SSH signature (checked against
-spec.authentication.allowedSignersFile), the local login name. The identity files come
+spec.authentication.usersFile), --as, the commit's SSH or GPG signature (checked against
+spec.authentication.allowedSignersFile or gpgKeysFile), the local login name. The identity files come
 from the revision the cluster runs (read from the nodes' records).`
   static override examples = ['<%= config.bin %> auth whoami', '<%= config.bin %> auth whoami --revision main', '<%= config.bin %> auth whoami --as alice --as-group dev -o json']
   static override flags = {

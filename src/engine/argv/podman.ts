@@ -173,7 +173,9 @@ function emptyDirSteps(pod: DesiredPod, v: Extract<Volume, {emptyDir: unknown}>)
   const ownerOpts = owner ? [`uid=0`, `gid=${owner.gid}`] : []
   if (v.emptyDir.medium === 'Memory') {
     argv.push('--opt', 'type=tmpfs', '--opt', 'device=tmpfs')
-    const o = [...(v.emptyDir.sizeLimit ? [`size=${quantityBytes(v.emptyDir.sizeLimit)}`] : []), ...ownerOpts, ...(owner ? [`mode=${owner.mode}`] : [])]
+    // The size as tmpfs pages (nr_blocks, 4 KiB pages): podman before 4.8 refuses `o=size=` on any
+    // volume ("Filesystem does not support Project Quota"), and passes nr_blocks to mount as it is.
+    const o = [...(v.emptyDir.sizeLimit ? [`nr_blocks=${tmpfsPages(v.emptyDir.sizeLimit)}`] : []), ...ownerOpts, ...(owner ? [`mode=${owner.mode}`] : [])]
     if (o.length > 0) argv.push('--opt', `o=${o.join(',')}`)
     return [[...argv, name]]
   }
@@ -181,6 +183,11 @@ function emptyDirSteps(pod: DesiredPod, v: Extract<Volume, {emptyDir: unknown}>)
   // The uid and gid options keep podman from giving the volume to the first container's user.
   const chmod = ['sh', '-c', 'm=$(podman volume inspect --format "{{.Mountpoint}}" "$1") && chmod "$2" "$m"', 'kgit-emptydir', name, owner.mode]
   return [[...argv, '--opt', `o=${ownerOpts.join(',')}`, name], chmod]
+}
+
+/** A size limit as 4 KiB pages, rounded up (tmpfs' nr_blocks counts pages; 4 KiB on x86-64 and most arm64 kernels). */
+export function tmpfsPages(sizeLimit: string): number {
+  return Math.max(1, Math.ceil(quantityBytes(sizeLimit) / 4096))
 }
 
 function hostPathSteps(path: string, type: HostPathType): string[][] {

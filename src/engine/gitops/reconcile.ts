@@ -36,6 +36,8 @@ export interface ReconcileReport {
   errors: Error[]
   cronJobs: string[]
   notifications?: NotificationSpec
+  /** kgit.yaml's spec.authentication.tokenFile of the revision run (the watch daemon's bearer tokens). */
+  tokenFile?: string
   durationMs: number
   at: string
 }
@@ -96,7 +98,7 @@ export async function reconcileOnce(opts: ReconcileOptions): Promise<ReconcileRe
     drift = [...planActions(run.plan), ...(run.plan.suspended ?? [])].filter((a) => a.drift === true).map(changeItem)
     const failed = result.failed.map((f) => f.error)
     const outOfSync = planActions(final).length + (final.suspended?.length ?? 0)
-    const common = {cluster: cluster.name, revision: run.plan.revision, changed, drift, unreachable: final.unreachable.map((u) => ({node: u.node, reason: u.reason})), unschedulable: final.unschedulable.map((u) => `pod ${u.pod.namespace}/${u.pod.name} cannot be scheduled: ${u.reason}`), outOfSync, cronJobs: run.plan.cronJobs.flatMap((c) => (c.step.start ? [`cronjob ${c.namespace}/${c.name} started job ${c.step.start.name}`] : [])), ...(cluster.notifications ? {notifications: cluster.notifications} : {}), ...(fetched ? {fetched} : {})}
+    const common = {cluster: cluster.name, revision: run.plan.revision, changed, drift, unreachable: final.unreachable.map((u) => ({node: u.node, reason: u.reason})), unschedulable: final.unschedulable.map((u) => `pod ${u.pod.namespace}/${u.pod.name} cannot be scheduled: ${u.reason}`), outOfSync, cronJobs: run.plan.cronJobs.flatMap((c) => (c.step.start ? [`cronjob ${c.namespace}/${c.name} started job ${c.step.start.name}`] : [])), ...(cluster.notifications ? {notifications: cluster.notifications} : {}), ...(cluster.authentication?.tokenFile !== undefined ? {tokenFile: cluster.authentication.tokenFile} : {}), ...(fetched ? {fetched} : {})}
     const bad = failed.length > 0 || common.unreachable.length > 0 || common.unschedulable.length > 0
     const outcome: Outcome = bad ? 'failed' : result.done.length > 0 ? 'applied' : (run.plan.suspended?.length ?? 0) > 0 || cluster.suspend ? 'suspended' : 'noop'
     return done({...common, outcome, errors: failed, summary: planSummary({actions: result.done})})

@@ -1,4 +1,5 @@
-import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import {createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse} from 'node:http'
+import {createServer as createTlsServer} from 'node:https'
 import {parsePush, verifyWebhook, type Push, type PushEvent} from './webhook.js'
 
 const MAX_BODY = 1 << 20
@@ -15,6 +16,8 @@ export interface ServerOptions {
   metrics: () => Promise<{contentType: string; text: string}>
   onPush: (e: Push) => void
   log: (line: string) => void
+  /** Serve HTTPS with this certificate chain and key (PEM) instead of plain HTTP. */
+  tls?: {cert: string; key: string}
 }
 
 function answer(res: ServerResponse, status: number, text: string, type = 'text/plain; charset=utf-8'): void {
@@ -70,7 +73,7 @@ async function webhook(req: IncomingMessage, res: ServerResponse, opts: ServerOp
 
 /** The watch daemon's HTTP endpoint: POST /webhook, GET /metrics, GET /healthz. */
 export async function startServer(opts: ServerOptions): Promise<Server> {
-  const server = createServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     const path = (req.url ?? '/').split('?')[0]
     const handle = async (): Promise<void> => {
       if (path === '/metrics' && req.method === 'GET') {
@@ -85,7 +88,8 @@ export async function startServer(opts: ServerOptions): Promise<Server> {
       opts.log(`http: ${err.message}`)
       if (!res.headersSent) answer(res, 500, 'internal error')
     })
-  })
+  }
+  const server: Server = opts.tls ? createTlsServer({cert: opts.tls.cert, key: opts.tls.key}, listener) : createServer(listener)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(opts.port, opts.host, () => resolve())

@@ -15,6 +15,8 @@ export interface WatchOptions extends ReconcileOptions {
   secret?: string
   /** The static token file whose bearer tokens may trigger a reconcile (--webhook-token-file). */
   tokenFile?: string
+  /** Serve the endpoint over HTTPS with this certificate chain and key (PEM). */
+  tls?: {cert: string; key: string}
   /** Called with each reconcile's report and what triggered it. */
   onReport: (r: ReconcileReport, reasons: string[]) => void
   log: (line: string) => void
@@ -27,8 +29,12 @@ export interface WatchOptions extends ReconcileOptions {
 export async function watch(opts: WatchOptions, stop: AbortSignal): Promise<void> {
   const metrics = new ReconcileMetrics()
   const host = hostname()
+  // kgit.yaml's spec.authentication.tokenFile, of the last revision that passed the gate (a
+  // report with a cluster); --webhook-token-file, when given, wins.
+  let configTokenFile: string | undefined
   const runs = new Coalescer(async (reasons) => {
     const r = await reconcileOnce(opts)
+    if (r.cluster !== undefined) configTokenFile = r.tokenFile
     metrics.record(r)
     opts.onReport(r, reasons)
     for (const p of await notify(r, host)) opts.log(p)
@@ -37,8 +43,12 @@ export async function watch(opts: WatchOptions, stop: AbortSignal): Promise<void
     ? await startServer({
         ...opts.listen,
         ...(opts.secret !== undefined ? {secret: opts.secret} : {}),
-        ...(opts.tokenFile !== undefined ? {tokenUser: tokenUserOf(opts.tokenFile)} : {}),
+        tokenUser: async (token) => {
+          const file = opts.tokenFile ?? configTokenFile
+          return file === undefined ? undefined : (await userForToken(file, token))?.user
+        },
         ...(opts.remote ? {branch: opts.remote.branch} : {}),
+        ...(opts.tls ? {tls: opts.tls} : {}),
         metrics: async () => ({contentType: metrics.contentType, text: await metrics.text()}),
         onPush: (e) => runs.trigger(`webhook (${e.provider}${e.branch ? ` ${e.branch}` : ''}${e.after ? ` ${e.after.slice(0, 12)}` : ''})`),
         log: opts.log,
@@ -46,7 +56,8 @@ export async function watch(opts: WatchOptions, stop: AbortSignal): Promise<void
     : undefined
   if (server) {
     const a = server.address()
-    opts.log(`listening on ${typeof a === 'object' && a ? `${a.address}:${a.port}` : String(a)}${opts.secret !== undefined || opts.tokenFile !== undefined ? ' (POST /webhook, GET /metrics)' : ' (GET /metrics; no webhook secret)'}`)
+    const credentials = [...(opts.secret !== undefined ? ['the shared secret'] : []), opts.tokenFile !== undefined ? `bearer tokens of ${opts.tokenFile}` : "bearer tokens of kgit.yaml's spec.authentication.tokenFile"]
+    opts.log(`listening on ${opts.tls ? 'https://' : ''}${typeof a === 'object' && a ? `${a.address}:${a.port}` : String(a)} (POST /webhook with ${credentials.join(' or ')}; GET /metrics)`)
   }
   runs.trigger('start')
   const timer = setInterval(() => {
@@ -62,7 +73,3 @@ export async function watch(opts: WatchOptions, stop: AbortSignal): Promise<void
   server?.closeAllConnections()
 }
 
-/** A bearer token's user, from the token file read again on each request (an edited file counts at once). */
-function tokenUserOf(file: string): (token: string) => Promise<string | undefined> {
-  return async (token) => (await userForToken(file, token))?.user
-}

@@ -12,6 +12,8 @@ import type {PathPart} from '../manifest/yaml-docs.js'
 export interface AuthenticationSpec {
   /** Commits signed with an SSH key listed in this allowed-signers file (ssh-keygen's format): the principal is the user. */
   allowedSignersFile?: string
+  /** Commits signed with a GPG key of this file (armored public keys, in the repository): the user is the users file's entry for the key, else the e-mail of its user ID. */
+  gpgKeysFile?: string
   /** `SHA256:fingerprint,user,uid,"groups"`: the pushing key in git hooks (KGIT_PUSHER_KEY), and signers' uid and groups. */
   usersFile?: string
   /** Kubernetes' static token file for bearer tokens (the watch daemon's webhook); outside the repository. */
@@ -54,13 +56,15 @@ export function readAuthentication(r: FieldReader): AuthenticationSpec | undefin
   const base = ['spec', 'authentication']
   if (r.get(base) === undefined) return undefined
   r.map(base)
-  r.known(base, ['allowedSignersFile', 'usersFile', 'tokenFile', 'localUser'])
+  r.known(base, ['allowedSignersFile', 'gpgKeysFile', 'usersFile', 'tokenFile', 'localUser'])
   const tokenFile = r.str([...base, 'tokenFile'])
   if (tokenFile !== undefined && !tokenFile.startsWith('/')) r.fail([...base, 'tokenFile'], 'must be an absolute path outside the repository (tokens are secrets: never commit them)')
   const out: AuthenticationSpec = {localUser: (r.str([...base, 'localUser'], {oneOf: ['allow', 'refuse']}) ?? 'allow') as 'allow' | 'refuse'}
   const signers = repoPath(r, [...base, 'allowedSignersFile'])
   const users = repoPath(r, [...base, 'usersFile'])
   if (signers !== undefined) out.allowedSignersFile = signers
+  const gpgKeys = repoPath(r, [...base, 'gpgKeysFile'])
+  if (gpgKeys !== undefined) out.gpgKeysFile = gpgKeys
   if (users !== undefined) out.usersFile = users
   if (tokenFile !== undefined) out.tokenFile = tokenFile
   return out

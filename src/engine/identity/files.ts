@@ -85,11 +85,17 @@ export function parseTokenFile(file: string, text: string): {tokens: Map<string,
 }
 
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/
+const GPG_FINGERPRINT = /^[0-9A-Fa-f]{40}$/
 
-/** The users file: `SHA256:fingerprint,user,uid,"group1,group2"` (fingerprints as `ssh-keygen -lf` prints them). */
+/**
+ * The users file: `FINGERPRINT,user,uid,"group1,group2"`, an SSH key's fingerprint as
+ * `ssh-keygen -lf` prints it (`SHA256:...`) or a GPG primary key's (40 hex digits, as
+ * `gpg --fingerprint` prints it without blanks; kept in capitals).
+ */
 export function parseUsersFile(file: string, text: string): {users: Map<string, UserEntry>; errors: ManifestError[]} {
-  const {entries, errors} = parseUserCsv(file, text, 'fingerprint', (k) => (FINGERPRINT.test(k) ? undefined : `"${k}" is not an SSH key fingerprint (SHA256: and 43 base64 characters, as ssh-keygen -lf prints it)`))
-  return {users: entries, errors}
+  const {entries, errors} = parseUserCsv(file, text, 'fingerprint', (k) => (FINGERPRINT.test(k) || GPG_FINGERPRINT.test(k) ? undefined : `"${k}" is not a key fingerprint: an SSH key's (SHA256: and 43 base64 characters, as ssh-keygen -lf prints it) or a GPG key's (40 hex digits)`))
+  const users = new Map([...entries].map(([k, e]) => [GPG_FINGERPRINT.test(k) ? k.toUpperCase() : k, e]))
+  return {users, errors}
 }
 
 /** One line of an allowed-signers file: who may sign (principals, `*` patterns allowed), with which key. */
@@ -130,6 +136,29 @@ export interface SignatureCheck {
   fingerprint?: string
   /** Why it is not good, in git's or ssh-keygen's words. */
   detail: string
+}
+
+/**
+ * Reads `git verify-commit --raw`'s output for a GPG signature (gpg's status lines):
+ * `[GNUPG:] GOODSIG KEYID Alice <alice@example.com>` and `[GNUPG:] VALIDSIG ... PRIMARY-FPR`.
+ * The principal is the e-mail address of the signing key's user ID (the whole user ID when
+ * it has none); the fingerprint is the primary key's.
+ */
+export function parseGpgVerifyOutput(exitCode: number, output: string): SignatureCheck {
+  const good = /^\[GNUPG:\] GOODSIG ([0-9A-F]+) (.+)$/m.exec(output)
+  const valid = /^\[GNUPG:\] VALIDSIG (.+)$/m.exec(output)
+  if (exitCode === 0 && good && valid) {
+    const uid = good[2]!.trim()
+    const fingerprint = valid[1]!.trim().split(/\s+/).at(-1)!.toUpperCase()
+    return {good: true, principal: /<([^<>]+)>\s*$/.exec(uid)?.[1] ?? uid, fingerprint, detail: `Good GPG signature from "${uid}" with key ${fingerprint}`}
+  }
+  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean)
+  if (lines.length === 0) return {good: false, detail: 'the commit is not signed'}
+  const missing = /^\[GNUPG:\] NO_PUBKEY ([0-9A-F]+)/m.exec(output)
+  if (missing) return {good: false, detail: `signed with GPG key ${missing[1]}, which the GPG keys file (spec.authentication.gpgKeysFile) does not hold`}
+  const bad = /^\[GNUPG:\] (BADSIG|EXPKEYSIG|REVKEYSIG|EXPSIG) ([0-9A-F]+) ?(.*)$/m.exec(output)
+  if (bad) return {good: false, detail: `${{BADSIG: 'bad', EXPKEYSIG: 'expired key:', REVKEYSIG: 'revoked key:', EXPSIG: 'expired'}[bad[1] as 'BADSIG']} GPG signature from key ${bad[2]}${bad[3] ? ` (${bad[3]})` : ''}`}
+  return {good: false, detail: lines.filter((l) => !l.startsWith('[GNUPG:]')).slice(-2).join('; ') || lines.slice(-2).join('; ')}
 }
 
 /**

@@ -8,7 +8,8 @@ import type {SignatureCheck, UserEntry} from './files.js'
  * Who makes a change (docs/authorization.md), first that applies:
  * 1. the pushing key in a git hook (KGIT_PUSHER_KEY), looked up in the users file;
  * 2. `--as USER [--as-group G]`, when the local user is allowed;
- * 3. the commit's SSH signature, verified against the allowed-signers file;
+ * 3. the commit's SSH signature, verified against the allowed-signers file, or its GPG
+ *    signature, against the GPG keys file;
  * 4. the local user (login name), when allowed.
  * Otherwise the change is refused. Pure: the signature is checked by the caller.
  */
@@ -45,8 +46,8 @@ export function resolveIdentity(i: IdentityInputs): ResolvedIdentity {
   }
   if (i.signature?.good) return fromSigner(i, i.signature)
   if (localAllowed) return {...impersonate(i.localUser), method: `local user (login name; spec.authentication.localUser allow${i.signature ? `; commit signature not used: ${i.signature.detail}` : ''})`}
-  const why = i.signature ? `the commit's signature does not identify anyone (${i.signature.detail})` : 'no allowed-signers file is configured (spec.authentication.allowedSignersFile)'
-  throw new UsageError(`no identity for this change: ${why}, no pushing key is given (${PUSHER_KEY_ENV}), and spec.authentication.localUser is "refuse"; sign the commit with a key the allowed-signers file lists (git commit -S with gpg.format=ssh)`)
+  const why = i.signature ? `the commit's signature does not identify anyone (${i.signature.detail})` : 'no allowed-signers or GPG keys file is configured (spec.authentication.allowedSignersFile, gpgKeysFile)'
+  throw new UsageError(`no identity for this change: ${why}, no pushing key is given (${PUSHER_KEY_ENV}), and spec.authentication.localUser is "refuse"; sign the commit with a key the allowed-signers file lists (git commit -S with gpg.format=ssh) or one of the GPG keys file`)
 }
 
 function fromPusher(i: IdentityInputs, key: string): ResolvedIdentity {
@@ -56,15 +57,21 @@ function fromPusher(i: IdentityInputs, key: string): ResolvedIdentity {
   return withEntry(e.user, e, `pusher's key ${key} (${i.users.file}:${e.line})`)
 }
 
-/** A signer: uid and groups from the users file, by the signing key's fingerprint, else by the user name. */
+/**
+ * A signer: uid and groups from the users file, by the signing key's fingerprint, else by
+ * the user name. An SSH signer's name is the allowed-signers principal (the users file must
+ * agree with it); a GPG key names nobody by itself, so its users-file entry gives the user,
+ * else the e-mail address of its user ID.
+ */
 function fromSigner(i: IdentityInputs, s: SignatureCheck): ResolvedIdentity {
-  const user = s.principal!
   const entries = i.users ? [...i.users.entries] : []
   const byKey = entries.find(([fp]) => fp === s.fingerprint)
+  const gpg = s.fingerprint !== undefined && !s.fingerprint.startsWith('SHA256:')
+  const user = gpg && byKey ? byKey[1].user : s.principal!
   const byName = entries.find(([, e]) => e.user === user)
   const hit = byKey ?? byName
-  const method = `signed commit (key ${s.fingerprint ?? '?'}, principal ${user}${hit ? `; groups from ${i.users!.file}:${hit[1].line}` : ''})`
-  if (byKey && byKey[1].user !== user) throw new UsageError(`the commit is signed by key ${s.fingerprint} as "${user}", but ${i.users!.file}:${byKey[1].line} gives that key to "${byKey[1].user}": make them agree`)
+  const method = `${gpg ? 'GPG-' : ''}signed commit (key ${s.fingerprint ?? '?'}, ${gpg ? `user ID ${s.principal}` : `principal ${user}`}${hit ? `; ${gpg && byKey ? 'user, ' : ''}groups from ${i.users!.file}:${hit[1].line}` : ''})`
+  if (!gpg && byKey && byKey[1].user !== user) throw new UsageError(`the commit is signed by key ${s.fingerprint} as "${user}", but ${i.users!.file}:${byKey[1].line} gives that key to "${byKey[1].user}": make them agree`)
   return hit ? withEntry(user, hit[1], method) : {...impersonate(user), method}
 }
 
