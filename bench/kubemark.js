@@ -22,7 +22,7 @@ import {createHash} from 'node:crypto'
  * the simulator taught what it now does; then update the fingerprint here.
  */
 export const KNOWN_SCRIPTS = {
-  'kgit-observe': ['20d0d59b5b95a1f7'], // claim marks, pod-files hashes and restarts of on-failure containers (Job pods): none simulated
+  'kgit-observe': ['4f2a83c0445ec110'], // claim marks, pod-files hashes and restarts of on-failure containers (Job pods, cached with ps): none simulated
   'kgit-lock': ['7e63967ea8881e8f'],
   // release (dir, token) and break (dir): the same $0
   'kgit-unlock': ['10467699f8e446ea', '424d079a56b37694'],

@@ -64,11 +64,12 @@ async function sampleDuring<T>(until: Promise<T>): Promise<{samples: Sample[]; r
   const result = until.finally(() => {
     done = true
   })
-  // A pause between samples: a rollout step lasts at least a probe period (1 s), so a breach
-  // of the bounds lasts longer than it; sampling without one kept a core busy with podman.
+  // A pause between samples: a rollout step lasts at least a probe period (1 s) and kgit's
+  // poll (1 s), so a breach of the bounds would outlast it; sampling without one kept a core
+  // of the 2-core CI machine busy with podman.
   while (!done) {
     samples.push(await sample())
-    await new Promise((r) => setTimeout(r, 250))
+    await new Promise((r) => setTimeout(r, 500))
   }
   return {samples, result: await result}
 }

@@ -23,7 +23,7 @@ beforeAll(async () => {
   await mkdir(bin)
   await mkdir(join(dir, 'graph', 'libpod'), {recursive: true})
   await writeFile(join(dir, 'graph', 'libpod', 'bolt_state.db'), '')
-  await writeFile(join(bin, 'podman'), `#!/bin/sh\necho "$@" >> ${dir}/calls\nif [ "$1" = info ]; then echo ${dir}/graph; exit 0; fi\ncat ${dir}/ps.json\n`, {mode: 0o755})
+  await writeFile(join(bin, 'podman'), `#!/bin/sh\necho "$@" >> ${dir}/calls\nif [ "$1" = info ]; then echo ${dir}/graph; exit 0; fi\nif [ "$1 $2" = "ps -aq" ]; then echo c1; exit 0; fi\nif [ "$1 $2" = "container inspect" ]; then cat ${dir}/restarts; exit 0; fi\ncat ${dir}/ps.json\n`, {mode: 0o755})
   await writeFile(join(dir, 'ps.json'), `[\n  {\n    "Id": "c1",\n    "Pid": ${process.pid},\n    "State": "running"\n  }\n]`)
   await mkdir(join(dir, 'data', 'ids'), {recursive: true})
   // podman writes ID files without a final newline.
@@ -58,6 +58,33 @@ describe('node state script', () => {
     await writeFile(join(dir, 'ps.json'), `[\n  {\n    "Id": "c1",\n    "Pid": ${process.pid},\n    "State": "running"\n  }\n]`)
     expect((await run()).calls).toBe(n + 2)
     expect((await run()).calls).toBe(n + 2)
+  })
+
+  it('asks restart counts (on-failure containers) with a fresh podman ps only, and keeps them with its cache', async () => {
+    const db = join(dir, 'graph', 'libpod', 'bolt_state.db')
+    // The database written after the cache (a time to come), then old again (the cache is newer).
+    const changed = () => utimes(db, new Date(Date.now() + 60_000), new Date(Date.now() + 60_000))
+    const settled = () => utimes(db, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000))
+    await writeFile(join(dir, 'ps.json'), `[\n  {\n    "Id": "c1",\n    "Pid": ${process.pid},\n    "State": "running",\n    "Labels": {\n      "kgit.dev/restart": "on-failure"\n    }\n  }\n]`)
+    await writeFile(join(dir, 'restarts'), '@@kgit-restarts@@ c1 2\n')
+    const before = (await run()).calls
+    await changed()
+    const fresh = await run()
+    // podman ps, ps -aq and container inspect.
+    expect(fresh.calls).toBe(before + 3)
+    expect(fresh.out.restarts).toEqual(new Map([['c1', 2]]))
+    await settled()
+    // Unchanged database: no podman at all, the same counts.
+    await writeFile(join(dir, 'restarts'), '@@kgit-restarts@@ c1 5\n')
+    const cached = await run()
+    expect(cached.calls).toBe(before + 3)
+    expect(cached.out.restarts).toEqual(new Map([['c1', 2]]))
+    // A restart writes the database: asked again.
+    await changed()
+    const restarted = await run()
+    expect(restarted.calls).toBe(before + 6)
+    expect(restarted.out.restarts).toEqual(new Map([['c1', 5]]))
+    await settled()
   })
 
   it('reports the online CPUs and MemTotal of this machine', async () => {

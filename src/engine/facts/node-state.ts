@@ -14,7 +14,7 @@ import type {NodeNet, Resources} from '../types.js'
  *   database on every create, start, stop, exit and removal; `ps` only reads it) and
  *   every container it lists as running still has its process.
  */
-const SCRIPT = String.raw`d=$1 filter=$2 c=$1/cache db= out= sys=$3
+const SCRIPT = String.raw`d=$1 filter=$2 c=$1/cache db= out= fresh= sys=$3
 # podman first, kgit's files after: a probe state read after the containers can explain them
 # (a liveness loop that is restarting a container says so before it stops it).
 ps_json() {
@@ -36,7 +36,7 @@ ps_json() {
   fi
   [[ -n $db ]] && mkdir -p "$c" && : >"$c/ps.t.$$"
   out=$(podman ps --all --filter "$filter" --format json) || { rm -f "$c/ps.t.$$"; return 1; }
-  out+=$'\n'
+  out+=$'\n' fresh=1
   if [[ -n $db && -f $c/ps.t.$$ ]]; then
     pids=$(printf '%s' "$out" | sed -n 's/^ *"Pid": \([1-9][0-9]*\),*$/\1/p' | tr '\n' ' ')
     printf '%s' "$out" >"$c/ps.$$" && printf '%s\n' "$pids" >"$c/ps.pids.$$" && mv -f "$c/ps.pids.$$" "$c/ps.pids" && mv -f "$c/ps.$$" "$c/ps" && mv -f "$c/ps.t.$$" "$c/ps.t"
@@ -68,12 +68,23 @@ capacity() {
   fi
   printf '@@kgit-capacity@@ cpu=%s memory=%s\n' "$cpu" "$mem"
 }
-# podman ps does not tell restarts: asked only when a container restarts on failure (Job pods, ADR 0010).
+# podman ps does not tell restarts: asked only when a container restarts on failure (Job pods, ADR 0010),
+# and kept with the ps cache (a restart writes podman's database, so a cached ps has current counts).
 restarts() {
   [[ $out == *'"kgit.dev/restart": "on-failure"'* ]] || return 0
-  local ids
-  ids=$(podman ps -aq --no-trunc --filter label=kgit.dev/restart=on-failure) && [[ -n $ids ]] || return 0
-  podman container inspect --format '@@kgit-restarts@@ {{.Id}} {{.RestartCount}}' $ids 2>/dev/null || true
+  local ids r= ok=1
+  if [[ -z $fresh && -f $c/restarts ]]; then
+    IFS= read -r -d '' r <"$c/restarts"
+    printf '%s' "$r"
+    return 0
+  fi
+  rm -f "$c/restarts"
+  ids=$(podman ps -aq --no-trunc --filter label=kgit.dev/restart=on-failure) || return 0
+  # A container removed between ps and inspect: the others are still told, but not kept.
+  if [[ -n $ids ]]; then r=$(podman container inspect --format '@@kgit-restarts@@ {{.Id}} {{.RestartCount}}' $ids 2>/dev/null) || ok=; fi
+  [[ -n $r ]] && r+=$'\n'
+  [[ -n $ok && -n $db ]] && mkdir -p "$c" && printf '%s' "$r" >"$c/restarts.$$" && mv -f "$c/restarts.$$" "$c/restarts"
+  printf '%s' "$r"
 }
 # kgit's pod network, once made: the state hash in its iptables chains, and the gateway routes.
 network() {
