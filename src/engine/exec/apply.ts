@@ -9,6 +9,7 @@ import {RemoteError} from '../errors.js'
 import type {Action} from '../plan/plan.js'
 import type {DesiredPod, ObservedPod} from '../types.js'
 import type {Transport} from './transport.js'
+import {packagePath} from '../package-root.js'
 
 export type ApplyEvent =
   | {type: 'start'; action: Action}
@@ -32,14 +33,14 @@ export interface NodeHandle {
 let probeScript: Promise<string> | undefined
 /** templates/node/kgit-probe.sh, installed on nodes next to the probe specs. */
 export function loadProbeScript(): Promise<string> {
-  probeScript ??= readFile(new URL('../../../templates/node/kgit-probe.sh', import.meta.url), 'utf8')
+  probeScript ??= readFile(packagePath('templates', 'node', 'kgit-probe.sh'), 'utf8')
   return probeScript
 }
 
 let netScript: Promise<string> | undefined
 /** templates/node/kgit-net.sh: writes a node's pod network, routes, chains and hosts files. */
 export function loadNetworkScript(): Promise<string> {
-  netScript ??= readFile(new URL('../../../templates/node/kgit-net.sh', import.meta.url), 'utf8')
+  netScript ??= readFile(packagePath('templates', 'node', 'kgit-net.sh'), 'utf8')
   return netScript
 }
 

@@ -1,11 +1,11 @@
 import {cp, mkdir, readdir, rename, stat} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {simpleGit} from 'simple-git'
 import {UsageError} from '../errors.js'
+import {packagePath} from '../package-root.js'
 
 /** templates/init in the installed package (dist/engine/exec -> package root). */
-const TEMPLATE = fileURLToPath(new URL('../../../templates/init/', import.meta.url))
+const TEMPLATE = packagePath('templates', 'init') + '/'
 
 export interface InitResult {
   dir: string

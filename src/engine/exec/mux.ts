@@ -5,12 +5,12 @@ import {rm} from 'node:fs/promises'
 import {connect as netConnect, createServer, type Socket} from 'node:net'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {NodeUnreachableError} from '../errors.js'
 import type {ClusterSpec} from '../types.js'
 import type {Connections, NodeConnection} from './connect.js'
 import type {SshTarget} from './ssh-transport.js'
 import type {ExecOptions, ExecResult, Transport} from './transport.js'
+import {packagePath} from '../package-root.js'
 
 /**
  * Connection persistence, as OpenSSH's ControlPersist: after a run, a small detached
@@ -115,7 +115,7 @@ class MuxTransport implements Transport {
 export function startMux(socket: string, config: MuxConfig): void {
   try {
     mkdirSync(join(socket, '..'), {recursive: true, mode: 0o700})
-    const child = spawn(process.execPath, [fileURLToPath(new URL('./mux-server.js', import.meta.url)), socket], {detached: true, stdio: ['pipe', 'ignore', 'ignore']})
+    const child = spawn(process.execPath, [packagePath('dist', 'engine', 'exec', 'mux-server.js'), socket], {detached: true, stdio: ['pipe', 'ignore', 'ignore']})
     child.on('error', () => undefined)
     child.stdin.on('error', () => undefined)
     child.stdin.end(JSON.stringify({...config, targets: config.targets.map((t) => ({...t, privateKey: t.privateKey.toString('base64')}))}))

@@ -3,8 +3,8 @@ import {mkdir, readdir, readFile, writeFile} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
 import {createRequire} from 'node:module'
-import {fileURLToPath} from 'node:url'
 import type {SourceFile} from '../manifest/load.js'
+import {packagePath} from '../package-root.js'
 
 const CRD_MARK = Buffer.from('CustomResourceDefinition')
 const SCHEMA_PACKAGES = ['kubernetes-models', 'ajv', 'js-yaml']
@@ -26,7 +26,7 @@ export class SchemaCache {
   static async open(): Promise<SchemaCache> {
     // Verdicts depend on kgit's own rules and on the schemas and parsers it loads.
     const versions = await Promise.all(
-      [fileURLToPath(new URL('../../../package.json', import.meta.url)), ...SCHEMA_PACKAGES.map((m) => require.resolve(`${m}/package.json`))].map((f) =>
+      [packagePath('package.json'), ...SCHEMA_PACKAGES.map((m) => require.resolve(`${m}/package.json`))].map((f) =>
         readFile(f, 'utf8').then((t) => (JSON.parse(t) as {version?: string}).version),
       ),
     ).catch(() => undefined)

@@ -2,8 +2,9 @@ import {chmod, mkdir, readFile, writeFile} from 'node:fs/promises'
 import {dirname, join, resolve} from 'node:path'
 import {simpleGit} from 'simple-git'
 import {UsageError} from '../errors.js'
+import {packagePath} from '../package-root.js'
 
-const TEMPLATES = new URL('../../../templates/hooks/', import.meta.url)
+const TEMPLATES = packagePath('templates', 'hooks')
 const MARK = '# kgit-hook:'
 
 export interface HookInstall {
@@ -22,7 +23,7 @@ export function shellWord(s: string): string {
 
 /** The hook scripts with kgit's command and the branch filled in. */
 export async function renderHook(name: 'pre-receive' | 'post-receive', kgit: string | string[], branch: string): Promise<string> {
-  const text = await readFile(new URL(name, TEMPLATES), 'utf8')
+  const text = await readFile(join(TEMPLATES, name), 'utf8')
   const cmd = (Array.isArray(kgit) ? kgit : [kgit]).map(shellWord).join(' ')
   return text.replaceAll('@KGIT@', cmd).replaceAll('@BRANCH@', shellWord(branch))
 }
