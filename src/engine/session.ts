@@ -204,7 +204,11 @@ export interface ApplyHooks {
   beforeApply?: (run: PlanRun) => void | Promise<void>
   /** Called when a step is done and the rollouts wait for pods to become available. */
   onWait?: (p: Plan) => void
-  /** How often to look again while rollouts wait (ms). */
+  /**
+   * How often to look again while rollouts wait (ms): by default 1 s after a step, then
+   * every 2 s while nothing changes (each look is a round trip to every node, ~0.1 s of a
+   * node's CPU: a fleet should not pay that every second for a rollout that waits).
+   */
   pollMs?: number
   /** How long to wait for running Jobs to finish (ms; default 5 minutes; 0: start their pods and return). */
   jobWaitMs?: number
@@ -239,6 +243,8 @@ export async function applyRevision(opts: SessionOptions, hooks: ApplyHooks): Pr
     const started = new Set<string>()
     const synced = new Set<string>()
     const waitFrom = Date.now()
+    // Looks in a row that found nothing to do: the first comes after 1 s, the next ones after 2 s.
+    let idle = 0
     for (;;) {
       // A pod this run started that the next step would replace or remove: it fails as it
       // starts, or what the node shows is not what kgit made. Report it, never churn.
@@ -259,6 +265,7 @@ export async function applyRevision(opts: SessionOptions, hooks: ApplyHooks): Pr
       }
       const jobWait = Date.now() - waitFrom < (hooks.jobWaitMs ?? DEFAULT_JOB_WAIT_MS) && jobsWaiting(current).length > 0
       if (planActions(current).length > 0) {
+        idle = 0
         const res = await applyActions(planActions(current), handles, hooks.onEvent)
         total.done.push(...res.done)
         total.failed.push(...res.failed)
@@ -266,7 +273,7 @@ export async function applyRevision(opts: SessionOptions, hooks: ApplyHooks): Pr
       } else if (current.waiting.length === 0 && !jobWait && !record) break
       else {
         hooks.onWait?.(current)
-        await new Promise((ok) => setTimeout(ok, hooks.pollMs ?? 1000))
+        await new Promise((ok) => setTimeout(ok, hooks.pollMs ?? (idle++ === 0 ? 1000 : 2000)))
       }
       observed = await observeAll(r.desired.cluster, conns)
       current = plan(r.desired, observed)
