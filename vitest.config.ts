@@ -21,7 +21,8 @@ const e2e = {
 export default defineConfig({
   test: {
     projects: [
-      {test: {name: 'unit', include: ['test/unit/**/*.test.ts']}},
+      // Beside three busy labs, a unit test (or its setup) that runs git or gpg a few times can take over vitest's 5 s (10 s) defaults.
+      {test: {name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 60_000}},
       {test: {name: 'e2e', include: ['test/e2e/**/*.test.ts'], exclude: [...SECOND, ...THIRD], globalSetup: ['test/e2e/global-setup.ts'], ...e2e}},
       {test: {name: 'e2e-b', include: SECOND, globalSetup: ['test/e2e/global-setup-b.ts'], ...e2e}},
       {test: {name: 'e2e-c', include: THIRD, globalSetup: ['test/e2e/global-setup-c.ts'], ...e2e}},
